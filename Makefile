@@ -1,0 +1,43 @@
+# prebill: `make demo` installs, loads the demo portfolio and serves it; `make test` runs every check.
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+PG_URL  ?= postgresql://postgres@127.0.0.1:5432/prebill
+WORKERS ?= 2
+
+.PHONY: install demo serve test test-sqlite test-postgres lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	test -x $(BIN)/uv || $(BIN)/pip install -q uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/prebill migrate
+	$(BIN)/prebill demo
+	$(BIN)/prebill serve
+
+serve: install
+	$(BIN)/prebill serve
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports --no-cache
+
+test-sqlite: install
+	$(BIN)/pytest -n $(WORKERS)
+
+test-postgres: install
+	scripts/ensure-postgres.sh
+	PREBILL_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n $(WORKERS)
+
+test: lint test-sqlite test-postgres
+
+bench: install
+	$(BIN)/python benchmarks/monthly_run.py
+
+clean:
+	rm -rf $(VENV) var build src/*.egg-info

@@ -1,0 +1,3 @@
+"""prebill: pre-billing and invoicing for professional-services firms."""
+
+__version__ = "0.1.0"

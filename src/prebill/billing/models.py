@@ -1,0 +1,153 @@
+"""Billable items (one per billable fact), pre-invoices built from them, and billing runs."""
+
+from django.conf import settings
+from django.db import models
+
+from prebill.core.grouping import ItemKind, LineMode
+from prebill.core.review import Decision
+from prebill.core.vat import VatRegime
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+QUANTITY = {"max_digits": 14, "decimal_places": 4}
+
+
+class BillableItem(models.Model):
+    """One billable fact, linked to its source; the review decision lives here and survives rebuilds."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        BILLED = "billed"
+
+    kind = models.CharField(max_length=20, choices=[(k.value, k.value) for k in ItemKind])
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="billable_items")
+    engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="billable_items")
+    part = models.ForeignKey("engagements.EngagementPart", on_delete=models.PROTECT, null=True, blank=True)
+    installment = models.OneToOneField(
+        "engagements.Installment", on_delete=models.PROTECT, null=True, blank=True, related_name="billable_item"
+    )
+    time_entry = models.OneToOneField(
+        "activity.TimeEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="billable_item"
+    )
+    unit_metric = models.OneToOneField(
+        "activity.UnitMetric", on_delete=models.PROTECT, null=True, blank=True, related_name="billable_item"
+    )
+    collaborator = models.ForeignKey("team.Collaborator", on_delete=models.PROTECT, null=True, blank=True)
+    article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT)
+    article_rule = models.ForeignKey("catalogue.ArticleRule", on_delete=models.SET_NULL, null=True, blank=True)
+    period = models.DateField(help_text="First day of the month whose run bills this item.")
+    service_date = models.DateField()
+    invoice_date = models.DateField()
+    quantity = models.DecimalField(**QUANTITY)
+    unit = models.CharField(max_length=20)
+    unit_price = models.DecimalField(**QUANTITY)
+    amount = models.DecimalField(**MONEY)
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    designation = models.CharField(max_length=500)
+    decision = models.CharField(
+        max_length=20, choices=[(d.value, d.value) for d in Decision], default=Decision.BILL_NOW
+    )
+    postponed_to = models.DateField(null=True, blank=True)
+    adjusted_quantity = models.DecimalField(**QUANTITY, null=True, blank=True)
+    adjusted_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    pre_invoice_line = models.ForeignKey(
+        "PreInvoiceLine", on_delete=models.SET_NULL, null=True, blank=True, related_name="items"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["period", "status", "decision"], name="item_period_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(installment__isnull=False) | models.Q(time_entry__isnull=False)
+                | models.Q(unit_metric__isnull=False),
+                name="item_has_a_source",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.designation} {self.amount}"
+
+
+class PreInvoice(models.Model):
+    """A draft invoice, derived from items; rebuilt by each run of its period."""
+
+    period = models.DateField()
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="pre_invoices")
+    invoice_date = models.DateField()
+    billing_address = models.ForeignKey("clients.BillingAddress", on_delete=models.PROTECT, null=True)
+    currency = models.CharField(max_length=3)
+    vat_regime = models.CharField(max_length=20, choices=[(r.value, r.value) for r in VatRegime])
+    payment_terms_days = models.PositiveSmallIntegerField()
+    end_of_month = models.BooleanField()
+    payment_method = models.CharField(max_length=20)
+    line_mode = models.CharField(max_length=30, choices=[(m.value, m.value) for m in LineMode])
+    grouping_key = models.CharField(max_length=300)
+    grouping_reason = models.CharField(max_length=300)
+    total_excluding_vat = models.DecimalField(**MONEY)
+    total_vat = models.DecimalField(**MONEY)
+    total_including_vat = models.DecimalField(**MONEY)
+    run = models.ForeignKey("BillingRun", on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period", "client", "grouping_key"], name="one_pre_invoice_per_group"),
+        ]
+
+    def __str__(self):
+        return f"{self.client.code} {self.invoice_date} {self.total_excluding_vat}"
+
+
+class PreInvoiceLine(models.Model):
+    pre_invoice = models.ForeignKey(PreInvoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=[(k.value, k.value) for k in ItemKind])
+    line_key = models.CharField(max_length=200)
+    article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT)
+    designation = models.CharField(max_length=500)
+    designation_override = models.CharField(max_length=500, blank=True, help_text="Typed by a user; kept by rebuilds.")
+    quantity = models.DecimalField(**QUANTITY)
+    unit = models.CharField(max_length=20)
+    unit_price = models.DecimalField(**QUANTITY)
+    amount = models.DecimalField(**MONEY)
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    service_start = models.DateField(null=True)
+    service_end = models.DateField(null=True)
+
+    class Meta:
+        ordering = ["pre_invoice", "position"]
+
+    def __str__(self):
+        return self.designation_override or self.designation
+
+
+class PreInvoiceVat(models.Model):
+    """The VAT breakdown of a pre-invoice: one row per rate."""
+
+    pre_invoice = models.ForeignKey(PreInvoice, on_delete=models.CASCADE, related_name="vat_lines")
+    rate = models.DecimalField(max_digits=5, decimal_places=2)
+    base = models.DecimalField(**MONEY)
+    vat = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["pre_invoice", "rate"]
+
+
+class BillingRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    period = models.DateField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    summary = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    def __str__(self):
+        return f"run {self.period:%Y-%m} {self.status}"

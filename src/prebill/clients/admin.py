@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from .models import BillingAddress, BillingConditions, Client
+
+
+class BillingAddressInline(admin.TabularInline):
+    model = BillingAddress
+    extra = 0
+
+
+class BillingConditionsInline(admin.TabularInline):
+    model = BillingConditions
+    extra = 0
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "siren", "vat_number", "active"]
+    search_fields = ["code", "name", "siren"]
+    inlines = [BillingAddressInline, BillingConditionsInline]
+
+
+@admin.register(BillingAddress)
+class BillingAddressAdmin(admin.ModelAdmin):
+    list_display = ["client", "code", "line1", "postcode", "city", "is_default"]
+    list_select_related = ["client"]
+    search_fields = ["client__code", "city"]
+
+
+@admin.register(BillingConditions)
+class BillingConditionsAdmin(admin.ModelAdmin):
+    list_display = ["client", "applies_from", "vat_regime", "payment_terms_days", "payment_method", "line_mode"]
+    list_select_related = ["client"]
+    search_fields = ["client__code"]

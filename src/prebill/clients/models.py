@@ -1,0 +1,71 @@
+"""Clients, their billing addresses and their dated billing conditions."""
+
+from django.db import models
+
+from prebill.core.grouping import LineMode
+from prebill.core.vat import VatRegime
+
+
+class Client(models.Model):
+    code = models.CharField(max_length=30, unique=True)
+    name = models.CharField(max_length=200)
+    siren = models.CharField(max_length=9, blank=True)
+    siret = models.CharField(max_length=14, blank=True)
+    vat_number = models.CharField(max_length=20, blank=True)
+    email = models.EmailField(blank=True)
+    active = models.BooleanField(default=True)
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class BillingAddress(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="addresses")
+    code = models.CharField(max_length=30, default="main")
+    line1 = models.CharField(max_length=200)
+    line2 = models.CharField(max_length=200, blank=True)
+    postcode = models.CharField(max_length=20)
+    city = models.CharField(max_length=100)
+    country = models.CharField(max_length=2, default="FR")
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name_plural = "billing addresses"
+        constraints = [models.UniqueConstraint(fields=["client", "code"], name="address_code_unique_per_client")]
+
+    def __str__(self):
+        return f"{self.line1}, {self.postcode} {self.city}"
+
+
+class PaymentMethod(models.TextChoices):
+    TRANSFER = "transfer", "bank transfer"
+    DIRECT_DEBIT = "direct_debit", "direct debit"
+    CHEQUE = "cheque", "cheque"
+    CARD = "card", "card"
+
+
+class BillingConditions(models.Model):
+    """Conditions in force for a client from `applies_from` until the next row's date."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="billing_conditions")
+    applies_from = models.DateField()
+    vat_regime = models.CharField(max_length=20, choices=[(r.value, r.value) for r in VatRegime], default="standard")
+    payment_terms_days = models.PositiveSmallIntegerField(default=30)
+    end_of_month = models.BooleanField(default=False, help_text="Due at the end of the month after the days.")
+    payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.TRANSFER)
+    currency = models.CharField(max_length=3, default="EUR")
+    line_mode = models.CharField(max_length=30, choices=[(m.value, m.value) for m in LineMode], default="detailed")
+
+    class Meta:
+        verbose_name_plural = "billing conditions"
+        ordering = ["client", "applies_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "applies_from"], name="one_conditions_row_per_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.client.code} from {self.applies_from}"
+
+    @property
+    def payment_terms(self) -> str:
+        return f"{self.payment_terms_days}{' EOM' if self.end_of_month else ''}"

@@ -1,0 +1,81 @@
+"""Django settings for prebill. Everything a deployment changes comes from PREBILL_* variables."""
+
+import os
+from pathlib import Path
+
+from .database import database_from_url
+
+PROJECT_DIR = Path(os.environ.get("PREBILL_HOME", Path.cwd()))
+VAR_DIR = PROJECT_DIR / "var"
+
+DEBUG = os.environ.get("PREBILL_DEBUG", "0") == "1"
+# The development key is only good for a local demo; production sets PREBILL_SECRET_KEY.
+SECRET_KEY = os.environ.get("PREBILL_SECRET_KEY") or "prebill-local-demo-key-not-for-production"
+ALLOWED_HOSTS = os.environ.get("PREBILL_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "prebill.organisation",
+    "prebill.team",
+    "prebill.clients",
+    "prebill.catalogue",
+    "prebill.engagements",
+    "prebill.activity",
+    "prebill.billing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "prebill.config.urls"
+WSGI_APPLICATION = "prebill.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": database_from_url(
+        os.environ.get("PREBILL_DATABASE_URL", f"sqlite:///{VAR_DIR / 'prebill.sqlite3'}"), base_dir=PROJECT_DIR
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+LOGIN_URL = "admin:login"

@@ -1,0 +1,56 @@
+"""Money: Decimal only, one rounding policy (half up, to the cent)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+class MoneyError(ValueError):
+    """A value that cannot be taken as an amount of money."""
+
+
+def to_decimal(value: object, *, what: str = "amount") -> Decimal:
+    """Read a Decimal from a Decimal, int or string; a float is refused, not converted."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise MoneyError(f"{what} must be given as a decimal string, not a float ({value!r})")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip().replace(",", "."))
+        except InvalidOperation:
+            raise MoneyError(f"{what} is not a number: {value!r}") from None
+    else:
+        raise MoneyError(f"{what} has an unexpected type {type(value).__name__}")
+    if not result.is_finite():
+        raise MoneyError(f"{what} is not a finite number: {value!r}")
+    return result
+
+
+def round_money(value: Decimal) -> Decimal:
+    """Round to the cent, half up: the single rounding rule for amounts."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def to_money(value: object, *, what: str = "amount") -> Decimal:
+    return round_money(to_decimal(value, what=what))
+
+
+def split_evenly(total: Decimal, parts: int) -> list[Decimal]:
+    """Split an amount into `parts` cents-exact shares; the remainder goes to the last."""
+    if parts < 1:
+        raise ValueError("cannot split an amount into fewer than one part")
+    share = round_money(total / parts)
+    shares = [share] * (parts - 1)
+    shares.append(total - share * (parts - 1))
+    return shares
+
+
+def money_sum(amounts: Iterable[Decimal]) -> Decimal:
+    return sum(amounts, ZERO)

@@ -1,0 +1,51 @@
+"""The firm that issues the invoices, and its settings for pre-billing."""
+
+from decimal import Decimal
+
+from django.db import models
+
+
+class Organisation(models.Model):
+    """The issuing firm. One row; its identity is copied onto every invoice."""
+
+    legal_name = models.CharField(max_length=200)
+    legal_form = models.CharField(max_length=50, blank=True)
+    siren = models.CharField(max_length=9)
+    vat_number = models.CharField(max_length=20, blank=True)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    postcode = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, default="FR")
+    iban = models.CharField(max_length=34, blank=True)
+    bic = models.CharField(max_length=11, blank=True)
+    hours_per_day = models.DecimalField(max_digits=4, decimal_places=2, default=Decimal("7.00"))
+    bill_only_approved_time = models.BooleanField(default=False)
+    time_rounding_minutes = models.PositiveSmallIntegerField(
+        default=0, help_text="Round each time entry up to this many minutes (0: no rounding)."
+    )
+
+    def __str__(self):
+        return self.legal_name
+
+
+class InvoiceSeries(models.Model):
+    """A numbering series: e.g. prefix F{year}- and 6 digits gives F2026-000123."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", "invoices"
+        CREDIT_NOTE = "credit_note", "credit notes"
+        BOTH = "both", "invoices and credit notes"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="series")
+    code = models.CharField(max_length=20, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BOTH)
+    prefix = models.CharField(max_length=30, default="F{year}-")
+    digits = models.PositiveSmallIntegerField(default=6)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name_plural = "invoice series"
+
+    def __str__(self):
+        return self.code
