@@ -1,25 +1,173 @@
-"""Sub-commands of `prebill`; each maps to one service and maps its errors to an exit code."""
+"""Sub-commands of `prebill`: parse arguments, call one service, print its result or its errors."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
 
 from django.core.management import call_command
 
+from prebill.core.periods import Period, PeriodError
+from prebill.imports.problems import ImportRejected
+
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="prebill", description="Pre-billing for professional-services firms.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("migrate", help="create or update the database schema")
+    cmd = commands.add_parser("import", help="import a portfolio JSON file (all or nothing)")
+    cmd.add_argument("file", type=Path)
+    cmd = commands.add_parser("import-time", help="import a timesheet CSV file (all or nothing)")
+    cmd.add_argument("file", type=Path)
+    cmd = commands.add_parser("import-metrics", help="import a payroll metrics CSV file (all or nothing)")
+    cmd.add_argument("file", type=Path)
+    cmd = commands.add_parser("export", help="export the portfolio or a period's pre-invoices")
+    cmd.add_argument("what", choices=["portfolio", "pre-invoices"])
+    cmd.add_argument("--period", help="YYYY-MM (pre-invoices)")
+    cmd.add_argument("--format", choices=["json", "csv"], default="json")
+    cmd.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    cmd = commands.add_parser("run", help="run the pre-billing of a month")
+    cmd.add_argument("--period", help="YYYY-MM (default: the current month)")
+    cmd = commands.add_parser("demo", help="load a generated demo portfolio and run the current month")
+    cmd.add_argument("--clients", type=int, default=200)
+    cmd.add_argument("--seed", type=int, default=1)
+    cmd.add_argument("--time-entries", type=int, default=None, help="number of time entries (default: ~60 a client)")
+    cmd = commands.add_parser("serve", help="serve the web application")
+    cmd.add_argument("--address", default="127.0.0.1:8000")
+    return parser
+
 
 def dispatch(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="prebill", description="Pre-billing for professional-services firms.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="create or update the database schema")
-    args, rest = parser.parse_known_args(argv)
-    if args.command == "migrate":
-        call_command("migrate", verbosity=0, *rest)
-        print("database ready")
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ImportRejected as rejected:
+        print(f"{rejected.source}: {len(rejected.problems)} problem(s); nothing was imported.", file=sys.stderr)
+        for problem in rejected.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PeriodError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _migrate(args) -> int:
+    call_command("migrate", verbosity=0)
+    print("database ready")
+    return 0
+
+
+def _import(args) -> int:
+    from prebill.imports.portfolio import import_portfolio, load_portfolio_file
+
+    counts = import_portfolio(load_portfolio_file(args.file), source=str(args.file))
+    _print_counts(args.file, counts)
+    return 0
+
+
+def _import_time(args) -> int:
+    from prebill.imports.activity import import_time_csv
+
+    _print_counts(args.file, {"time_entries": import_time_csv(args.file)})
+    return 0
+
+
+def _import_metrics(args) -> int:
+    from prebill.imports.activity import import_metrics_csv
+
+    _print_counts(args.file, {"unit_metrics": import_metrics_csv(args.file)})
+    return 0
+
+
+def _print_counts(source: Path, counts: dict[str, dict[str, int]]) -> None:
+    print(f"{source}: imported")
+    for section, numbers in counts.items():
+        print(f"  {section}: " + ", ".join(f"{n} {what}" for what, n in numbers.items()))
+
+
+def _export(args) -> int:
+    out = args.output.open("w", encoding="utf-8", newline="") if args.output else sys.stdout
+    try:
+        if args.what == "portfolio":
+            from prebill.imports.portfolio import export_portfolio
+
+            json.dump(export_portfolio(), out, ensure_ascii=False, indent=1)
+            out.write("\n")
+            return 0
+        from prebill.billing.selectors import LINE_COLUMNS, pre_invoice_csv_rows, pre_invoices_of_period
+
+        if not args.period:
+            print("error: --period YYYY-MM is required for pre-invoices", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        period = Period.parse(args.period)
+        if args.format == "json":
+            json.dump({"period": str(period), "pre_invoices": list(pre_invoices_of_period(period))}, out,
+                      ensure_ascii=False, indent=1)
+            out.write("\n")
+        else:
+            writer = csv.DictWriter(out, fieldnames=LINE_COLUMNS)
+            writer.writeheader()
+            writer.writerows(pre_invoice_csv_rows(period))
         return 0
-    return 2
+    finally:
+        if args.output:
+            out.close()
 
 
-def _fail(message: str, code: int = 2) -> int:
-    print(message, file=sys.stderr)
-    return code
+def _run(args) -> int:
+    from prebill.billing.services import run_pre_billing
+
+    period = Period.parse(args.period) if args.period else Period.of(date.today())
+    summary = run_pre_billing(period=period)
+    print_run_summary(summary)
+    return 0
+
+
+def print_run_summary(summary) -> None:
+    def total(counts: dict) -> str:
+        return f"{sum(counts.values())}" + (f" ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})" if counts else "")
+
+    print(f"Pre-billing of {summary.period} (run {summary.run_id})")
+    print(f"  billable items: {total(summary.created)} new, {total(summary.updated)} updated, "
+          f"{sum(summary.unchanged.values())} unchanged")
+    if summary.not_billed_now:
+        print(f"  items not billed now: {total(summary.not_billed_now)}")
+    print(f"  pre-invoices: {summary.pre_invoices}, lines: {summary.lines}, items on them: {summary.items_on_pre_invoices}")
+    print(f"  total excl. VAT: {_euros(summary.total_excluding_vat)}   VAT: {_euros(summary.total_vat)}   "
+          f"total incl. VAT: {_euros(summary.total_including_vat)}")
+    if summary.skipped:
+        print(f"  skipped: {sum(summary.skipped.values())}")
+        for reason, count in sorted(summary.skipped.items(), key=lambda kv: -kv[1]):
+            print(f"    {count:>8}  {reason}")
+
+
+def _euros(amount: Decimal) -> str:
+    return f"{amount:,.2f}".replace(",", " ")
+
+
+def _demo(args) -> int:
+    from prebill.demo.loader import load_demo
+
+    today = date.today()
+    summary, login = load_demo(clients=args.clients, seed=args.seed, today=today, time_entries=args.time_entries)
+    print_run_summary(summary)
+    print(f"Demo loaded. Log in at http://127.0.0.1:8000/ as {login[0]} / {login[1]}")
+    return 0
+
+
+def _serve(args) -> int:
+    call_command("runserver", args.address, "--noreload", "--insecure")
+    return 0
+
+
+COMMANDS = {
+    "migrate": _migrate, "import": _import, "import-time": _import_time, "import-metrics": _import_metrics,
+    "export": _export, "run": _run, "demo": _demo, "serve": _serve,
+}

@@ -1,0 +1,162 @@
+"""What the monthly run needs to know about the portfolio, read once in a few queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from prebill.catalogue.models import Article, ArticleRule
+from prebill.clients.models import BillingAddress, BillingConditions
+from prebill.core import article_rules
+from prebill.core.grouping import BillingTerms, LineMode
+from prebill.core.valuation import BillingUnit, Rates
+from prebill.core.vat import VatRegime
+from prebill.engagements.models import Engagement, EngagementPart, PartRate, Task
+from prebill.organisation.models import Organisation
+from prebill.team.models import Collaborator
+
+DEFAULT_CONDITIONS = {"vat_regime": "standard", "payment_terms_days": 30, "end_of_month": False,
+                      "payment_method": "transfer", "line_mode": "detailed"}
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    code: str
+    label: str
+    unit: str
+    vat_rate: Decimal
+
+
+@dataclass(frozen=True)
+class EngagementInfo:
+    code: str
+    client_id: int
+    currency: str
+    on_one_invoice: bool
+    address_id: int | None
+
+
+@dataclass(frozen=True)
+class PartInfo:
+    engagement_id: int
+    code: str
+    label: str
+    kind: str
+    article_id: int | None
+    billing_unit: BillingUnit
+    unit_price: Decimal | None
+    metric_code: str
+    on_own_invoice: bool
+
+
+@dataclass(frozen=True)
+class CollaboratorInfo:
+    name: str
+    grade: str
+    rates: Rates
+    groups: frozenset
+
+
+@dataclass
+class PortfolioContext:
+    hours_per_day: Decimal = Decimal(7)
+    rounding_minutes: int = 0
+    only_approved: bool = False
+    articles: dict[int, ArticleInfo] = field(default_factory=dict)
+    engagements: dict[int, EngagementInfo] = field(default_factory=dict)
+    parts: dict[int, PartInfo] = field(default_factory=dict)
+    sole_time_part: dict[int, int] = field(default_factory=dict)  # engagement -> its only T&M part
+    task_parts: dict[int, int] = field(default_factory=dict)
+    task_labels: dict[int, str] = field(default_factory=dict)
+    collaborators: dict[int, CollaboratorInfo] = field(default_factory=dict)
+    part_rates: dict[int, dict[tuple[str, object], Rates]] = field(default_factory=dict)
+    rules: list[article_rules.ArticleRule] = field(default_factory=list)
+    rule_ids: dict[str, int] = field(default_factory=dict)
+    default_address: dict[int, int] = field(default_factory=dict)
+    conditions: dict[int, list[tuple[date, dict]]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> PortfolioContext:
+        ctx = cls()
+        org = Organisation.objects.first()
+        if org is not None:
+            ctx.hours_per_day, ctx.rounding_minutes = org.hours_per_day, org.time_rounding_minutes
+            ctx.only_approved = org.bill_only_approved_time
+        ctx.articles = {
+            pk: ArticleInfo(code, label, unit, rate)
+            for pk, code, label, unit, rate in Article.objects.values_list("id", "code", "label", "unit", "vat_rate")
+        }
+        ctx.engagements = {
+            pk: EngagementInfo(code, client, currency, one, address)
+            for pk, code, client, currency, one, address in Engagement.objects.values_list(
+                "id", "code", "client_id", "currency", "all_parts_on_one_invoice", "billing_address_id")
+        }
+        time_parts = defaultdict(list)
+        for row in EngagementPart.objects.values_list(
+            "id", "engagement_id", "code", "label", "kind", "article_id", "billing_unit", "unit_price", "metric_code",
+            "on_own_invoice",
+        ):
+            info = PartInfo(*row[1:6], BillingUnit(row[6]), *row[7:])
+            ctx.parts[row[0]] = info
+            if info.kind == EngagementPart.Kind.TIME_AND_MATERIALS:
+                time_parts[info.engagement_id].append(row[0])
+        ctx.sole_time_part = {engagement: parts[0] for engagement, parts in time_parts.items() if len(parts) == 1}
+        for pk, part_id, label in Task.objects.values_list("id", "part_id", "label"):
+            ctx.task_labels[pk] = label
+            if part_id:
+                ctx.task_parts[pk] = part_id
+        groups = defaultdict(set)
+        for collaborator_id, group_id in Collaborator.groups.through.objects.values_list(
+            "collaborator_id", "collaboratorgroup_id"
+        ):
+            groups[collaborator_id].add(group_id)
+        ctx.collaborators = {
+            pk: CollaboratorInfo(name, grade, Rates(hourly, daily), frozenset(groups[pk]))
+            for pk, name, grade, hourly, daily in Collaborator.objects.values_list(
+                "id", "name", "grade", "hourly_rate", "daily_rate")
+        }
+        for part_id, collaborator_id, grade, hourly, daily in PartRate.objects.values_list(
+            "part_id", "collaborator_id", "grade", "hourly_rate", "daily_rate"
+        ):
+            key = ("collaborator", collaborator_id) if collaborator_id else ("grade", grade)
+            ctx.part_rates.setdefault(part_id, {})[key] = Rates(hourly, daily)
+        for pk, code, article, client, engagement, activity, domain, collaborator, group in ArticleRule.objects.values_list(
+            "id", "code", "article_id", "client_id", "engagement_id", "activity", "domain", "collaborator_id", "group_id"
+        ):
+            ctx.rules.append(article_rules.ArticleRule(code, article, client, engagement, activity, domain,
+                                                       collaborator, group))
+            ctx.rule_ids[code] = pk
+        for pk, client_id in BillingAddress.objects.filter(is_default=True).values_list("id", "client_id"):
+            ctx.default_address[client_id] = pk
+        for client_id, *values in BillingConditions.objects.order_by("client_id", "applies_from").values_list(
+            "client_id", "applies_from", "vat_regime", "payment_terms_days", "end_of_month", "payment_method",
+            "line_mode",
+        ):
+            applies_from, regime, days, eom, method, mode = values
+            ctx.conditions.setdefault(client_id, []).append((applies_from, {
+                "vat_regime": regime, "payment_terms_days": days, "end_of_month": eom, "payment_method": method,
+                "line_mode": mode,
+            }))
+        return ctx
+
+    def conditions_at(self, client_id: int, day: date) -> dict:
+        """The client's conditions row in force on `day` (the latest applies_from on or before it)."""
+        chosen = DEFAULT_CONDITIONS
+        for applies_from, values in self.conditions.get(client_id, ()):
+            if applies_from > day:
+                break
+            chosen = values
+        return chosen
+
+    def terms(self, engagement_id: int, invoice_date: date) -> BillingTerms:
+        engagement = self.engagements[engagement_id]
+        cond = self.conditions_at(engagement.client_id, invoice_date)
+        return BillingTerms(
+            client=engagement.client_id, invoice_date=invoice_date,
+            address=engagement.address_id or self.default_address.get(engagement.client_id),
+            currency=engagement.currency, vat_regime=VatRegime(cond["vat_regime"]),
+            payment_terms=f"{cond['payment_terms_days']}{' EOM' if cond['end_of_month'] else ''}",
+            payment_method=cond["payment_method"], line_mode=LineMode(cond["line_mode"]),
+        )

@@ -1,0 +1,199 @@
+"""Harvest: each source fact of a period becomes exactly one billable item (idempotent)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+
+from prebill.activity.models import TimeEntry, UnitMetric
+from prebill.core.article_rules import ArticleRuleTie, TimeFacts, choose_rule
+from prebill.core.designations import installment_designation, metric_designation, time_designation
+from prebill.core.grouping import ItemKind
+from prebill.core.periods import Period
+from prebill.core.review import Decision
+from prebill.core.valuation import QUANTITY, ValuationError, line_amount, rate_for, round_hours, time_quantity
+from prebill.engagements.models import EngagementPart, Installment
+
+from .context import PortfolioContext
+from .models import BillableItem
+from .rows import insert_rows, update_rows
+
+PART_KIND_TO_ITEM = {
+    EngagementPart.Kind.FIXED_FEE: ItemKind.FIXED_FEE,
+    EngagementPart.Kind.RESALE: ItemKind.RESALE,
+    EngagementPart.Kind.UNITS: ItemKind.UNITS,
+    EngagementPart.Kind.TIME_AND_MATERIALS: ItemKind.TIME,
+}
+# Values a source decides; a pending item whose source changed gets them again.
+VALUE_FIELDS = (
+    "client_id", "engagement_id", "part_id", "collaborator_id", "article_id", "article_rule_id", "service_date",
+    "invoice_date", "quantity", "unit", "unit_price", "amount", "vat_rate", "designation",
+)
+ITEM_VALUES = tuple(f"billable_item__{name}" for name in ("id", *VALUE_FIELDS))
+INSERT_COLUMNS = ("kind", "installment_id", "time_entry_id", "unit_metric_id", "period", "decision", "status",
+                  "created_at", "updated_at", *VALUE_FIELDS)
+PENDING_OR_NEW = Q(billable_item__isnull=True) | Q(billable_item__status=BillableItem.Status.PENDING)
+
+
+@dataclass
+class HarvestResult:
+    created: Counter = field(default_factory=Counter)
+    updated: Counter = field(default_factory=Counter)
+    unchanged: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)
+
+
+class _Collector:
+    """Gathers new and changed items, then writes them in bulk."""
+
+    def __init__(self, period: Period, now: datetime, result: HarvestResult):
+        self.period, self.now, self.result = period, now, result
+        self.new: list[tuple] = []
+        self.changed: list[tuple] = []
+
+    def add(self, kind: ItemKind, source: tuple, values: tuple, existing: tuple, decision: Decision) -> None:
+        item_id, *old = existing
+        if item_id is None:
+            self.new.append((kind.value, *source, self.period.first_day, decision.value, "pending", self.now,
+                             self.now, *values))
+            self.result.created[kind.value] += 1
+        elif tuple(old) != values:
+            self.changed.append((*values, self.now, item_id))
+            self.result.updated[kind.value] += 1
+        else:
+            self.result.unchanged[kind.value] += 1
+
+    def write(self) -> None:
+        insert_rows(BillableItem, INSERT_COLUMNS, self.new)
+        update_rows(BillableItem, (*VALUE_FIELDS, "updated_at"), self.changed)
+
+
+def harvest(period: Period, ctx: PortfolioContext) -> HarvestResult:
+    """Turn installments due in the period, its unit metrics and unbilled time up to its end into items."""
+    result = HarvestResult()
+    collector = _Collector(period, timezone.now(), result)
+    _harvest_installments(period, ctx, collector)
+    _harvest_metrics(period, ctx, collector)
+    _harvest_time(period, ctx, collector)
+    collector.write()
+    return result
+
+
+def _harvest_installments(period: Period, ctx: PortfolioContext, out: _Collector) -> None:
+    rows = Installment.objects.filter(
+        PENDING_OR_NEW, due_date__range=(period.first_day, period.last_day)
+    ).values_list("id", "part_id", "due_date", "amount", "quantity", "label", "period_start", "period_end", *ITEM_VALUES)
+    for installment_id, part_id, due, amount, quantity, label, start, end, *existing in rows.iterator(chunk_size=5000):
+        part = ctx.parts[part_id]
+        if part.article_id is None:
+            out.result.skipped[f"part {ctx.engagements[part.engagement_id].code}/{part.code} has no article"] += 1
+            continue
+        article = ctx.articles[part.article_id]
+        quantity = quantity or Decimal(1)
+        unit_price = amount if quantity == 1 else part.unit_price or (amount / quantity).quantize(QUANTITY)
+        values = (
+            ctx.engagements[part.engagement_id].client_id, part.engagement_id, part_id, None, part.article_id, None,
+            due, due, quantity, article.unit, unit_price, amount, article.vat_rate,
+            installment_designation(part.label, label, start, end, due),
+        )
+        out.add(PART_KIND_TO_ITEM[part.kind], (installment_id, None, None), values, tuple(existing), Decision.BILL_NOW)
+
+
+def _harvest_metrics(period: Period, ctx: PortfolioContext, out: _Collector) -> None:
+    by_client, by_engagement = defaultdict(list), defaultdict(list)
+    for part_id, part in ctx.parts.items():
+        if part.kind == EngagementPart.Kind.UNITS and part.metric_code:
+            by_client[(ctx.engagements[part.engagement_id].client_id, part.metric_code)].append(part_id)
+            by_engagement[(part.engagement_id, part.metric_code)].append(part_id)
+    rows = UnitMetric.objects.filter(PENDING_OR_NEW, period=period.first_day).values_list(
+        "id", "client_id", "engagement_id", "metric_code", "quantity", "client__code", *ITEM_VALUES
+    )
+    for metric_id, client_id, engagement_id, code, quantity, client_code, *existing in rows.iterator(chunk_size=5000):
+        parts = by_engagement[(engagement_id, code)] if engagement_id else by_client[(client_id, code)]
+        if len(parts) != 1:
+            reason = "no units part bills" if not parts else "several units parts bill"
+            out.result.skipped[f"{reason} metric {code} of client {client_code}"] += 1
+            continue
+        part = ctx.parts[parts[0]]
+        if quantity == 0 or part.unit_price is None or part.article_id is None:
+            out.result.skipped["unit metric with zero quantity, or units part without price or article"] += 1
+            continue
+        article = ctx.articles[part.article_id]
+        values = (
+            client_id, part.engagement_id, parts[0], None, part.article_id, None, period.last_day, period.last_day,
+            quantity, article.unit, part.unit_price, line_amount(quantity, part.unit_price), article.vat_rate,
+            metric_designation(part.label, period),
+        )
+        out.add(ItemKind.UNITS, (None, None, metric_id), values, tuple(existing), Decision.BILL_NOW)
+
+
+def _harvest_time(period: Period, ctx: PortfolioContext, out: _Collector) -> None:
+    entries = TimeEntry.objects.filter(PENDING_OR_NEW, date__lte=period.last_day).exclude(
+        billable=TimeEntry.Billable.NO
+    )
+    # Time on engagements without a T&M part (fixed fees) is not billed: leave it out in SQL.
+    time_engagements = {part.engagement_id for part in ctx.parts.values() if part.kind == "time_and_materials"}
+    entries = entries.filter(engagement_id__in=EngagementPart.objects.filter(
+        kind=EngagementPart.Kind.TIME_AND_MATERIALS).values("engagement_id"))
+    if ctx.only_approved:
+        out.result.skipped["time not approved yet"] += entries.filter(approved=False).count()
+        entries = entries.filter(approved=True)
+    rule_cache: dict[tuple, tuple] = {}
+    rows = entries.values_list(
+        "id", "collaborator_id", "engagement_id", "part_id", "task_id", "date", "hours", "billable", "activity",
+        "domain", *ITEM_VALUES,
+    )
+    for entry_id, collaborator_id, engagement_id, part_id, task_id, day, hours, billable, activity, domain, *existing \
+            in rows.iterator(chunk_size=10000):
+        part_id = part_id or ctx.task_parts.get(task_id) or ctx.sole_time_part.get(engagement_id)
+        engagement = ctx.engagements[engagement_id]
+        part = ctx.parts.get(part_id)
+        if part is None or part.kind != "time_and_materials":
+            what = (f"entry on {part.kind} part {part.code}" if part else
+                    "several T&M parts and the entry names none" if engagement_id in time_engagements else "no T&M part")
+            out.result.skipped[f"time on {engagement.code} not billed: {what}"] += 1
+            continue
+        collaborator = ctx.collaborators[collaborator_id]
+        key = (engagement.client_id, engagement_id, activity, domain, collaborator_id)
+        if key not in rule_cache:
+            rule_cache[key] = _article_for(ctx, part, TimeFacts(*key, collaborator.groups))
+        article_id, rule_id, problem = rule_cache[key]
+        if problem:
+            out.result.skipped[problem] += 1
+            continue
+        try:
+            rate = rate_for(
+                part.billing_unit, collaborator_rates=collaborator.rates,
+                part_rate_for_collaborator=ctx.part_rates.get(part_id, {}).get(("collaborator", collaborator_id)),
+                part_rate_for_grade=ctx.part_rates.get(part_id, {}).get(("grade", collaborator.grade)),
+            )
+        except ValuationError:
+            out.result.skipped[f"no {part.billing_unit.value} rate for {collaborator.name}"] += 1
+            continue
+        billed_hours = round_hours(hours, ctx.rounding_minutes)
+        quantity = time_quantity(billed_hours, part.billing_unit, ctx.hours_per_day)
+        values = (
+            engagement.client_id, engagement_id, part_id, collaborator_id, article_id, rule_id, day, period.last_day,
+            quantity, part.billing_unit.value, rate, line_amount(quantity, rate), ctx.articles[article_id].vat_rate,
+            time_designation(collaborator.name, day, billed_hours, ctx.task_labels.get(task_id, ""), activity),
+        )
+        decision = Decision.ON_HOLD if billable == TimeEntry.Billable.UNDECIDED else Decision.BILL_NOW
+        out.add(ItemKind.TIME, (None, entry_id, None), values, tuple(existing), decision)
+
+
+def _article_for(ctx: PortfolioContext, part, facts: TimeFacts) -> tuple[int | None, int | None, str]:
+    """(article, rule, problem): the most specific article rule, else the part's article."""
+    try:
+        rule = choose_rule(ctx.rules, facts)
+    except ArticleRuleTie as tie:
+        return None, None, str(tie)
+    if rule is not None:
+        return rule.article, ctx.rule_ids[rule.code], ""
+    if part.article_id is None:
+        return None, None, f"no article rule matches and part {part.code} has no article"
+    return part.article_id, None, ""

@@ -1,0 +1,102 @@
+"""Reads of pre-billing for the interfaces, set-based: a few queries whatever the period's size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from prebill.core.periods import Period
+
+from .models import BillableItem, PreInvoice, PreInvoiceLine, PreInvoiceVat
+
+LINE_COLUMNS = (
+    "pre_invoice", "client", "client_name", "invoice_date", "currency", "vat_regime", "payment_terms", "payment_method",
+    "grouping_reason", "position", "article", "designation", "quantity", "unit", "unit_price", "amount_excluding_vat",
+    "vat_rate", "service_start", "service_end", "items",
+)
+
+
+def item_sources(period: Period) -> dict[int, list[dict]]:
+    """For each line of the period's pre-invoices, the billable items it sums and the source of each."""
+    sources: dict[int, list[dict]] = defaultdict(list)
+    rows = BillableItem.objects.filter(pre_invoice_line__pre_invoice__period=period.first_day)
+    for item_id, line_id, kind, entry, part_code, engagement, due, metric, period in rows.values_list(
+        "id", "pre_invoice_line_id", "kind", "time_entry__external_id", "installment__part__code",
+        "engagement__code", "installment__due_date", "unit_metric__metric_code", "unit_metric__period",
+    ).order_by("id").iterator(chunk_size=10000):
+        if entry:
+            source = {"type": "time_entry", "ref": entry}
+        elif due:
+            source = {"type": "installment", "ref": f"{engagement}/{part_code}/{due.isoformat()}"}
+        else:
+            source = {"type": "unit_metric", "ref": f"{engagement}/{metric}/{period:%Y-%m}"}
+        sources[line_id].append({"item": item_id, "kind": kind, **source})
+    return sources
+
+
+def pre_invoices_of_period(period: Period) -> Iterator[dict]:
+    """Every pre-invoice of the period with its lines, VAT breakdown, totals and source links."""
+    documents = list(
+        PreInvoice.objects.filter(period=period.first_day).select_related("client", "billing_address")
+        .order_by("client__code", "invoice_date", "grouping_key")
+    )
+    lines_by_doc = defaultdict(list)
+    lines = list(PreInvoiceLine.objects.filter(pre_invoice__period=period.first_day).select_related("article")
+                 .order_by("pre_invoice_id", "position"))
+    for line in lines:
+        lines_by_doc[line.pre_invoice_id].append(line)
+    vat_by_doc = defaultdict(list)
+    for vat in PreInvoiceVat.objects.filter(pre_invoice__period=period.first_day).order_by("pre_invoice_id", "rate"):
+        vat_by_doc[vat.pre_invoice_id].append(vat)
+    sources = item_sources(period)
+    for doc in documents:
+        address = doc.billing_address
+        yield {
+            "id": doc.pk, "client": doc.client.code, "client_name": doc.client.name,
+            "invoice_date": doc.invoice_date.isoformat(),
+            "billing_address": None if address is None else {
+                "code": address.code, "line1": address.line1, "line2": address.line2, "postcode": address.postcode,
+                "city": address.city, "country": address.country,
+            },
+            "conditions": {
+                "currency": doc.currency, "vat_regime": doc.vat_regime, "payment_terms_days": doc.payment_terms_days,
+                "end_of_month": doc.end_of_month, "payment_method": doc.payment_method, "line_mode": doc.line_mode,
+            },
+            "grouping": {"key": doc.grouping_key, "reason": doc.grouping_reason},
+            "lines": [
+                {
+                    "position": line.position, "kind": line.kind, "article": str(line.article),
+                    "designation": line.designation_override or line.designation, "quantity": str(line.quantity),
+                    "unit": line.unit, "unit_price": str(line.unit_price), "amount_excluding_vat": str(line.amount),
+                    "vat_rate": str(line.vat_rate),
+                    "service_start": line.service_start.isoformat() if line.service_start else None,
+                    "service_end": line.service_end.isoformat() if line.service_end else None,
+                    "items": sources.get(line.pk, []),
+                }
+                for line in lines_by_doc[doc.pk]
+            ],
+            "vat_breakdown": [
+                {"rate": str(v.rate), "base": str(v.base), "vat": str(v.vat)} for v in vat_by_doc[doc.pk]
+            ],
+            "total_excluding_vat": str(doc.total_excluding_vat), "total_vat": str(doc.total_vat),
+            "total_including_vat": str(doc.total_including_vat),
+        }
+
+
+def pre_invoice_csv_rows(period: Period) -> Iterator[dict]:
+    """One row per pre-invoice line, for a spreadsheet."""
+    for doc in pre_invoices_of_period(period):
+        conditions = doc["conditions"]
+        for line in doc["lines"]:
+            yield {
+                "pre_invoice": doc["id"], "client": doc["client"], "client_name": doc["client_name"],
+                "invoice_date": doc["invoice_date"], "currency": conditions["currency"],
+                "vat_regime": conditions["vat_regime"],
+                "payment_terms": f"{conditions['payment_terms_days']}{' EOM' if conditions['end_of_month'] else ''}",
+                "payment_method": conditions["payment_method"], "grouping_reason": doc["grouping"]["reason"],
+                "position": line["position"], "article": line["article"], "designation": line["designation"],
+                "quantity": line["quantity"], "unit": line["unit"], "unit_price": line["unit_price"],
+                "amount_excluding_vat": line["amount_excluding_vat"], "vat_rate": line["vat_rate"],
+                "service_start": line["service_start"], "service_end": line["service_end"],
+                "items": " ".join(f"{s['type']}:{s['ref']}" for s in line["items"]),
+            }

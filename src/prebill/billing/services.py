@@ -1,0 +1,73 @@
+"""State changes of pre-billing: the monthly run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from prebill.core.periods import Period
+from prebill.core.review import Decision
+from prebill.organisation.models import Organisation
+
+from .context import PortfolioContext
+from .drafts import rebuild_drafts
+from .harvest import harvest
+from .models import BillableItem, BillingRun
+
+
+@dataclass
+class RunSummary:
+    period: str
+    run_id: int
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    not_billed_now: dict[str, int] = field(default_factory=dict)
+    pre_invoices: int = 0
+    lines: int = 0
+    items_on_pre_invoices: int = 0
+    total_excluding_vat: Decimal = Decimal("0.00")
+    total_vat: Decimal = Decimal("0.00")
+    total_including_vat: Decimal = Decimal("0.00")
+
+    def as_json(self) -> dict:
+        return {k: str(v) if isinstance(v, Decimal) else v for k, v in self.__dict__.items()}
+
+
+class RunFailed(Exception):
+    pass
+
+
+def run_pre_billing(*, period: Period, user=None) -> RunSummary:
+    """Harvest the period's billable facts into items, then rebuild its pre-invoices; all or nothing."""
+    run = BillingRun.objects.create(period=period.first_day, started_at=timezone.now(), started_by=user)
+    try:
+        with transaction.atomic():
+            # One run at a time: PostgreSQL waits here; SQLite's IMMEDIATE transactions already queue writers.
+            Organisation.objects.select_for_update().first()
+            BillableItem.objects.filter(
+                status=BillableItem.Status.PENDING, decision=Decision.BILL_LATER, postponed_to=period.first_day
+            ).update(period=period.first_day, decision=Decision.BILL_NOW, postponed_to=None)
+            ctx = PortfolioContext.load()
+            harvested = harvest(period, ctx)
+            drafts = rebuild_drafts(period, ctx, run)
+    except Exception as error:
+        BillingRun.objects.filter(pk=run.pk).update(
+            status=BillingRun.Status.FAILED, finished_at=timezone.now(), error=f"{type(error).__name__}: {error}"
+        )
+        raise
+    summary = RunSummary(
+        period=str(period), run_id=run.pk, created=dict(harvested.created), updated=dict(harvested.updated),
+        unchanged=dict(harvested.unchanged), skipped=dict(harvested.skipped),
+        not_billed_now=dict(drafts.not_billed_now), pre_invoices=drafts.pre_invoices, lines=drafts.lines,
+        items_on_pre_invoices=drafts.items, total_excluding_vat=drafts.total_excluding_vat,
+        total_vat=drafts.total_vat, total_including_vat=drafts.total_including_vat,
+    )
+    BillingRun.objects.filter(pk=run.pk).update(
+        status=BillingRun.Status.DONE, finished_at=timezone.now(), summary=summary.as_json()
+    )
+    return summary

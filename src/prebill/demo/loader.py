@@ -1,0 +1,40 @@
+"""Load the generated demo portfolio through the ordinary imports, then run the current month."""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+
+from prebill.billing.services import RunSummary, run_pre_billing
+from prebill.core.periods import Period
+from prebill.imports.activity import import_metrics_csv, import_time_csv
+from prebill.imports.portfolio import import_portfolio, load_portfolio_file
+
+from .generator import write_demo_files
+
+DEMO_USER = "demo"
+
+
+def load_demo(*, clients: int, seed: int, today: date, time_entries: int | None = None) -> tuple[RunSummary, tuple]:
+    """Fill the database with a demo firm and run today's month; returns the summary and a login."""
+    with tempfile.TemporaryDirectory(prefix="prebill-demo-") as directory:
+        files = write_demo_files(Path(directory), clients=clients, seed=seed, today=today, time_entries=time_entries)
+        import_portfolio(load_portfolio_file(files.portfolio), source=str(files.portfolio))
+        import_time_csv(files.time)
+        import_metrics_csv(files.metrics)
+    summary = run_pre_billing(period=Period.of(today))
+    return summary, (DEMO_USER, _demo_user_password())
+
+
+def _demo_user_password() -> str:
+    """A fresh random password each time the demo is loaded: no shared secret in the repository."""
+    password = secrets.token_urlsafe(9)
+    user, _ = get_user_model().objects.get_or_create(username=DEMO_USER, defaults={"email": "demo@example.com"})
+    user.is_staff = user.is_superuser = True
+    user.set_password(password)
+    user.save()
+    return password

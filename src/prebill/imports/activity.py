@@ -1,0 +1,214 @@
+"""Imports of time entries (timesheets) and unit metrics (payroll), all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+
+from prebill.activity.models import TimeEntry, UnitMetric
+
+from .csvfiles import read_csv
+from .problems import Checker
+from .references import References, billed_time_entry_ids
+
+TIME_COLUMNS = ("id", "date", "collaborator", "engagement", "hours")
+TIME_OPTIONAL = ("part", "task", "billable", "activity", "domain", "approved", "comment")
+METRIC_COLUMNS = ("client", "metric", "period", "quantity")
+METRIC_OPTIONAL = ("engagement",)
+TRUE_WORDS = {"yes": True, "true": True, "1": True, "oui": True, "no": False, "false": False, "0": False,
+              "non": False, "": False}
+CHUNK = 5000
+
+Where = Callable[[str], str]
+
+
+def check_time_row(row: dict, where: Where, refs: References, checker: Checker) -> dict | None:
+    """Check one time row against the known codes; return it as codes and typed values."""
+    before = len(checker.problems)
+    entry_id = str(row.get("id") or "").strip()
+    if not entry_id or len(entry_id) > 64:
+        checker.add(where("id"), "an entry id of 1 to 64 characters is required")
+    day = checker.date(row.get("date"), where("date"))
+    collaborator = row.get("collaborator") or ""
+    if collaborator not in refs.collaborators:
+        checker.add(where("collaborator"), f"unknown collaborator {collaborator!r}")
+    engagement = row.get("engagement") or ""
+    if engagement not in refs.engagements:
+        checker.add(where("engagement"), f"unknown engagement {engagement!r}")
+    part = row.get("part") or ""
+    if part and engagement in refs.engagements and (engagement, part) not in refs.parts:
+        checker.add(where("part"), f"engagement {engagement} has no part {part!r}")
+    task = row.get("task") or ""
+    if task and engagement in refs.engagements and (engagement, task) not in refs.tasks:
+        checker.add(where("task"), f"engagement {engagement} has no task {task!r}")
+    hours = checker.decimal(row.get("hours"), where("hours"), places=2, what="hours")
+    if row.get("hours") in (None, ""):
+        checker.add(where("hours"), "hours are required")
+    elif hours is not None and not Decimal(0) < hours <= 24:
+        checker.add(where("hours"), f"hours must be more than 0 and at most 24, got {hours}")
+    billable = (row.get("billable") or "yes").lower()
+    if billable not in TimeEntry.Billable.values:
+        checker.add(where("billable"), f"billable must be yes, no or undecided, got {billable!r}")
+    approved = row.get("approved", False)
+    if not isinstance(approved, bool):
+        if str(approved).lower() not in TRUE_WORDS:
+            checker.add(where("approved"), f"approved must be yes or no, got {approved!r}")
+        approved = TRUE_WORDS.get(str(approved).lower(), False)
+    if len(checker.problems) > before:
+        return None
+    return {
+        "external_id": entry_id, "date": day, "collaborator": collaborator, "engagement": engagement,
+        "part": part, "task": task, "hours": hours, "billable": billable,
+        "activity": row.get("activity") or "", "domain": row.get("domain") or "",
+        "approved": approved, "comment": row.get("comment") or "",
+    }
+
+
+def check_metric_row(row: dict, where: Where, refs: References, checker: Checker) -> dict | None:
+    before = len(checker.problems)
+    client = row.get("client") or ""
+    if client not in refs.clients:
+        checker.add(where("client"), f"unknown client {client!r}")
+    engagement = row.get("engagement") or ""
+    if engagement:
+        if engagement not in refs.engagements:
+            checker.add(where("engagement"), f"unknown engagement {engagement!r}")
+        elif client in refs.clients and refs.engagement_clients.get(engagement) not in (None, client):
+            checker.add(where("engagement"), f"engagement {engagement} belongs to another client than {client}")
+    metric = row.get("metric") or ""
+    if not metric or len(metric) > 30:
+        checker.add(where("metric"), "a metric code of 1 to 30 characters is required")
+    period = checker.month(row.get("period"), where("period"))
+    if row.get("quantity") in (None, ""):
+        checker.add(where("quantity"), "quantity is required")
+    quantity = checker.decimal(row.get("quantity"), where("quantity"), places=4, what="quantity")
+    if len(checker.problems) > before:
+        return None
+    return {"client": client, "engagement": engagement, "metric_code": metric, "period": period, "quantity": quantity}
+
+
+def check_duplicates(rows: list[tuple[str, dict]], key: Callable[[dict], tuple], what: str, checker: Checker) -> None:
+    seen: dict[tuple, str] = {}
+    for where, row in rows:
+        k = key(row)
+        if k in seen:
+            checker.add(where, f"duplicate {what}: also at {seen[k]}")
+        else:
+            seen[k] = where
+
+
+def _time_fields(row: dict, refs: References) -> dict:
+    engagement = row["engagement"]
+    return {
+        "collaborator_id": refs.collaborators[row["collaborator"]],
+        "engagement_id": refs.engagements[engagement],
+        "part_id": refs.parts[(engagement, row["part"])] if row["part"] else None,
+        "task_id": refs.tasks[(engagement, row["task"])] if row["task"] else None,
+        "date": row["date"], "hours": row["hours"], "billable": row["billable"], "activity": row["activity"],
+        "domain": row["domain"], "approved": row["approved"], "comment": row["comment"],
+    }
+
+
+def write_time_entries(rows: list[dict], refs: References) -> dict[str, int]:
+    """Upsert time entries by external id; returns counts created / updated / unchanged."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    fields = list(_time_fields(rows[0], refs)) if rows else []
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        existing = TimeEntry.objects.in_bulk([row["external_id"] for row in chunk], field_name="external_id")
+        new, changed = [], []
+        for row in chunk:
+            values = _time_fields(row, refs)
+            entry = existing.get(row["external_id"])
+            if entry is None:
+                new.append(TimeEntry(external_id=row["external_id"], **values))
+            elif any(getattr(entry, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(entry, name, value)
+                changed.append(entry)
+        TimeEntry.objects.bulk_create(new, batch_size=1000)
+        TimeEntry.objects.bulk_update(changed, fields, batch_size=1000)
+        counts["created"] += len(new)
+        counts["updated"] += len(changed)
+        counts["unchanged"] += len(chunk) - len(new) - len(changed)
+    return counts
+
+
+def write_unit_metrics(rows: list[dict], refs: References) -> dict[str, int]:
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    existing = {
+        (m.client_id, m.engagement_id, m.metric_code, m.period): m
+        for m in UnitMetric.objects.filter(client_id__in={refs.clients[row["client"]] for row in rows})
+    }
+    new, changed = [], []
+    for row in rows:
+        key = (refs.clients[row["client"]], refs.engagements.get(row["engagement"]), row["metric_code"], row["period"])
+        metric = existing.get(key)
+        if metric is None:
+            new.append(UnitMetric(client_id=key[0], engagement_id=key[1], metric_code=key[2], period=key[3],
+                                  quantity=row["quantity"]))
+        elif metric.quantity != row["quantity"]:
+            metric.quantity = row["quantity"]
+            changed.append(metric)
+    UnitMetric.objects.bulk_create(new, batch_size=1000)
+    UnitMetric.objects.bulk_update(changed, ["quantity"], batch_size=1000)
+    counts.update(created=len(new), updated=len(changed), unchanged=len(rows) - len(new) - len(changed))
+    return counts
+
+
+def check_time_rows(located: Iterable[tuple[Where, dict]], refs: References, checker: Checker) -> list[dict]:
+    checked: list[tuple[str, dict]] = []
+    for where, row in located:
+        value = check_time_row(row, where, refs, checker)
+        if value is not None:
+            checked.append((where("id"), value))
+    check_duplicates(checked, lambda row: (row["external_id"],), "time entry id", checker)
+    rows = [row for _, row in checked]
+    billed = billed_time_entry_ids([row["external_id"] for row in rows])
+    for where, row in checked:
+        if row["external_id"] in billed:
+            checker.add(where, f"time entry {row['external_id']} is on a validated invoice and cannot change")
+    return rows
+
+
+def check_metric_rows(located: Iterable[tuple[Where, dict]], refs: References, checker: Checker) -> list[dict]:
+    checked: list[tuple[str, dict]] = []
+    for where, row in located:
+        value = check_metric_row(row, where, refs, checker)
+        if value is not None:
+            checked.append((where("client"), value))
+    check_duplicates(
+        checked, lambda row: (row["client"], row["engagement"], row["metric_code"], row["period"]),
+        "client, engagement, metric and period", checker,
+    )
+    return [row for _, row in checked]
+
+
+def _csv_rows(path: Path, required, optional, checker: Checker):
+    for line_number, row in read_csv(path, required=required, optional=optional, checker=checker):
+        yield (lambda column, n=line_number: f"line {n}, column {column}"), row
+
+
+def import_time_csv(path: Path) -> dict[str, int]:
+    """Import a timesheet CSV; raises ImportRejected (nothing written) on any problem."""
+    checker = Checker()
+    refs = References.from_database()
+    rows = check_time_rows(_csv_rows(path, TIME_COLUMNS, TIME_OPTIONAL, checker), refs, checker)
+    if checker.problems:
+        raise checker.rejected(str(path))
+    with transaction.atomic():
+        return write_time_entries(rows, refs)
+
+
+def import_metrics_csv(path: Path) -> dict[str, int]:
+    """Import a payroll metrics CSV; raises ImportRejected (nothing written) on any problem."""
+    checker = Checker()
+    refs = References.from_database()
+    rows = check_metric_rows(_csv_rows(path, METRIC_COLUMNS, METRIC_OPTIONAL, checker), refs, checker)
+    if checker.problems:
+        raise checker.rejected(str(path))
+    with transaction.atomic():
+        return write_unit_metrics(rows, refs)
