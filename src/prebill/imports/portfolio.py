@@ -127,6 +127,7 @@ class _Plan:
         siren = row.get("siren", "")
         if siren and (problem := siren_problem(siren)):
             self.c.add(f"{path}.siren", problem)
+            siren = ""  # compare SIRET and VAT number with a valid SIREN only
         if row.get("siret"):
             if problem := siret_problem(row["siret"]):
                 self.c.add(f"{path}.siret", problem)
@@ -230,7 +231,7 @@ class _Plan:
         elif not part.get("article") and kind != "time_and_materials":
             self.c.add(f"{path}.article", f"a {kind} part needs an article")
         unit_price = self.c.decimal(part.get("unit_price"), f"{path}.unit_price", places=4, what="unit price")
-        if kind == "units" and unit_price is None and not part.get("installments"):
+        if kind == "units" and part.get("unit_price") in (None, "") and not part.get("installments"):
             self.c.add(f"{path}.unit_price", "a units part needs a unit price")
         fee = self.c.decimal(part.get("fee_amount"), f"{path}.fee_amount", what="fee")
         installments = self._check_schedule(part, fee, path)

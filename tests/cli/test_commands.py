@@ -1,0 +1,81 @@
+"""The `prebill` command line, as a firm's clerk uses it."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from prebill.cli.commands import dispatch
+from prebill.clients.models import Client
+from tests.imports.sample import portfolio
+
+pytestmark = pytest.mark.django_db
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = dispatch(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def portfolio_file(tmp_path):
+    path = tmp_path / "portfolio.json"
+    path.write_text(json.dumps(portfolio()), encoding="utf-8")
+    return path
+
+
+def test_import_run_and_export_pre_invoices(capsys, portfolio_file, tmp_path):
+    code, out, _ = run(capsys, "import", str(portfolio_file))
+    assert code == 0 and "clients: 1 created" in out
+
+    code, out, _ = run(capsys, "run", "--period", "2026-11")
+    assert code == 0
+    assert "pre-invoices: 2" in out and "total excl. VAT: 747.00" in out
+
+    code, out, _ = run(capsys, "export", "pre-invoices", "--period", "2026-11", "--format", "json")
+    exported = json.loads(out)["pre_invoices"]
+    time_doc = next(doc for doc in exported if doc["lines"][0]["kind"] == "time")
+    assert time_doc["client"] == "C0001"
+    assert time_doc["lines"][0]["items"][0]["ref"] == "T-1"
+    assert time_doc["lines"][0]["article"] == "CONS/AUD"
+    assert time_doc["vat_breakdown"] == [{"rate": "20.00", "base": "525.00", "vat": "105.00"}]
+
+    target = tmp_path / "lines.csv"
+    code, _, _ = run(capsys, "export", "pre-invoices", "--period", "2026-11", "--format", "csv", "-o", str(target))
+    rows = list(csv.DictReader(io.StringIO(target.read_text())))
+    assert code == 0 and sorted(r["amount_excluding_vat"] for r in rows) == ["222.00", "525.00"]
+
+
+def test_a_bad_file_exits_with_status_2_lists_its_problems_and_imports_nothing(capsys, tmp_path):
+    data = portfolio()
+    data["clients"][0]["siren"] = "123"
+    data["engagements"][0]["manager"] = "NOBODY"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+    code, _, err = run(capsys, "import", str(path))
+
+    assert code == 2
+    assert "2 problem(s); nothing was imported" in err
+    assert "$.clients[0].siren: a SIREN has exactly 9 digits" in err
+    assert "$.engagements[0].manager: unknown collaborator 'NOBODY'" in err
+    assert not Client.objects.exists()
+
+
+def test_a_bad_period_is_refused(capsys):
+    code, _, err = run(capsys, "run", "--period", "2026-13")
+
+    assert code == 2 and "YYYY-MM" in err
+
+
+def test_the_portfolio_export_can_be_imported_again(capsys, portfolio_file, tmp_path):
+    run(capsys, "import", str(portfolio_file))
+    target = tmp_path / "export.json"
+
+    code, _, _ = run(capsys, "export", "portfolio", "-o", str(target))
+    again, out, _ = run(capsys, "import", str(target))
+
+    assert code == again == 0
+    assert "created" in out and "1 unchanged" in out
