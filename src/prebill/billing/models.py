@@ -134,6 +134,9 @@ class PreInvoiceVat(models.Model):
     class Meta:
         ordering = ["pre_invoice", "rate"]
 
+    def __str__(self):
+        return f"{self.rate} %: {self.base} + {self.vat}"
+
 
 class BillingRun(models.Model):
     class Status(models.TextChoices):

@@ -118,7 +118,8 @@ def document_key(item: GroupableItem) -> tuple[str, str]:
     if item.engagement_on_one_invoice:
         return f"engagement:{item.engagement}", f"engagement {item.engagement_code} puts all its parts on one invoice"
     if item.installment is not None:
-        return f"installment:{item.installment}", f"each installment gets its own invoice ({item.engagement_code}/{item.part_code})"
+        reason = f"each installment gets its own invoice ({item.engagement_code}/{item.part_code})"
+        return f"installment:{item.installment}", reason
     if item.kind is ItemKind.TIME:
         return "time", "time and materials of the client are merged on one invoice"
     return f"{item.kind.value}:{item.engagement}", f"{item.kind.value} of engagement {item.engagement_code}"

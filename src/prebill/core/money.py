@@ -15,7 +15,7 @@ class MoneyError(ValueError):
 
 def to_decimal(value: object, *, what: str = "amount") -> Decimal:
     """Read a Decimal from a Decimal, int or string; a float is refused, not converted."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise MoneyError(f"{what} must be given as a decimal string, not a float ({value!r})")
     if isinstance(value, Decimal):
         result = value

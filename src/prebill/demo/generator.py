@@ -14,6 +14,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from itertools import accumulate
 from pathlib import Path
 
@@ -189,7 +190,7 @@ def _ascii_slug(text: str) -> str:
 
 
 def _initials(name: str) -> str:
-    """First letter of the first name and three of the surname, upper-case ASCII."""
+    """First letter of the first name and two of the surname, upper-case ASCII."""
     first, last = _ascii_slug(name.split(" ", 1)[0]), _ascii_slug(name.split(" ", 1)[1])
     return (first[0] + last[:2]).upper()
 
@@ -517,7 +518,6 @@ def iter_time_rows(
     if count is None:
         count = ENTRIES_PER_CLIENT * len(portfolio.get("clients", []))
     team = portfolio.get("collaborators", [])
-    by_code = {c["code"]: c for c in team}
     staff = [c["code"] for c in team if "EXPERTISE" in c["groups"] and c["grade"] in ("senior", "junior", "assistant")]
     staff = staff or [c["code"] for c in team]
     consultants = [c["code"] for c in team if "CONSEIL" in c["groups"] and c["grade"] != "associe"]
@@ -534,7 +534,7 @@ def iter_time_rows(
             manager = engagement.get("manager") or rng.choice(staff)
             accounting.append((engagement["code"], manager, rng.choice(staff), rng.choice(staff), revision))
             fixed = [p for p in engagement.get("parts", []) if p.get("kind") == "fixed_fee" and p.get("fee_amount")]
-            weights.append(max(1, int(float(fixed[0]["fee_amount"])) if fixed else 1000))
+            weights.append(max(1, int(Decimal(str(fixed[0]["fee_amount"])))) if fixed else 1000)
         elif kind == "consulting":
             for part in engagement.get("parts", []):
                 if part.get("kind") == "time_and_materials":
@@ -550,15 +550,15 @@ def iter_time_rows(
     recent = today - timedelta(days=7)
     day_pool = [(day.isoformat(), day > recent) for day in days]
     month_pool = [(day.isoformat(), day > recent) for day in this_month]
-    n_days, n_month, n_cons, n_acc = len(day_pool), len(month_pool), len(consulting), len(accounting)
+    n_days, n_month, n_cons, last_accounting = len(day_pool), len(month_pool), len(consulting), len(accounting) - 1
     n_consultants = len(consultants)
-    consulting_share = 0.0 if not consulting else 1.0 if not accounting else 0.22
+    consulting_share = 0.0 if not consulting else 1.0 if not accounting else 0.12
     managers = [c["code"] for c in team if c["grade"] in ("manager", "associe") and "EXPERTISE" in c["groups"]]
     helpers = managers or consultants
     round_robin = 0
     for number in range(1, count + 1):
         if rnd() < consulting_share:
-            if rnd() < 0.35:  # keep time in the current month, spread over every consulting engagement
+            if rnd() < 0.3:  # keep time in the current month, spread over every consulting engagement
                 code, part, lead, table = consulting[round_robin % n_cons]
                 round_robin += 1
                 day, fresh = month_pool[int(rnd() * n_month)]
@@ -573,12 +573,8 @@ def iter_time_rows(
             hours = table[int(rnd() * len(table))]
             domain = DOMAINS_CONSULTING[int(rnd() * 4)]
         else:
-            if total_weight and n_acc > 1:
-                code, manager, first, second, revision = accounting[
-                    bisect_right(cumulative, rnd() * total_weight) if n_acc > 1 else 0
-                ]
-            else:
-                code, manager, first, second, revision = accounting[0]
+            index = min(bisect_right(cumulative, rnd() * total_weight), last_accounting)
+            code, manager, first, second, revision = accounting[index]
             day, fresh = day_pool[int(rnd() * n_days)]
             part = ""
             who = rnd()
@@ -606,7 +602,6 @@ def iter_time_rows(
             "task": task, "hours": hours, "billable": billable, "activity": activity, "domain": domain,
             "approved": approved, "comment": comment,
         }
-    del by_code
 
 
 # --- payroll metrics -------------------------------------------------------------------------------

@@ -71,7 +71,8 @@ class PartRate(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(collaborator__isnull=False, grade="") | models.Q(collaborator__isnull=True) & ~models.Q(grade="")),
+                condition=models.Q(collaborator__isnull=False, grade="")
+                | (models.Q(collaborator__isnull=True) & ~models.Q(grade="")),
                 name="part_rate_for_collaborator_or_grade",
             ),
         ]

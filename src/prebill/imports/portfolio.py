@@ -200,10 +200,10 @@ class _Plan:
             code, client = row["code"], row["client"]
             if client not in self.refs.clients:
                 self.c.add(f"{path}.client", f"unknown client {client!r}")
-            elif code in self.refs.engagement_clients and self.refs.engagement_clients[code] != client:
-                if BillableItem.objects.filter(engagement__code=code).exists():
-                    self.c.add(f"{path}.client", f"engagement {code} already has billable items for client "
-                               f"{self.refs.engagement_clients[code]}; it cannot move to {client}")
+            elif self.refs.engagement_clients.get(code, client) != client and \
+                    BillableItem.objects.filter(engagement__code=code).exists():
+                self.c.add(f"{path}.client", f"engagement {code} already has billable items for client "
+                           f"{self.refs.engagement_clients[code]}; it cannot move to {client}")
             for role in ("manager", "salesperson"):
                 if row.get(role) and row[role] not in self.refs.collaborators:
                     self.c.add(f"{path}.{role}", f"unknown collaborator {row[role]!r}")

@@ -32,7 +32,8 @@ class References:
         clients = dict(Client.objects.values_list("id", "code"))
         refs.clients = {code: pk for pk, code in clients.items()}
         refs.addresses = {
-            (clients[client_id], code): pk for pk, client_id, code in BillingAddress.objects.values_list("id", "client_id", "code")
+            (clients[client_id], code): pk
+            for pk, client_id, code in BillingAddress.objects.values_list("id", "client_id", "code")
         }
         refs.groups = {code: pk for pk, code in CollaboratorGroup.objects.values_list("id", "code")}
         refs.collaborators = {code: pk for pk, code in Collaborator.objects.values_list("id", "code")}
