@@ -52,9 +52,9 @@ def run_floor(path: str, period: str) -> dict:
         JOIN catalogue_article a ON a.id = p.article_id
         WHERE m.period = :first AND m.quantity > 0
           AND NOT EXISTS (SELECT 1 FROM billing_billableitem b WHERE b.unit_metric_id = m.id)""", p)
+    db.execute("CREATE TEMP TABLE sole_tm (engagement_id INTEGER PRIMARY KEY, part_id INTEGER)")
     db.execute("""
-        CREATE TEMP TABLE sole_tm AS
-        SELECT engagement_id, MIN(id) AS part_id FROM engagements_engagementpart
+        INSERT INTO sole_tm SELECT engagement_id, MIN(id) FROM engagements_engagementpart
         WHERE kind = 'time_and_materials' GROUP BY engagement_id HAVING COUNT(*) = 1""")
     db.execute(f"""
         INSERT INTO billing_billableitem ({columns})

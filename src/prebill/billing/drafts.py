@@ -8,7 +8,9 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count
+from django.utils import timezone
 
+from prebill.bulk import insert_into, insert_rows, table
 from prebill.core.grouping import DraftPreInvoice, GroupableItem, ItemKind, group_items
 from prebill.core.money import ZERO
 from prebill.core.periods import Period
@@ -16,7 +18,6 @@ from prebill.core.review import BILLED_NOW, Decision, billed_quantity_and_amount
 
 from .context import PortfolioContext
 from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat
-from .rows import insert_into, table
 
 
 @dataclass
@@ -30,8 +31,23 @@ class DraftsResult:
     not_billed_now: Counter = field(default_factory=Counter)
 
 
+DOCUMENT_COLUMNS = (
+    "period", "client_id", "invoice_date", "billing_address_id", "currency", "vat_regime", "payment_terms_days",
+    "end_of_month", "payment_method", "line_mode", "grouping_key", "grouping_reason", "total_excluding_vat",
+    "total_vat", "total_including_vat", "run_id", "created_at",
+)
+LINE_COLUMNS = (
+    "pre_invoice_id", "position", "kind", "line_key", "article_id", "designation", "designation_override",
+    "quantity", "unit", "unit_price", "amount", "vat_rate", "service_start", "service_end",
+)
+
+
 def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None = None) -> DraftsResult:
-    """Replace the period's pre-invoices by those its items give now."""
+    """Replace the period's pre-invoices by those its items give now.
+
+    Rows are written with plain executemany and their ids read back by their natural keys
+    (client and grouping key, document and line key): a run writes hundreds of thousands of lines.
+    """
     overrides = _designation_overrides(period)
     _delete_drafts(period)
     result = DraftsResult()
@@ -41,33 +57,38 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
     ):
         result.not_billed_now[row["decision"]] = row["count"]
     drafts = group_items(_groupable_items(period, ctx))
-    documents = [_pre_invoice(draft, period, run) for draft in drafts]
-    PreInvoice.objects.bulk_create(documents, batch_size=1000)
-    lines, links = [], []
-    for document, draft in zip(documents, drafts, strict=True):
-        for position, line in enumerate(draft.lines, start=1):
-            lines.append(PreInvoiceLine(
-                pre_invoice_id=document.pk, position=position, kind=line.kind.value, line_key=line.key,
-                article_id=line.article, designation=line.designation[:500],
-                designation_override=overrides.get((document.client_id, document.grouping_key, line.key), ""),
-                quantity=line.quantity, unit=line.unit, unit_price=line.unit_price, amount=line.amount,
-                vat_rate=line.vat_rate, service_start=line.service_start, service_end=line.service_end,
-            ))
-    PreInvoiceLine.objects.bulk_create(lines, batch_size=1000)
-    position = 0
-    for draft in drafts:
-        for line in draft.lines:
-            links.extend((item_id, lines[position].pk) for item_id in line.item_ids)
-            position += 1
+    now = timezone.now()
+    keys = [(draft.terms.client, grouping_key(draft)) for draft in drafts]
+    insert_rows(PreInvoice, DOCUMENT_COLUMNS, (
+        _document_row(draft, key, period, run, now) for draft, (_, key) in zip(drafts, keys, strict=True)))
+    document_ids = {
+        (client_id, key): pk for pk, client_id, key in
+        PreInvoice.objects.filter(period=period.first_day).values_list("id", "client_id", "grouping_key").iterator()
+    }
+    insert_rows(PreInvoiceLine, LINE_COLUMNS, (
+        (document_ids[doc_key], position, line.kind.value, line.key, line.article, line.designation[:500],
+         overrides.get((*doc_key, line.key), ""), line.quantity, line.unit, line.unit_price, line.amount,
+         line.vat_rate, line.service_start, line.service_end)
+        for draft, doc_key in zip(drafts, keys, strict=True) for position, line in enumerate(draft.lines, start=1)
+    ))
+    line_ids = {
+        (document_id, key): pk for pk, document_id, key in PreInvoiceLine.objects.filter(
+            pre_invoice__period=period.first_day).values_list("id", "pre_invoice_id", "line_key").iterator(10000)
+    }
+    links = [
+        (item_id, line_ids[(document_ids[doc_key], line.key)])
+        for draft, doc_key in zip(drafts, keys, strict=True) for line in draft.lines for item_id in line.item_ids
+    ]
     _link_items(links)
     vat_rows = []
-    for document, draft in zip(documents, drafts, strict=True):
-        vat_rows.extend(PreInvoiceVat(pre_invoice_id=document.pk, rate=v.rate, base=v.base, vat=v.vat) for v in draft.vat)
-        result.total_excluding_vat += document.total_excluding_vat
-        result.total_vat += document.total_vat
-        result.total_including_vat += document.total_including_vat
-    PreInvoiceVat.objects.bulk_create(vat_rows, batch_size=1000)
-    result.pre_invoices, result.lines, result.items = len(documents), len(lines), len(links)
+    for draft, doc_key in zip(drafts, keys, strict=True):
+        vat_rows.extend((document_ids[doc_key], v.rate, v.base, v.vat) for v in draft.vat)
+        totals = draft.totals
+        result.total_excluding_vat += totals.excluding_vat
+        result.total_vat += totals.vat
+        result.total_including_vat += totals.including_vat
+    insert_rows(PreInvoiceVat, ("pre_invoice_id", "rate", "base", "vat"), vat_rows)
+    result.pre_invoices, result.lines, result.items = len(document_ids), len(line_ids), len(links)
     return result
 
 
@@ -103,16 +124,13 @@ def _groupable_items(period: Period, ctx: PortfolioContext):
         )
 
 
-def _pre_invoice(draft: DraftPreInvoice, period: Period, run: BillingRun | None) -> PreInvoice:
+def _document_row(draft: DraftPreInvoice, key: str, period: Period, run: BillingRun | None, now) -> tuple:
     terms, totals = draft.terms, draft.totals
     days, _, eom = terms.payment_terms.partition(" ")
-    return PreInvoice(
-        period=period.first_day, client_id=terms.client, invoice_date=terms.invoice_date,
-        billing_address_id=terms.address, currency=terms.currency, vat_regime=terms.vat_regime.value,
-        payment_terms_days=int(days), end_of_month=bool(eom), payment_method=terms.payment_method,
-        line_mode=terms.line_mode.value, grouping_key=grouping_key(draft), grouping_reason=draft.reason[:300],
-        total_excluding_vat=totals.excluding_vat, total_vat=totals.vat, total_including_vat=totals.including_vat,
-        run=run,
+    return (
+        period.first_day, terms.client, terms.invoice_date, terms.address, terms.currency, terms.vat_regime.value,
+        int(days), bool(eom), terms.payment_method, terms.line_mode.value, key, draft.reason[:300],
+        totals.excluding_vat, totals.vat, totals.including_vat, run.pk if run else None, now,
     )
 
 

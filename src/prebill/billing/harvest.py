@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from prebill.activity.models import TimeEntry, UnitMetric
+from prebill.bulk import insert_rows, update_rows
 from prebill.core.article_rules import ArticleRuleTie, TimeFacts, choose_rule
 from prebill.core.designations import installment_designation, metric_designation, time_designation
 from prebill.core.grouping import ItemKind
@@ -21,7 +22,6 @@ from prebill.engagements.models import EngagementPart, Installment
 
 from .context import PortfolioContext
 from .models import BillableItem
-from .rows import insert_rows, update_rows
 
 PART_KIND_TO_ITEM = {
     EngagementPart.Kind.FIXED_FEE: ItemKind.FIXED_FEE,

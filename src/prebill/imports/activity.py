@@ -9,6 +9,7 @@ from pathlib import Path
 from django.db import transaction
 
 from prebill.activity.models import TimeEntry, UnitMetric
+from prebill.bulk import insert_rows
 
 from .csvfiles import read_csv
 from .problems import Checker
@@ -124,12 +125,13 @@ def write_time_entries(rows: list[dict], refs: References) -> dict[str, int]:
             values = _time_fields(row, refs)
             entry = existing.get(row["external_id"])
             if entry is None:
-                new.append(TimeEntry(external_id=row["external_id"], **values))
+                new.append((row["external_id"], *values.values()))
             elif any(getattr(entry, name) != value for name, value in values.items()):
                 for name, value in values.items():
                     setattr(entry, name, value)
                 changed.append(entry)
-        TimeEntry.objects.bulk_create(new, batch_size=1000)
+        # Timesheets bring hundreds of thousands of rows: plain executemany, not model instances.
+        insert_rows(TimeEntry, ("external_id", *fields), new)
         TimeEntry.objects.bulk_update(changed, fields, batch_size=1000)
         counts["created"] += len(new)
         counts["updated"] += len(changed)

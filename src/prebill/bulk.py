@@ -1,4 +1,4 @@
-"""Bulk writes with plain SQL parameters: the monthly run writes up to millions of rows."""
+"""Bulk writes with plain SQL parameters, for the monthly run and imports of millions of rows."""
 
 from __future__ import annotations
 
