@@ -9,7 +9,7 @@ from prebill.activity.models import TimeEntry, UnitMetric
 from prebill.billing.models import BillableItem
 from prebill.billing.services import run_pre_billing
 from prebill.core.periods import Period
-from prebill.imports.activity import import_metrics_csv, import_time_csv
+from prebill.imports.activity import CHUNK, import_metrics_csv, import_time_csv
 from prebill.imports.portfolio import import_portfolio
 from prebill.imports.problems import ImportRejected
 
@@ -119,3 +119,13 @@ def test_bad_payroll_lines_are_reported(loaded, tmp_path):
         "line 3, column client: unknown client 'C0404'",
         "line 3, column period: period must be written YYYY-MM, got '11/2026'",
     ]
+
+
+def test_a_problem_after_chunks_already_written_still_leaves_nothing_imported(loaded, tmp_path):
+    good = "".join(f"T{n},2026-11-02,JDU,E0001-TEN,REGIE,,1,yes,,yes\n" for n in range(CHUNK + 10))
+    path = write(tmp_path, TIME_HEADER + good + "BAD,2026-11-02,JDU,E0001-TEN,REGIE,,-1,yes,,yes\n")
+
+    problems = rejected_problems(import_time_csv, path)
+
+    assert problems == [f"line {CHUNK + 12}, column hours: hours -1 is negative"]
+    assert not TimeEntry.objects.exists()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -161,19 +162,39 @@ def write_unit_metrics(rows: list[dict], refs: References) -> dict[str, int]:
     return counts
 
 
-def check_time_rows(located: Iterable[tuple[Where, dict]], refs: References, checker: Checker) -> list[dict]:
-    checked: list[tuple[str, dict]] = []
+def checked_time_chunks(
+    located: Iterable[tuple[Where, dict]], refs: References, checker: Checker
+) -> Iterator[list[dict]]:
+    """Checked time rows, a chunk at a time; problems (duplicates, billed entries included) go to the checker."""
+    seen: dict[str, str] = {}
+    chunk: list[tuple[str, dict]] = []
     for where, row in located:
         value = check_time_row(row, where, refs, checker)
-        if value is not None:
-            checked.append((where("id"), value))
-    check_duplicates(checked, lambda row: (row["external_id"],), "time entry id", checker)
-    rows = [row for _, row in checked]
-    billed = billed_time_entry_ids([row["external_id"] for row in rows])
-    for where, row in checked:
+        if value is None:
+            continue
+        here = where("id")
+        if value["external_id"] in seen:
+            checker.add(here, f"duplicate time entry id: also at {seen[value['external_id']]}")
+            continue
+        seen[value["external_id"]] = here
+        chunk.append((here, value))
+        if len(chunk) >= CHUNK:
+            yield _not_billed(chunk, checker)
+            chunk = []
+    if chunk:
+        yield _not_billed(chunk, checker)
+
+
+def _not_billed(chunk: list[tuple[str, dict]], checker: Checker) -> list[dict]:
+    billed = billed_time_entry_ids([row["external_id"] for _, row in chunk])
+    for where, row in chunk:
         if row["external_id"] in billed:
             checker.add(where, f"time entry {row['external_id']} is on a validated invoice and cannot change")
-    return rows
+    return [row for _, row in chunk]
+
+
+def check_time_rows(located: Iterable[tuple[Where, dict]], refs: References, checker: Checker) -> list[dict]:
+    return [row for chunk in checked_time_chunks(located, refs, checker) for row in chunk]
 
 
 def check_metric_rows(located: Iterable[tuple[Where, dict]], refs: References, checker: Checker) -> list[dict]:
@@ -195,14 +216,21 @@ def _csv_rows(path: Path, required, optional, checker: Checker):
 
 
 def import_time_csv(path: Path) -> dict[str, int]:
-    """Import a timesheet CSV; raises ImportRejected (nothing written) on any problem."""
+    """Import a timesheet CSV; raises ImportRejected (nothing written) on any problem.
+
+    Chunks are written as soon as they are checked, so memory stays flat on a million rows;
+    the transaction is rolled back when any problem turns up, so the import stays all or nothing.
+    """
     checker = Checker()
     refs = References.from_database()
-    rows = check_time_rows(_csv_rows(path, TIME_COLUMNS, TIME_OPTIONAL, checker), refs, checker)
-    if checker.problems:
-        raise checker.rejected(str(path))
+    counts: Counter = Counter()
     with transaction.atomic():
-        return write_time_entries(rows, refs)
+        for chunk in checked_time_chunks(_csv_rows(path, TIME_COLUMNS, TIME_OPTIONAL, checker), refs, checker):
+            if not checker.problems:
+                counts.update(write_time_entries(chunk, refs))
+        if checker.problems:
+            raise checker.rejected(str(path))
+    return {name: counts[name] for name in ("created", "updated", "unchanged")}
 
 
 def import_metrics_csv(path: Path) -> dict[str, int]:
