@@ -9,6 +9,7 @@ Usage: python sql_floor.py DATABASE.sqlite3 YYYY-MM
 import calendar
 import sqlite3
 import sys
+import time
 from datetime import date, datetime
 
 DESIGNATION_SEP = " — "
@@ -19,7 +20,7 @@ def run_floor(path: str, period: str) -> dict:
     first = date(year, month, 1).isoformat()
     last = date(year, month, calendar.monthrange(year, month)[1]).isoformat()
     now = datetime.now().isoformat(sep=" ")
-    db = sqlite3.connect(path, isolation_level=None)
+    db = _TimedConnection(sqlite3.connect(path, isolation_level=None))
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     hours_per_day, rounding = db.execute(
@@ -169,7 +170,25 @@ def run_floor(path: str, period: str) -> dict:
                             "ON pi.id = l.pre_invoice_id WHERE pi.period = ?", (first,)).fetchone()[0],
     }
     db.close()
+    counts["seconds_per_statement"] = [round(seconds, 2) for seconds in db.timings]
     return counts
+
+
+class _TimedConnection:
+    """Keeps the wall time of each statement, to see where the floor spends its time."""
+
+    def __init__(self, connection: sqlite3.Connection):
+        self.connection = connection
+        self.timings: list[float] = []
+
+    def execute(self, sql: str, parameters=()):
+        started = time.perf_counter()
+        cursor = self.connection.execute(sql, parameters)
+        self.timings.append(time.perf_counter() - started)
+        return cursor
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 if __name__ == "__main__":
