@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
 
 from prebill.core.periods import Period
 
-from .models import BillableItem, PreInvoice, PreInvoiceLine, PreInvoiceVat
+from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat
 
 LINE_COLUMNS = (
     "pre_invoice", "client", "client_name", "invoice_date", "currency", "vat_regime", "payment_terms", "payment_method",
@@ -100,3 +104,100 @@ def pre_invoice_csv_rows(period: Period) -> Iterator[dict]:
                 "service_start": line["service_start"], "service_end": line["service_end"],
                 "items": " ".join(f"{s['type']}:{s['ref']}" for s in line["items"]),
             }
+
+
+KINDS = ("fixed_fee", "units", "time")
+
+
+@dataclass(frozen=True)
+class OverviewFilters:
+    """What the clerk narrows the pre-billing page to."""
+
+    search: str = ""
+    engagement: str = ""
+    manager: str = ""
+    kind: str = ""
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    sort: str = "client"
+
+
+SORTS = {"client": ("client__code",), "-total": ("-total_excluding", "client__code"),
+         "-count": ("-pre_invoices", "client__code"), "name": ("client__name",)}
+
+
+def _filtered_pre_invoices(period: Period, filters: OverviewFilters):
+    docs = PreInvoice.objects.filter(period=period.first_day)
+    if filters.search:
+        docs = docs.filter(Q(client__code__icontains=filters.search) | Q(client__name__icontains=filters.search))
+    if filters.engagement:
+        docs = docs.filter(Exists(BillableItem.objects.filter(
+            pre_invoice_line__pre_invoice=OuterRef("pk"), engagement__code__icontains=filters.engagement)))
+    if filters.manager:
+        docs = docs.filter(Exists(BillableItem.objects.filter(
+            pre_invoice_line__pre_invoice=OuterRef("pk"), engagement__manager__code=filters.manager)))
+    if filters.kind:
+        docs = docs.filter(Exists(PreInvoiceLine.objects.filter(pre_invoice=OuterRef("pk"), kind=filters.kind)))
+    if filters.minimum is not None:
+        docs = docs.filter(total_excluding_vat__gte=filters.minimum)
+    if filters.maximum is not None:
+        docs = docs.filter(total_excluding_vat__lte=filters.maximum)
+    return docs
+
+
+def pre_billing_overview(period: Period, filters: OverviewFilters, *, page: int = 1, per_page: int = 50) -> dict:
+    """The period's pre-invoices grouped by client, with totals per kind of line; a fixed number of queries."""
+    docs = _filtered_pre_invoices(period, filters)
+    totals = docs.aggregate(
+        pre_invoices=Count("id"), clients=Count("client", distinct=True),
+        total_excluding=Sum("total_excluding_vat"), total_vat=Sum("total_vat"), total_including=Sum("total_including_vat"),
+    )
+    per_kind = {
+        row["kind"]: row for row in PreInvoiceLine.objects.filter(pre_invoice__in=docs.values("id"))
+        .values("kind").order_by().annotate(amount=Sum("amount"), pre_invoices=Count("pre_invoice", distinct=True))
+    }
+    clients = (
+        docs.values("client_id", "client__code", "client__name").order_by()
+        .annotate(pre_invoices=Count("id"), total_excluding=Sum("total_excluding_vat"),
+                  total_including=Sum("total_including_vat"))
+        .order_by(*SORTS.get(filters.sort, SORTS["client"]))
+    )
+    pages = max(1, -(-(totals["clients"] or 0) // per_page))
+    page = min(max(1, page), pages)
+    client_rows = list(clients[(page - 1) * per_page : page * per_page])
+    first_kind = PreInvoiceLine.objects.filter(pre_invoice=OuterRef("pk")).order_by("position").values("kind")[:1]
+    by_client: dict[int, list] = defaultdict(list)
+    for doc in (docs.filter(client_id__in=[row["client_id"] for row in client_rows])
+                .annotate(kind=Subquery(first_kind), line_count=Count("lines"))
+                .order_by("invoice_date", "grouping_key")):
+        by_client[doc.client_id].append(doc)
+    for row in client_rows:
+        row["documents"] = by_client[row["client_id"]]
+    return {
+        "totals": totals, "per_kind": [per_kind.get(kind, {"kind": kind, "amount": None, "pre_invoices": 0})
+                                       for kind in KINDS],
+        "clients": client_rows, "page": page, "pages": pages,
+    }
+
+
+def pre_invoice_detail(pre_invoice_id: int) -> PreInvoice:
+    return (PreInvoice.objects.select_related("client", "billing_address")
+            .prefetch_related("vat_lines", Prefetch("lines", queryset=PreInvoiceLine.objects.select_related("article")
+                                                    .annotate(item_count=Count("items"))))
+            .get(pk=pre_invoice_id))
+
+
+def line_sources(line_id: int) -> list[dict]:
+    """What a pre-invoice line comes from: its items with their time entry, installment or payroll metric."""
+    rows = []
+    for item in (BillableItem.objects.filter(pre_invoice_line_id=line_id)
+                 .select_related("time_entry__collaborator", "time_entry__task", "installment__part",
+                                 "unit_metric", "engagement", "article_rule")
+                 .order_by("service_date", "id")):
+        rows.append({"item": item, "time_entry": item.time_entry, "installment": item.installment,
+                     "unit_metric": item.unit_metric})
+    return rows
+
+
+def latest_run(period: Period) -> BillingRun | None:
+    return BillingRun.objects.filter(period=period.first_day).order_by("-started_at").first()

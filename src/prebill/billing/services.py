@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from prebill.core.periods import Period
@@ -16,6 +19,8 @@ from .context import PortfolioContext
 from .drafts import rebuild_drafts
 from .harvest import harvest
 from .models import BillableItem, BillingRun
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -42,9 +47,10 @@ class RunFailed(Exception):
     pass
 
 
-def run_pre_billing(*, period: Period, user=None) -> RunSummary:
+def run_pre_billing(*, period: Period, user=None, run: BillingRun | None = None) -> RunSummary:
     """Harvest the period's billable facts into items, then rebuild its pre-invoices; all or nothing."""
-    run = BillingRun.objects.create(period=period.first_day, started_at=timezone.now(), started_by=user)
+    if run is None:
+        run = BillingRun.objects.create(period=period.first_day, started_at=timezone.now(), started_by=user)
     try:
         with transaction.atomic():
             # One run at a time: PostgreSQL waits here; SQLite's IMMEDIATE transactions already queue writers.
@@ -71,3 +77,38 @@ def run_pre_billing(*, period: Period, user=None) -> RunSummary:
         status=BillingRun.Status.DONE, finished_at=timezone.now(), summary=summary.as_json()
     )
     return summary
+
+
+def start_pre_billing(*, period: Period, user=None) -> BillingRun:
+    """Start a run and return at once; the web page follows the run's status.
+
+    Runs go to a background thread of this process (one machine, no broker needed), or inline when
+    PREBILL_RUNS_INLINE is set (tests). A run already going for the period is returned instead of a second one.
+    """
+    with transaction.atomic():
+        running = BillingRun.objects.select_for_update().filter(
+            period=period.first_day, status=BillingRun.Status.RUNNING).first()
+        if running is not None:
+            return running
+        run = BillingRun.objects.create(period=period.first_day, started_at=timezone.now(), started_by=user)
+    if settings.PREBILL_RUNS_INLINE:
+        _run_quietly(period, user, run)
+        run.refresh_from_db()
+    else:
+        threading.Thread(target=_run_in_thread, args=(period, user, run), daemon=True).start()
+    return run
+
+
+def _run_quietly(period: Period, user, run: BillingRun) -> None:
+    try:
+        run_pre_billing(period=period, user=user, run=run)
+    except Exception:
+        # run_pre_billing recorded the failure on the run, which the page shows; keep the trace in the log.
+        logger.exception("pre-billing run %s failed", run.pk)
+
+
+def _run_in_thread(period: Period, user, run: BillingRun) -> None:
+    try:
+        _run_quietly(period, user, run)
+    finally:
+        connection.close()

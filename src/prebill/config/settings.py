@@ -20,6 +20,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_htmx",
+    "prebill.accounts",
+    "prebill.web",
     "prebill.organisation",
     "prebill.team",
     "prebill.clients",
@@ -27,6 +30,7 @@ INSTALLED_APPS = [
     "prebill.engagements",
     "prebill.activity",
     "prebill.billing",
+    "prebill.api",
 ]
 
 MIDDLEWARE = [
@@ -36,6 +40,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -53,6 +59,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "prebill.web.context.roles",
             ],
         },
     },
@@ -78,4 +85,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
-LOGIN_URL = "admin:login"
+LOCALE_PATHS = [Path(__file__).resolve().parent.parent / "locale"]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Monthly runs go to a background thread of the web process; tests run them inline.
+PREBILL_RUNS_INLINE = os.environ.get("PREBILL_RUNS_INLINE", "0") == "1"

@@ -1,8 +1,21 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from prebill.api.urls import api
+from prebill.web import views as web_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", web_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("billing/", include("prebill.billing.urls")),
+    path("clients/", include("prebill.clients.urls")),
+    path("engagements/", include("prebill.engagements.urls")),
+    path("team/", include("prebill.team.urls")),
+    path("catalogue/", include("prebill.catalogue.urls")),
+    path("imports/", include("prebill.imports.urls")),
+    path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

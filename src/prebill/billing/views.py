@@ -1,0 +1,94 @@
+"""Pre-billing pages: thin, they parse the request, call a selector or a service and render."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from prebill.accounts.roles import RUN_PRE_BILLING, SEE_PRE_BILLING, role_required
+from prebill.core.periods import Period, PeriodError
+from prebill.team.models import Collaborator
+
+from . import selectors, services
+from .models import BillingRun, PreInvoiceLine
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except PeriodError:
+        raise Http404("no such period") from None
+
+
+def _amount(text: str | None) -> Decimal | None:
+    try:
+        return Decimal(text.replace(",", ".").replace(" ", "")) if text else None
+    except InvalidOperation:
+        return None
+
+
+@role_required(SEE_PRE_BILLING)
+def pre_billing_current(request: HttpRequest) -> HttpResponse:
+    return redirect("billing:pre_billing", period=str(Period.of(date.today())))
+
+
+@role_required(SEE_PRE_BILLING)
+def pre_billing(request: HttpRequest, period: str) -> HttpResponse:
+    month = _period(period)
+    get = request.GET
+    filters = selectors.OverviewFilters(
+        search=get.get("q", "").strip(), engagement=get.get("engagement", "").strip(),
+        manager=get.get("manager", ""), kind=get.get("kind", ""), minimum=_amount(get.get("min")),
+        maximum=_amount(get.get("max")), sort=get.get("sort", "client"),
+    )
+    try:
+        page = int(get.get("page", 1))
+    except ValueError:
+        page = 1
+    overview = selectors.pre_billing_overview(month, filters, page=page)
+    context = {
+        "period": month, "previous": month.shift(-1), "next": month.shift(1), "filters": filters,
+        "overview": overview, "run": selectors.latest_run(month), "section": "billing",
+        "managers": Collaborator.objects.filter(managed_engagements__isnull=False).distinct().order_by("name"),
+        "kinds": selectors.KINDS,
+    }
+    template = "billing/_overview.html" if request.htmx and request.htmx.target == "overview" else "billing/pre_billing.html"
+    return render(request, template, context)
+
+
+@role_required(SEE_PRE_BILLING)
+def pre_invoice(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        document = selectors.pre_invoice_detail(pk)
+    except selectors.PreInvoice.DoesNotExist:
+        raise Http404("no such pre-invoice") from None
+    return render(request, "billing/pre_invoice.html", {
+        "document": document, "period": Period.of(document.period), "section": "billing"})
+
+
+@role_required(SEE_PRE_BILLING)
+def line_sources(request: HttpRequest, pk: int) -> HttpResponse:
+    line = get_object_or_404(PreInvoiceLine, pk=pk)
+    return render(request, "billing/_line_sources.html", {"line": line, "sources": selectors.line_sources(pk)})
+
+
+@require_POST
+@role_required(RUN_PRE_BILLING)
+def start_run(request: HttpRequest, period: str) -> HttpResponse:
+    run = services.start_pre_billing(period=_period(period), user=request.user)
+    if request.htmx:
+        return render(request, "billing/_run_status.html", {"run": run, "period": _period(period)})
+    return redirect("billing:pre_billing", period=period)
+
+
+@role_required(SEE_PRE_BILLING)
+def run_status(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(BillingRun, pk=pk)
+    response = render(request, "billing/_run_status.html", {"run": run, "period": Period.of(run.period)})
+    if run.status == BillingRun.Status.DONE and request.GET.get("was") == "running":
+        response["HX-Refresh"] = "true"  # the run just finished: show its pre-invoices
+    return response

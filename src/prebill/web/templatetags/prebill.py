@@ -1,0 +1,45 @@
+"""Formatting for the firm's eyes: amounts like 1 234,56 €, dates like 30/11/2026."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils import formats
+
+from prebill.accounts.roles import has_role
+
+register = template.Library()
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF"}
+
+
+@register.filter
+def money(value, currency: str = "EUR") -> str:
+    if value in (None, ""):
+        return ""
+    number = formats.number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
+    return f"{number}\u00a0{SYMBOLS.get(currency, currency)}"
+
+
+@register.filter
+def quantity(value) -> str:
+    if value in (None, ""):
+        return ""
+    value = Decimal(value).normalize()
+    places = max(0, -value.as_tuple().exponent)
+    return formats.number_format(value, places, use_l10n=True, force_grouping=True)
+
+
+@register.simple_tag(takes_context=True)
+def can(context, roles) -> bool:
+    return has_role(context["request"].user, roles)
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters changed (for sort links and pages)."""
+    params = context["request"].GET.copy()
+    for name, value in changes.items():
+        if value in (None, ""):
+            params.pop(name, None)
+        else:
+            params[name] = value
+    return "?" + params.urlencode() if params else "?"
