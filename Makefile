@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed
 PG_URL  ?= postgresql://postgres@127.0.0.1:5432/prebill
 WORKERS ?= 2
 
-.PHONY: install demo serve test test-sqlite test-postgres lint bench clean
+.PHONY: install demo serve browser test test-sqlite test-postgres lint bench clean
 
 install: $(STAMP)
 
@@ -27,10 +27,13 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports --no-cache
 
-test-sqlite: install
+browser:
+	scripts/ensure-chromium.sh
+
+test-sqlite: install browser
 	$(BIN)/pytest -n $(WORKERS)
 
-test-postgres: install
+test-postgres: install browser
 	scripts/ensure-postgres.sh
 	PREBILL_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n $(WORKERS)
 

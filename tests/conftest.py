@@ -20,7 +20,7 @@ def user_with(db):
 
     def make(*roles: str, username: str | None = None) -> User:
         user = User.objects.create_user(username=username or f"user-{'-'.join(roles) or 'none'}", password="pw-test-1")
-        user.groups.set([Group.objects.get(name=role) for role in roles])
+        user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
         return user
 
     return make

@@ -22,7 +22,8 @@ def installment_designation(part_label: str, label: str, start: date | None, end
 
 def time_designation(collaborator: str, day: date, hours: Decimal, task: str = "", activity: str = "") -> str:
     what = task or activity
-    return f"{collaborator} — {day:%d/%m/%Y} — {hours.normalize():f} h" + (f" — {what}" if what else "")
+    hours_text = f"{hours.normalize():f}".replace(".", ",")  # French decimal comma on the document
+    return f"{collaborator} — {day:%d/%m/%Y} — {hours_text} h" + (f" — {what}" if what else "")
 
 
 def metric_designation(part_label: str, period: Period) -> str:
