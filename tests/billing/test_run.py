@@ -225,7 +225,7 @@ def test_time_and_materials_of_one_client_merge_on_one_invoice_whatever_the_enga
 
     [doc] = pre_invoices(client)
     assert len(lines(doc)) == 2
-    assert "merged" in doc.grouping_reason
+    assert "regroupés" in doc.grouping_reason
 
 
 def test_each_installment_has_its_own_invoice_unless_the_engagement_puts_all_parts_on_one(org):

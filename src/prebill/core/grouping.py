@@ -30,6 +30,12 @@ class LineMode(StrEnum):
 
 
 KIND_ORDER = {kind: position for position, kind in enumerate(ItemKind)}
+# Reasons are shown to French clerks and exported as they are.
+KIND_WORDS = {
+    ItemKind.FIXED_FEE: "forfait", ItemKind.TIME: "régie", ItemKind.UNITS: "unités d'oeuvre",
+    ItemKind.RESALE: "revente", ItemKind.EXPENSE: "frais", ItemKind.PURCHASE: "achats",
+    ItemKind.OVERTIME: "heures supplémentaires", ItemKind.TRAINING: "formation",
+}
 
 
 @dataclass(frozen=True)
@@ -114,15 +120,15 @@ class DraftPreInvoice:
 def document_key(item: GroupableItem) -> tuple[str, str]:
     """Which document of its terms an item goes on, and why (a plain sentence)."""
     if item.part_on_own_invoice:
-        return f"part:{item.part}", f"part {item.engagement_code}/{item.part_code} is always invoiced on its own"
+        return f"part:{item.part}", f"la partie {item.engagement_code}/{item.part_code} est toujours facturée seule"
     if item.engagement_on_one_invoice:
-        return f"engagement:{item.engagement}", f"engagement {item.engagement_code} puts all its parts on one invoice"
+        return f"engagement:{item.engagement}", f"la mission {item.engagement_code} regroupe toutes ses parties"
     if item.installment is not None:
-        reason = f"each installment gets its own invoice ({item.engagement_code}/{item.part_code})"
+        reason = f"une facture par échéance ({item.engagement_code}/{item.part_code})"
         return f"installment:{item.installment}", reason
     if item.kind is ItemKind.TIME:
-        return "time", "time and materials of the client are merged on one invoice"
-    return f"{item.kind.value}:{item.engagement}", f"{item.kind.value} of engagement {item.engagement_code}"
+        return "time", "temps passés du client regroupés sur une facture"
+    return f"{item.kind.value}:{item.engagement}", f"{KIND_WORDS[item.kind]} de la mission {item.engagement_code}"
 
 
 def line_key(item: GroupableItem, vat_rate: Decimal) -> tuple[str, str]:
