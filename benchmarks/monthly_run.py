@@ -80,6 +80,8 @@ def main() -> None:
     floor_wall, floor_peak = measure(
         "SQL floor", [sys.executable, str(ROOT / "benchmarks" / "sql_floor.py"), str(floor_db), period], env)
     second_wall, _ = measure("prebill run (again, idempotent)", [*prebill, "run", "--period", period], env)
+    print(f"pre-billing page of {period}, {args.clients} clients ({20} requests each):")
+    measure("pre-billing page", [sys.executable, str(ROOT / "benchmarks" / "pre_billing_page.py"), period], env)
 
     print()
     print(f"import: {import_wall:.1f} s, peak {import_peak:.0f} MiB")

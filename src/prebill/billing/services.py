@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -58,8 +59,12 @@ def run_pre_billing(*, period: Period, user=None, run: BillingRun | None = None)
             BillableItem.objects.filter(
                 status=BillableItem.Status.PENDING, decision=Decision.BILL_LATER, postponed_to=period.first_day
             ).update(period=period.first_day, decision=Decision.BILL_NOW, postponed_to=None)
+            _progress(run, "reading the portfolio")
             ctx = PortfolioContext.load()
+            _progress(run, "harvesting installments, payroll metrics and time")
             harvested = harvest(period, ctx)
+            _progress(run, f"grouping {sum(harvested.created.values()) + sum(harvested.updated.values())} "
+                           "new or changed items into pre-invoices")
             drafts = rebuild_drafts(period, ctx, run)
     except Exception as error:
         BillingRun.objects.filter(pk=run.pk).update(
@@ -77,6 +82,15 @@ def run_pre_billing(*, period: Period, user=None, run: BillingRun | None = None)
         status=BillingRun.Status.DONE, finished_at=timezone.now(), summary=summary.as_json()
     )
     return summary
+
+
+def run_progress(run: BillingRun) -> str:
+    """The step a running run is at (kept in the cache: the run's own rows are invisible until it commits)."""
+    return cache.get(f"prebill-run-{run.pk}", "")
+
+
+def _progress(run: BillingRun, step: str) -> None:
+    cache.set(f"prebill-run-{run.pk}", step, 3600)
 
 
 def start_pre_billing(*, period: Period, user=None) -> BillingRun:

@@ -81,14 +81,16 @@ def line_sources(request: HttpRequest, pk: int) -> HttpResponse:
 def start_run(request: HttpRequest, period: str) -> HttpResponse:
     run = services.start_pre_billing(period=_period(period), user=request.user)
     if request.htmx:
-        return render(request, "billing/_run_status.html", {"run": run, "period": _period(period)})
+        return render(request, "billing/_run_status.html", {
+            "run": run, "period": _period(period), "step": services.run_progress(run)})
     return redirect("billing:pre_billing", period=period)
 
 
 @role_required(SEE_PRE_BILLING)
 def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(BillingRun, pk=pk)
-    response = render(request, "billing/_run_status.html", {"run": run, "period": Period.of(run.period)})
+    response = render(request, "billing/_run_status.html", {
+        "run": run, "period": Period.of(run.period), "step": services.run_progress(run)})
     if run.status == BillingRun.Status.DONE and request.GET.get("was") == "running":
         response["HX-Refresh"] = "true"  # the run just finished: show its pre-invoices
     return response
