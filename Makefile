@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed
 PG_URL  ?= postgresql://postgres@127.0.0.1:5432/prebill
 WORKERS ?= 2
 
-.PHONY: install demo serve browser test test-sqlite test-postgres lint bench clean
+.PHONY: install demo serve browser test test-sqlite test-postgres lint bench clean messages
 
 install: $(STAMP)
 
@@ -44,3 +44,9 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var build src/*.egg-info
+
+# French catalog: extract the strings, then translate in src/prebill/locale/fr/LC_MESSAGES/django.po
+# and compile; the compiled .mo is committed so that installs need no gettext.
+messages: install
+	cd src/prebill && ../../$(BIN)/python -m django makemessages -l fr --settings=prebill.config.settings -i "demo/*" -i "core/*" --no-obsolete
+	cd src/prebill && ../../$(BIN)/python -m django compilemessages --settings=prebill.config.settings

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from prebill.core.periods import Period
 from prebill.core.review import Decision
@@ -59,12 +60,11 @@ def run_pre_billing(*, period: Period, user=None, run: BillingRun | None = None)
             BillableItem.objects.filter(
                 status=BillableItem.Status.PENDING, decision=Decision.BILL_LATER, postponed_to=period.first_day
             ).update(period=period.first_day, decision=Decision.BILL_NOW, postponed_to=None)
-            _progress(run, "reading the portfolio")
+            _progress(run, gettext("reading the portfolio"))
             ctx = PortfolioContext.load()
-            _progress(run, "harvesting installments, payroll metrics and time")
+            _progress(run, gettext("harvesting installments, payroll metrics and time"))
             harvested = harvest(period, ctx)
-            _progress(run, f"grouping {sum(harvested.created.values()) + sum(harvested.updated.values())} "
-                           "new or changed items into pre-invoices")
+            _progress(run, gettext("grouping the items into pre-invoices"))
             drafts = rebuild_drafts(period, ctx, run)
     except Exception as error:
         BillingRun.objects.filter(pk=run.pk).update(
