@@ -3,6 +3,8 @@
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from prebill.billing.models import BillingRun, PreInvoice, PreInvoiceLine
@@ -121,3 +123,24 @@ def test_running_the_month_from_the_page_records_the_run(preparer_client, month)
 def test_an_unknown_period_or_pre_invoice_is_not_found(preparer_client, month):
     assert preparer_client.get("/billing/2026-13/").status_code == 404
     assert preparer_client.get(reverse("billing:pre_invoice", args=[999999])).status_code == 404
+
+
+def test_the_page_makes_as_many_queries_for_many_clients_as_for_few(preparer_client, org):
+    def add_clients(count):
+        for _ in range(count):
+            client = f.client()
+            f.fixed_fee_part(f.engagement(client), installments=[(date(2026, 11, 30), "10.00")])
+            f.units_part(f.engagement(client))
+            f.metric(client, date(2026, 11, 1), "3")
+        run_pre_billing(period=NOV)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert page(preparer_client).status_code == 200
+        return len(captured)
+
+    add_clients(2)
+    few = queries()
+    add_clients(40)
+
+    assert queries() == few
