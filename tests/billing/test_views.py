@@ -56,7 +56,7 @@ def test_a_validator_sees_the_month_but_may_not_run_it(client, user_with, month)
     response = page(client)
 
     assert response.status_code == 200
-    assert "Run the month" not in response.content.decode()
+    assert "Lancer le mois" not in response.content.decode()
     assert client.post(reverse("billing:start_run", args=[str(NOV)])).status_code == 403
 
 
@@ -107,8 +107,8 @@ def test_a_pre_invoice_shows_its_lines_and_each_line_its_time_entries(preparer_c
     detail = preparer_client.get(reverse("billing:pre_invoice", args=[document.pk])).content.decode()
     sources = preparer_client.get(reverse("billing:line_sources", args=[line.pk])).content.decode()
 
-    assert "C-TIME" in detail and "200,00\xa0€" in detail and "VAT" in detail
-    assert "Time entry" in sources and line.items.get().time_entry.external_id in sources
+    assert "C-TIME" in detail and "200,00\xa0€" in detail and "TVA 20 %" in detail
+    assert "Temps passé" in sources and line.items.get().time_entry.external_id in sources
 
 
 def test_running_the_month_from_the_page_records_the_run(preparer_client, month):
@@ -117,7 +117,7 @@ def test_running_the_month_from_the_page_records_the_run(preparer_client, month)
     run = BillingRun.objects.latest("started_at")
     assert response.status_code == 200
     assert run.status == "done" and run.started_by.username == "user-preparer"
-    assert "Last run finished" in response.content.decode()
+    assert "Dernier lancement terminé" in response.content.decode()
 
 
 def test_an_unknown_period_or_pre_invoice_is_not_found(preparer_client, month):
@@ -144,3 +144,12 @@ def test_the_page_makes_as_many_queries_for_many_clients_as_for_few(preparer_cli
     add_clients(40)
 
     assert queries() == few
+
+
+def test_the_interface_is_french_first_and_english_on_request(preparer_client, month):
+    french = page(preparer_client).content.decode()
+    english = preparer_client.get(reverse("billing:pre_billing", args=[str(NOV)]),
+                                  headers={"Accept-Language": "en"}).content.decode()
+
+    assert "Pré-facturation" in french and "Relancer le mois" in french
+    assert "Pre-billing" in english and "Run the month again" in english
