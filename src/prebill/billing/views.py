@@ -76,8 +76,8 @@ def line_sources(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "billing/_line_sources.html", {"line": line, "sources": selectors.line_sources(pk)})
 
 
-@require_POST
 @role_required(RUN_PRE_BILLING)
+@require_POST
 def start_run(request: HttpRequest, period: str) -> HttpResponse:
     run = services.start_pre_billing(period=_period(period), user=request.user)
     if request.htmx:
