@@ -1,3 +1,63 @@
-from ninja import NinjaAPI
+"""The REST API: OpenAPI schema at /api/openapi.json, browsable docs at /api/docs."""
 
-api = NinjaAPI(title="prebill API", version="1", urls_namespace="api")
+import logging
+
+from django.contrib.auth.decorators import login_not_required, login_required
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from prebill.accounts.roles import SEE_PORTFOLIO, role_required
+from prebill.imports.problems import ImportRejected
+
+from .auth import AUTH
+from .endpoints import router
+
+logger = logging.getLogger(__name__)
+
+
+def _docs_for_staff(view):
+    return login_required(role_required(SEE_PORTFOLIO)(view))
+
+
+api = NinjaAPI(title="prebill API", version="1", urls_namespace="api", auth=AUTH, docs_decorator=_docs_for_staff,
+               description="Pre-billing: portfolio, time entries, payroll metrics, billable items, pre-invoices "
+                           "and runs. Authenticate with `Authorization: Bearer <token>` (tokens: /api-tokens/).")
+api.add_router("/", router)
+
+
+@api.exception_handler(ImportRejected)
+def _rejected(request, error: ImportRejected):
+    return api.create_response(request, {"detail": [{"loc": p.where, "msg": p.why} for p in error.problems]},
+                               status=422)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request, error: ValidationError):
+    detail = [{"loc": ".".join(str(part) for part in e.get("loc", ())), "msg": e.get("msg", "")} for e in error.errors]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, error):
+    return api.create_response(request, {"detail": "authentication required: a valid bearer token"}, status=401)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, error: HttpError):
+    return api.create_response(request, {"detail": str(error)}, status=error.status_code)
+
+
+@api.exception_handler(Exception)
+def _unexpected(request, error: Exception):
+    # Never a stack trace to the caller; the trace goes to the log.
+    logger.exception("API error on %s", request.path)
+    return api.create_response(request, {"detail": "internal error"}, status=500)
+
+
+def urls():
+    """The API's URL patterns; endpoints answer 401 themselves instead of the site's login redirect."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        if pattern.name not in ("openapi-view", "openapi-json"):
+            pattern.callback = login_not_required(pattern.callback)
+    return patterns, app_name, namespace

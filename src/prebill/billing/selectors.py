@@ -20,10 +20,12 @@ LINE_COLUMNS = (
 )
 
 
-def item_sources(period: Period) -> dict[int, list[dict]]:
+def item_sources(period: Period, pre_invoice_ids: list[int] | None = None) -> dict[int, list[dict]]:
     """For each line of the period's pre-invoices, the billable items it sums and the source of each."""
     sources: dict[int, list[dict]] = defaultdict(list)
     rows = BillableItem.objects.filter(pre_invoice_line__pre_invoice__period=period.first_day)
+    if pre_invoice_ids is not None:
+        rows = rows.filter(pre_invoice_line__pre_invoice_id__in=pre_invoice_ids)
     for item_id, line_id, kind, entry, part_code, engagement, due, metric, period in rows.values_list(
         "id", "pre_invoice_line_id", "kind", "time_entry__external_id", "installment__part__code",
         "engagement__code", "installment__due_date", "unit_metric__metric_code", "unit_metric__period",
@@ -38,21 +40,23 @@ def item_sources(period: Period) -> dict[int, list[dict]]:
     return sources
 
 
-def pre_invoices_of_period(period: Period) -> Iterator[dict]:
-    """Every pre-invoice of the period with its lines, VAT breakdown, totals and source links."""
+def pre_invoices_of_period(period: Period, ids: list[int] | None = None) -> Iterator[dict]:
+    """Every pre-invoice of the period (or those of `ids`) with lines, VAT breakdown, totals and sources."""
+    only = {} if ids is None else {"pre_invoice_id__in": ids}
     documents = list(
-        PreInvoice.objects.filter(period=period.first_day).select_related("client", "billing_address")
-        .order_by("client__code", "invoice_date", "grouping_key")
+        PreInvoice.objects.filter(period=period.first_day, **({} if ids is None else {"id__in": ids}))
+        .select_related("client", "billing_address").order_by("client__code", "invoice_date", "grouping_key")
     )
     lines_by_doc = defaultdict(list)
-    lines = list(PreInvoiceLine.objects.filter(pre_invoice__period=period.first_day).select_related("article")
+    lines = list(PreInvoiceLine.objects.filter(pre_invoice__period=period.first_day, **only).select_related("article")
                  .order_by("pre_invoice_id", "position"))
     for line in lines:
         lines_by_doc[line.pre_invoice_id].append(line)
     vat_by_doc = defaultdict(list)
-    for vat in PreInvoiceVat.objects.filter(pre_invoice__period=period.first_day).order_by("pre_invoice_id", "rate"):
+    for vat in PreInvoiceVat.objects.filter(pre_invoice__period=period.first_day, **only).order_by(
+            "pre_invoice_id", "rate"):
         vat_by_doc[vat.pre_invoice_id].append(vat)
-    sources = item_sources(period)
+    sources = item_sources(period, ids)
     for doc in documents:
         address = doc.billing_address
         yield {

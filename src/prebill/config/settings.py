@@ -91,5 +91,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+NINJA_PAGINATION_PER_PAGE = 50
+NINJA_PAGINATION_MAX_LIMIT = 500
+
 # Monthly runs go to a background thread of the web process; tests run them inline.
 PREBILL_RUNS_INLINE = os.environ.get("PREBILL_RUNS_INLINE", "0") == "1"

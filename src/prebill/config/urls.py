@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from prebill.api.urls import api
+from prebill.api import urls as api_urls
+from prebill.api import views as api_views
 from prebill.web import views as web_views
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
     path("team/", include("prebill.team.urls")),
     path("catalogue/", include("prebill.catalogue.urls")),
     path("imports/", include("prebill.imports.urls")),
-    path("api/", api.urls),
+    path("api/", api_urls.urls()),
+    path("api-tokens/", api_views.tokens, name="api_tokens"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,232 @@
+"""REST endpoints: thin, they check the role, call a selector or a service, return its result."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Status
+from ninja.errors import HttpError
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from prebill.accounts.roles import EDIT_PORTFOLIO, RUN_PRE_BILLING, SEE_PORTFOLIO, SEE_PRE_BILLING
+from prebill.activity.models import TimeEntry, UnitMetric
+from prebill.billing import selectors, services
+from prebill.billing.models import BillableItem, BillingRun, PreInvoice
+from prebill.clients.models import Client
+from prebill.core.periods import Period, PeriodError
+from prebill.engagements import services as engagement_services
+from prebill.engagements.models import Engagement, EngagementPart, Installment
+from prebill.imports.activity import check_metric_rows, check_time_rows, write_time_entries, write_unit_metrics
+from prebill.imports.problems import Checker
+from prebill.imports.references import References
+
+from .auth import require
+from .schemas import (
+    BillableItemOut,
+    ClientOut,
+    EngagementDetail,
+    EngagementOut,
+    ImportCounts,
+    InstallmentIn,
+    InstallmentOut,
+    Message,
+    PartOut,
+    PreInvoiceOut,
+    Problems,
+    RunIn,
+    RunOut,
+    TimeEntryIn,
+    TimeEntryOut,
+    UnitMetricIn,
+    UnitMetricOut,
+)
+
+router = Router()
+ERRORS = {401: Message, 403: Message, 404: Message}
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except PeriodError as error:
+        raise HttpError(422, str(error)) from None
+
+
+# -- portfolio ---------------------------------------------------------------------------------
+
+
+@router.get("/clients", response=list[ClientOut], tags=["portfolio"])
+@paginate(LimitOffsetPagination)
+def list_clients(request, search: str = ""):
+    require(request, SEE_PORTFOLIO)
+    clients = Client.objects.order_by("code")
+    return clients.filter(name__icontains=search) | clients.filter(code__icontains=search) if search else clients
+
+
+@router.get("/clients/{code}", response={200: ClientOut, **ERRORS}, tags=["portfolio"])
+def get_client(request, code: str):
+    require(request, SEE_PORTFOLIO)
+    return get_object_or_404(Client, code=code)
+
+
+@router.get("/engagements", response=list[EngagementOut], tags=["portfolio"])
+@paginate(LimitOffsetPagination)
+def list_engagements(request, client: str = ""):
+    require(request, SEE_PORTFOLIO)
+    engagements = Engagement.objects.select_related("client", "manager").order_by("code")
+    return engagements.filter(client__code=client) if client else engagements
+
+
+@router.get("/engagements/{code}", response={200: EngagementDetail, **ERRORS}, tags=["portfolio"])
+def get_engagement(request, code: str):
+    require(request, SEE_PORTFOLIO)
+    return get_object_or_404(
+        Engagement.objects.select_related("client", "manager").prefetch_related("parts__article"), code=code)
+
+
+@router.get("/engagements/{code}/parts", response={200: list[PartOut], **ERRORS}, tags=["portfolio"])
+def list_parts(request, code: str):
+    require(request, SEE_PORTFOLIO)
+    engagement = get_object_or_404(Engagement, code=code)
+    return list(engagement.parts.select_related("article").order_by("code"))
+
+
+def _installment_rows(part: EngagementPart):
+    return (part.installments.order_by("due_date").values("id", "due_date", "amount", "quantity", "label",
+                                                           "billable_item__id", "billable_item__status"))
+
+
+@router.get("/engagements/{code}/parts/{part}/installments", response={200: list[InstallmentOut], **ERRORS},
+            tags=["portfolio"])
+def list_installments(request, code: str, part: str):
+    require(request, SEE_PORTFOLIO)
+    found = get_object_or_404(EngagementPart, engagement__code=code, code=part)
+    return [
+        {**row, "harvested": row["billable_item__id"] is not None, "billed": row["billable_item__status"] == "billed"}
+        for row in _installment_rows(found)
+    ]
+
+
+@router.put("/installments/{installment_id}", response={200: InstallmentOut, 409: Message, **ERRORS},
+            tags=["portfolio"])
+def update_installment(request, installment_id: int, payload: InstallmentIn):
+    require(request, EDIT_PORTFOLIO)
+    installment = get_object_or_404(Installment, pk=installment_id)
+    try:
+        engagement_services.change_installment(
+            installment=installment, due_date=payload.due_date, amount=payload.amount, label=payload.label)
+    except engagement_services.InstallmentBilled as error:
+        return Status(409, {"detail": str(error)})
+    row = _installment_rows(installment.part).get(id=installment.pk)
+    return {**row, "harvested": row["billable_item__id"] is not None, "billed": False}
+
+
+# -- activity ------------------------------------------------------------------------------------
+
+
+@router.get("/time-entries", response=list[TimeEntryOut], tags=["activity"])
+@paginate(LimitOffsetPagination)
+def list_time_entries(request, engagement: str = "", collaborator: str = "", since: str = "", until: str = ""):
+    require(request, SEE_PORTFOLIO)
+    entries = TimeEntry.objects.select_related("collaborator", "engagement", "part", "task").order_by("date", "id")
+    if engagement:
+        entries = entries.filter(engagement__code=engagement)
+    if collaborator:
+        entries = entries.filter(collaborator__code=collaborator)
+    for bound, lookup in ((since, "date__gte"), (until, "date__lte")):
+        if bound:
+            checker = Checker()
+            day = checker.date(bound, "query")
+            if day is None:
+                raise HttpError(422, checker.problems[0].why)
+            entries = entries.filter(**{lookup: day})
+    return entries
+
+
+def _problems(checker: Checker) -> Status:
+    return Status(422, {"detail": [{"loc": problem.where, "msg": problem.why} for problem in checker.problems]})
+
+
+@router.post("/time-entries/bulk", response={200: ImportCounts, 422: Problems, **ERRORS}, tags=["activity"])
+def push_time_entries(request, entries: list[TimeEntryIn]):
+    """Create or update time entries by their id, as a time tracker pushes them; all or nothing."""
+    require(request, EDIT_PORTFOLIO)
+    checker, refs = Checker(), References.from_database()
+    located = ((lambda field, i=i: f"$[{i}].{field}", {**entry.dict(), "date": entry.date.isoformat()})
+               for i, entry in enumerate(entries))
+    rows = check_time_rows(located, refs, checker)
+    if checker.problems:
+        return _problems(checker)
+    with transaction.atomic():
+        return write_time_entries(rows, refs)
+
+
+@router.get("/unit-metrics", response=list[UnitMetricOut], tags=["activity"])
+@paginate(LimitOffsetPagination)
+def list_unit_metrics(request, client: str = "", period: str = ""):
+    require(request, SEE_PORTFOLIO)
+    metrics = UnitMetric.objects.select_related("client", "engagement").order_by("client__code", "period", "id")
+    if client:
+        metrics = metrics.filter(client__code=client)
+    if period:
+        metrics = metrics.filter(period=_period(period).first_day)
+    return metrics
+
+
+@router.post("/unit-metrics/bulk", response={200: ImportCounts, 422: Problems, **ERRORS}, tags=["activity"])
+def push_unit_metrics(request, metrics: list[UnitMetricIn]):
+    """Create or update payroll quantities per client, metric and month; all or nothing."""
+    require(request, EDIT_PORTFOLIO)
+    checker, refs = Checker(), References.from_database()
+    located = ((lambda field, i=i: f"$[{i}].{field}", metric.dict()) for i, metric in enumerate(metrics))
+    rows = check_metric_rows(located, refs, checker)
+    if checker.problems:
+        return _problems(checker)
+    with transaction.atomic():
+        return write_unit_metrics(rows, refs)
+
+
+# -- pre-billing -----------------------------------------------------------------------------------
+
+
+@router.get("/billable-items", response=list[BillableItemOut], tags=["pre-billing"])
+@paginate(LimitOffsetPagination)
+def list_billable_items(request, period: str = "", client: str = "", decision: str = ""):
+    require(request, SEE_PRE_BILLING)
+    items = BillableItem.objects.select_related("client", "engagement").order_by("id")
+    if period:
+        items = items.filter(period=_period(period).first_day)
+    if client:
+        items = items.filter(client__code=client)
+    if decision:
+        items = items.filter(decision=decision)
+    return items
+
+
+@router.get("/pre-invoices", response=list[PreInvoiceOut], tags=["pre-billing"])
+@paginate(LimitOffsetPagination)
+def list_pre_invoices(request, period: str = Query(..., description="YYYY-MM"), client: str = ""):
+    require(request, SEE_PRE_BILLING)
+    documents = PreInvoice.objects.filter(period=_period(period).first_day).select_related("client").order_by("id")
+    return documents.filter(client__code=client) if client else documents
+
+
+@router.get("/pre-invoices/{pre_invoice_id}", response={200: dict, **ERRORS}, tags=["pre-billing"])
+def get_pre_invoice(request, pre_invoice_id: int):
+    """A pre-invoice with its lines, each line's billable items and their sources, VAT and totals."""
+    require(request, SEE_PRE_BILLING)
+    document = get_object_or_404(PreInvoice, pk=pre_invoice_id)
+    return next(selectors.pre_invoices_of_period(Period.of(document.period), ids=[document.pk]))
+
+
+@router.post("/runs", response={202: RunOut, 422: Message, **ERRORS}, tags=["pre-billing"])
+def start_run(request, payload: RunIn):
+    """Start the pre-billing of a month; follow it with GET /runs/{id}."""
+    require(request, RUN_PRE_BILLING)
+    return Status(202, services.start_pre_billing(period=_period(payload.period), user=request.auth))
+
+
+@router.get("/runs/{run_id}", response={200: RunOut, **ERRORS}, tags=["pre-billing"])
+def get_run(request, run_id: int):
+    require(request, SEE_PRE_BILLING)
+    return get_object_or_404(BillingRun, pk=run_id)
