@@ -37,3 +37,4 @@ def test_a_vat_number_must_carry_the_siren_and_its_key():
 
 def test_generated_sirens_are_valid():
     assert all(siren_problem(siren_with_key(f"{n:08d}")) is None for n in range(0, 10_000_000, 99_991))
+

@@ -26,8 +26,8 @@ class Period:
     @classmethod
     def parse(cls, text: str) -> Period:
         match = _PERIOD.match(text.strip())
-        if not match or not 1 <= int(match.group(2)) <= 12:
-            raise PeriodError(f"period must be written YYYY-MM with a month 01 to 12, got {text!r}")
+        if not match or not 1 <= int(match.group(2)) <= 12 or not 1900 <= int(match.group(1)) <= 2999:
+            raise PeriodError(f"period must be written YYYY-MM with a month 01 to 12 (years 1900 to 2999), got {text!r}")
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod
