@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "clients"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.client_list, name="list"),
+    path("<str:code>/", views.client_detail, name="detail"),
+]

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "prebill.engagements",
     "prebill.activity",
     "prebill.billing",
+    "prebill.imports",
     "prebill.api",
 ]
 
@@ -91,6 +92,9 @@ LOCALE_PATHS = [Path(__file__).resolve().parent.parent / "locale"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Uploads over 2.5 MB stream to temporary files; the import page refuses files over 50 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500

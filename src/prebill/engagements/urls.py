@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "engagements"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.engagement_list, name="list"),
+    path("installments/<int:pk>/", views.change_installment, name="change_installment"),
+    path("<str:code>/", views.engagement_detail, name="detail"),
+]
