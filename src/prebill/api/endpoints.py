@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -45,6 +45,14 @@ router = Router()
 ERRORS = {401: Message, 403: Message, 404: Message}
 
 
+class Pages(LimitOffsetPagination):
+    """limit / offset, both bounded: databases refuse offsets beyond 64-bit integers."""
+
+    class Input(Schema):
+        limit: int = Field(50, ge=1, le=500)
+        offset: int = Field(0, ge=0, le=100_000_000)
+
+
 def _period(text: str) -> Period:
     try:
         return Period.parse(text)
@@ -56,7 +64,7 @@ def _period(text: str) -> Period:
 
 
 @router.get("/clients", response=list[ClientOut], tags=["portfolio"])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_clients(request, search: str = ""):
     require(request, SEE_PORTFOLIO)
     clients = Client.objects.order_by("code")
@@ -70,7 +78,7 @@ def get_client(request, code: str):
 
 
 @router.get("/engagements", response=list[EngagementOut], tags=["portfolio"])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_engagements(request, client: str = ""):
     require(request, SEE_PORTFOLIO)
     engagements = Engagement.objects.select_related("client", "manager").order_by("code")
@@ -125,7 +133,7 @@ def update_installment(request, installment_id: int, payload: InstallmentIn):
 
 
 @router.get("/time-entries", response=list[TimeEntryOut], tags=["activity"])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_time_entries(request, engagement: str = "", collaborator: str = "", since: str = "", until: str = ""):
     require(request, SEE_PORTFOLIO)
     entries = TimeEntry.objects.select_related("collaborator", "engagement", "part", "task").order_by("date", "id")
@@ -162,7 +170,7 @@ def push_time_entries(request, entries: list[TimeEntryIn]):
 
 
 @router.get("/unit-metrics", response=list[UnitMetricOut], tags=["activity"])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_unit_metrics(request, client: str = "", period: str = ""):
     require(request, SEE_PORTFOLIO)
     metrics = UnitMetric.objects.select_related("client", "engagement").order_by("client__code", "period", "id")
@@ -190,7 +198,7 @@ def push_unit_metrics(request, metrics: list[UnitMetricIn]):
 
 
 @router.get("/billable-items", response=list[BillableItemOut], tags=["pre-billing"])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_billable_items(request, period: str = "", client: str = "", decision: str = ""):
     require(request, SEE_PRE_BILLING)
     items = BillableItem.objects.select_related("client", "engagement").order_by("id")
@@ -204,7 +212,7 @@ def list_billable_items(request, period: str = "", client: str = "", decision: s
 
 
 @router.get("/pre-invoices", response=list[PreInvoiceOut], tags=["pre-billing"])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_pre_invoices(request, period: str = Query(..., description="YYYY-MM"), client: str = ""):
     require(request, SEE_PRE_BILLING)
     documents = PreInvoice.objects.filter(period=_period(period).first_day).select_related("client").order_by("id")
