@@ -183,3 +183,22 @@ def test_pre_invoices_need_a_valid_period(portfolio, user_with):
 
     assert api.get("/api/pre-invoices", {"period": "2026-13"}).status_code == 422
     assert not PreInvoice.objects.exists()
+
+
+def test_bad_metric_and_installment_payloads_are_refused_with_their_paths(portfolio, user_with):
+    api = api_client(user_with, "preparer")
+    installment = Installment.objects.first()
+
+    metrics = post(api, "/api/unit-metrics/bulk", [{"client": "NOPE", "metric": "PAYSLIPS", "period": "2026-11",
+                                                     "quantity": "-1"}])
+    bad_period = post(api, "/api/unit-metrics/bulk", [{"client": "C1", "metric": "P", "period": "11/2026",
+                                                        "quantity": "1"}])
+    negative = api.put(f"/api/installments/{installment.pk}", json.dumps({"due_date": "2026-11-30", "amount": "-5"}),
+                       content_type="application/json")
+
+    assert metrics.status_code == 422 and metrics.json()["detail"] == [
+        {"loc": "$[0].client", "msg": "unknown client 'NOPE'"}, {"loc": "$[0].quantity", "msg": "quantity -1 is negative"}]
+    assert bad_period.status_code == 422 and "period" in bad_period.json()["detail"][0]["loc"]
+    assert negative.status_code == 422 and negative.json()["detail"][0]["loc"].endswith("amount")
+    assert api.put("/api/installments/999999", json.dumps({"due_date": "2026-11-30", "amount": "5"}),
+                   content_type="application/json").status_code == 404
