@@ -389,3 +389,30 @@ def test_an_item_postponed_to_a_later_period_is_billed_in_that_period(org):
     assert pre_invoices(client) == []
     assert december.items_on_pre_invoices == 1
     assert BillableItem.objects.get(time_entry=entry).period == date(2026, 12, 1)
+
+
+def test_running_a_later_month_leaves_the_pending_items_of_an_earlier_one_alone(org):
+    client = f.client()
+    engagement = f.engagement(client)
+    f.time_part(engagement)
+    october_entry = f.time_entry(f.collaborator(), engagement, date(2026, 10, 20), "1")
+    run_pre_billing(period=NOV.shift(-1))
+
+    november = run_pre_billing(period=NOV)
+
+    item = BillableItem.objects.get(time_entry=october_entry)
+    assert (item.period, item.invoice_date) == (date(2026, 10, 1), date(2026, 10, 31))
+    assert november.created == {} and november.updated == {} and november.pre_invoices == 0
+    assert PreInvoice.objects.filter(period=date(2026, 10, 1), client=client).count() == 1
+
+
+def test_a_postponed_installment_is_invoiced_at_the_end_of_its_new_month(org):
+    client = f.client()
+    f.fixed_fee_part(f.engagement(client), installments=[(date(2026, 11, 15), "100.00")])
+    run_pre_billing(period=NOV)
+    BillableItem.objects.update(decision="bill_later", postponed_to=date(2026, 12, 1))
+
+    december = run_pre_billing(period=NOV.shift(1))
+
+    [doc] = PreInvoice.objects.filter(period=date(2026, 12, 1))
+    assert december.pre_invoices == 1 and doc.invoice_date == date(2026, 12, 31)

@@ -37,7 +37,12 @@ VALUE_FIELDS = (
 ITEM_VALUES = tuple(f"billable_item__{name}" for name in ("id", *VALUE_FIELDS))
 INSERT_COLUMNS = ("kind", "installment_id", "time_entry_id", "unit_metric_id", "period", "decision", "status",
                   "created_at", "updated_at", *VALUE_FIELDS)
-PENDING_OR_NEW = Q(billable_item__isnull=True) | Q(billable_item__status=BillableItem.Status.PENDING)
+
+
+def new_or_pending_in(period: Period) -> Q:
+    """Sources without an item, or whose item waits in this period's drafts (other periods keep theirs)."""
+    return Q(billable_item__isnull=True) | Q(
+        billable_item__status=BillableItem.Status.PENDING, billable_item__period=period.first_day)
 
 
 @dataclass
@@ -86,7 +91,7 @@ def harvest(period: Period, ctx: PortfolioContext) -> HarvestResult:
 
 def _harvest_installments(period: Period, ctx: PortfolioContext, out: _Collector) -> None:
     rows = Installment.objects.filter(
-        PENDING_OR_NEW, due_date__range=(period.first_day, period.last_day)
+        new_or_pending_in(period), due_date__range=(period.first_day, period.last_day)
     ).values_list("id", "part_id", "due_date", "amount", "quantity", "label", "period_start", "period_end", *ITEM_VALUES)
     for installment_id, part_id, due, amount, quantity, label, start, end, *existing in rows.iterator(chunk_size=5000):
         part = ctx.parts[part_id]
@@ -110,7 +115,7 @@ def _harvest_metrics(period: Period, ctx: PortfolioContext, out: _Collector) -> 
         if part.kind == EngagementPart.Kind.UNITS and part.metric_code:
             by_client[(ctx.engagements[part.engagement_id].client_id, part.metric_code)].append(part_id)
             by_engagement[(part.engagement_id, part.metric_code)].append(part_id)
-    rows = UnitMetric.objects.filter(PENDING_OR_NEW, period=period.first_day).values_list(
+    rows = UnitMetric.objects.filter(new_or_pending_in(period), period=period.first_day).values_list(
         "id", "client_id", "engagement_id", "metric_code", "quantity", "client__code", *ITEM_VALUES
     )
     for metric_id, client_id, engagement_id, code, quantity, client_code, *existing in rows.iterator(chunk_size=5000):
@@ -133,7 +138,7 @@ def _harvest_metrics(period: Period, ctx: PortfolioContext, out: _Collector) -> 
 
 
 def _harvest_time(period: Period, ctx: PortfolioContext, out: _Collector) -> None:
-    entries = TimeEntry.objects.filter(PENDING_OR_NEW, date__lte=period.last_day).exclude(
+    entries = TimeEntry.objects.filter(new_or_pending_in(period), date__lte=period.last_day).exclude(
         billable=TimeEntry.Billable.NO
     )
     # Time on engagements without a T&M part (fixed fees) is not billed: leave it out in SQL.

@@ -59,7 +59,8 @@ def run_pre_billing(*, period: Period, user=None, run: BillingRun | None = None)
             Organisation.objects.select_for_update().first()
             BillableItem.objects.filter(
                 status=BillableItem.Status.PENDING, decision=Decision.BILL_LATER, postponed_to=period.first_day
-            ).update(period=period.first_day, decision=Decision.BILL_NOW, postponed_to=None)
+            ).update(period=period.first_day, invoice_date=period.last_day, decision=Decision.BILL_NOW,
+                     postponed_to=None)
             _progress(run, gettext("reading the portfolio"))
             ctx = PortfolioContext.load()
             _progress(run, gettext("harvesting installments, payroll metrics and time"))
