@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from prebill.bulk import insert_into, insert_rows, table
 from prebill.core.grouping import DraftPreInvoice, GroupableItem, ItemKind, group_items
+from prebill.core.ledger import to_bill_now
 from prebill.core.money import ZERO
 from prebill.core.periods import Period
-from prebill.core.review import BILLED_NOW, Decision, billed_quantity_and_amount
+from prebill.core.review import BILLED_NOW, Decision
 
 from .context import PortfolioContext
 from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat
@@ -98,18 +99,20 @@ def _groupable_items(period: Period, ctx: PortfolioContext):
     ).values_list(
         "id", "kind", "engagement_id", "part_id", "installment_id", "collaborator_id", "article_id", "quantity", "unit",
         "unit_price", "amount", "vat_rate", "designation", "service_date", "invoice_date", "decision",
-        "adjusted_quantity", "adjusted_amount",
+        "adjusted_quantity", "adjusted_amount", "billed_quantity", "written_off_quantity",
     ).order_by("id")
     terms_cache: dict = {}
     for (item_id, kind, engagement_id, part_id, installment_id, collaborator_id, article_id, quantity, unit,
          unit_price, amount, vat_rate, designation, service_date, invoice_date, decision, adj_quantity,
-         adj_amount) in rows.iterator(chunk_size=10000):
+         adj_amount, billed, written_off) in rows.iterator(chunk_size=10000):
         terms = terms_cache.get((engagement_id, invoice_date))
         if terms is None:
             terms = terms_cache[(engagement_id, invoice_date)] = ctx.terms(engagement_id, invoice_date)
-        if adj_quantity is not None or adj_amount is not None:
-            quantity, amount = billed_quantity_and_amount(
-                quantity, unit_price, amount, adjusted_quantity=adj_quantity, adjusted_amount=adj_amount)
+        if adj_quantity is not None or adj_amount is not None or billed or written_off:
+            quantity, amount = to_bill_now(quantity, unit_price, amount, billed=billed, written_off=written_off,
+                                           adjusted_quantity=adj_quantity, adjusted_amount=adj_amount)
+            if quantity <= 0:
+                continue  # nothing more is owed (an excess is corrected by a credit note)
         part = ctx.parts.get(part_id)
         engagement = ctx.engagements[engagement_id]
         collaborator = ctx.collaborators.get(collaborator_id)

@@ -50,6 +50,9 @@ class BillableItem(models.Model):
     adjusted_quantity = models.DecimalField(**QUANTITY, null=True, blank=True)
     adjusted_amount = models.DecimalField(**MONEY, null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # The ledger: what invoices billed net of credit notes, and what credits wrote off for good.
+    billed_quantity = models.DecimalField(**QUANTITY, default=0, db_default=0)
+    written_off_quantity = models.DecimalField(**QUANTITY, default=0, db_default=0)
     pre_invoice_line = models.ForeignKey(
         "PreInvoiceLine", on_delete=models.SET_NULL, null=True, blank=True, related_name="items"
     )

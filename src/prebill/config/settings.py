@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "prebill.engagements",
     "prebill.activity",
     "prebill.billing",
+    "prebill.invoicing",
+    "prebill.audit",
     "prebill.imports",
     "prebill.api",
 ]

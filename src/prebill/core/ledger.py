@@ -1,0 +1,47 @@
+"""What is still owed of a billable item once invoices and credit notes have billed and credited it.
+
+Each item has the quantity owed; invoices add to its billed quantity, credit notes take from it.
+The remainder (owed - billed - written off) is what a next invoice may bill: positive, it is a
+difference to invoice; negative, an excess to credit.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .review import billed_quantity_and_amount
+from .valuation import line_amount
+
+ZERO = Decimal(0)
+
+
+class CreditRefused(ValueError):
+    pass
+
+
+def remainder(owed: Decimal, billed: Decimal, written_off: Decimal = ZERO) -> Decimal:
+    return owed - billed - written_off
+
+
+def check_credit(item: object, wanted: Decimal, billed_on_invoice: Decimal, credited_already: Decimal) -> None:
+    """A credit note may credit, of an item on an invoice, at most what that invoice billed and was not credited."""
+    if wanted <= 0:
+        raise CreditRefused(f"item {item}: the quantity to credit must be positive, got {wanted}")
+    left = billed_on_invoice - credited_already
+    if wanted > left:
+        raise CreditRefused(
+            f"item {item}: cannot credit {wanted.normalize():f}, only {left.normalize():f} of what this invoice "
+            f"billed is left to credit")
+
+
+def to_bill_now(
+    quantity: Decimal, unit_price: Decimal, amount: Decimal, *, billed: Decimal = ZERO, written_off: Decimal = ZERO,
+    adjusted_quantity: Decimal | None = None, adjusted_amount: Decimal | None = None,
+) -> tuple[Decimal, Decimal]:
+    """(quantity, amount) the next invoice bills of an item: all of it the first time (with the reviewer's
+    adjustments), then only the difference still owed after invoices and credit notes."""
+    if billed == ZERO and written_off == ZERO:
+        return billed_quantity_and_amount(quantity, unit_price, amount, adjusted_quantity=adjusted_quantity,
+                                          adjusted_amount=adjusted_amount)
+    left = remainder(quantity, billed, written_off)
+    return left, line_amount(left, unit_price)

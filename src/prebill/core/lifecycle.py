@@ -1,0 +1,31 @@
+"""The life of an invoice: which state may follow which (DESIGN.md section 5)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class InvoiceState(StrEnum):
+    VALIDATED = "validated"
+    POSTED = "posted"
+    PARTLY_PAID = "partly_paid"
+    PAID = "paid"
+
+
+ALLOWED = {
+    InvoiceState.VALIDATED: {InvoiceState.POSTED},
+    InvoiceState.POSTED: {InvoiceState.PARTLY_PAID, InvoiceState.PAID},
+    InvoiceState.PARTLY_PAID: {InvoiceState.PARTLY_PAID, InvoiceState.PAID},
+    InvoiceState.PAID: set(),
+}
+
+
+class TransitionRefused(ValueError):
+    pass
+
+
+def check_transition(current: InvoiceState, wanted: InvoiceState) -> None:
+    """Raise TransitionRefused, saying why, unless `wanted` may follow `current`."""
+    if wanted not in ALLOWED[current]:
+        allowed = ", ".join(sorted(ALLOWED[current])) or "nothing"
+        raise TransitionRefused(f"an invoice {current.value} cannot become {wanted.value} (allowed: {allowed})")

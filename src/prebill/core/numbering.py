@@ -1,0 +1,41 @@
+"""Legal invoice numbers: one continuous, chronological sequence per series (and year when the pattern has one)."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, timedelta
+
+# French e-invoicing (BR-FR-01): at most 35 characters among A-Z a-z 0-9 - + _ /
+LEGAL_NUMBER = re.compile(r"^[A-Za-z0-9\-+_/]{1,35}$")
+
+
+class NumberingError(ValueError):
+    pass
+
+
+def sequence_year(prefix: str, issue_date: date) -> int:
+    """The year a sequence restarts with, or 0 when the pattern has no year (one sequence for ever)."""
+    return issue_date.year if "{year}" in prefix else 0
+
+
+def format_number(prefix: str, digits: int, issue_date: date, sequence: int) -> str:
+    number = prefix.replace("{year}", f"{issue_date.year:04d}") + f"{sequence:0{digits}d}"
+    if not LEGAL_NUMBER.match(number):
+        raise NumberingError(f"invoice number {number!r} is not allowed: at most 35 of A-Z a-z 0-9 - + _ /")
+    return number
+
+
+def check_chronology(last_issue_date: date | None, issue_date: date) -> None:
+    if last_issue_date is not None and issue_date < last_issue_date:
+        raise NumberingError(
+            f"the series already has an invoice of {last_issue_date:%d/%m/%Y}: "
+            f"an invoice dated {issue_date:%d/%m/%Y} would break the chronological order")
+
+
+def due_date(issue_date: date, days: int, end_of_month: bool) -> date:
+    """Net N days, or N days end of month (the end of the month reached after N days); 0 days = on receipt."""
+    due = issue_date + timedelta(days=days)
+    if end_of_month:
+        due = due.replace(day=calendar.monthrange(due.year, due.month)[1])
+    return due

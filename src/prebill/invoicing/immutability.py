@@ -1,0 +1,52 @@
+"""Database triggers that refuse any change to a validated invoice's content and to the audit trail.
+
+The models are not the only way in (admin, raw SQL, a script): the database itself says no.
+Only `state` (and nothing else) of an invoice may be updated, by the lifecycle services.
+"""
+
+INVOICE_CONTENT = (
+    "kind", "series_id", "sequence", "sequence_year", "number", "issue_date", "due_date", "client_id",
+    "credited_invoice_id", "period", "seller_name", "seller_siren", "seller_vat_number", "seller_address",
+    "buyer_code", "buyer_name", "buyer_siren", "buyer_vat_number", "buyer_address", "currency", "vat_regime",
+    "payment_terms_days", "end_of_month", "payment_method", "total_excluding_vat", "total_vat",
+    "total_including_vat", "validated_at", "validated_by_id",
+)
+FROZEN_TABLES = ("invoicing_invoiceline", "invoicing_invoicelineitem", "invoicing_invoicevat", "audit_auditevent")
+MESSAGE = "validated invoices, credit notes and the audit trail never change"
+
+
+def _triggers(vendor: str) -> tuple[list[str], list[str]]:
+    """(create statements, drop statements) for the database vendor."""
+    columns = ", ".join(INVOICE_CONTENT)
+    create, drop = [], []
+    if vendor == "postgresql":
+        create.append(
+            "CREATE OR REPLACE FUNCTION prebill_refuse_change() RETURNS trigger AS $$ BEGIN "
+            f"RAISE EXCEPTION 'prebill: % on % refused: {MESSAGE}', TG_OP, TG_TABLE_NAME; END; $$ LANGUAGE plpgsql")
+        create.append(f"CREATE TRIGGER prebill_frozen_invoice BEFORE UPDATE OF {columns} OR DELETE "
+                      "ON invoicing_invoice FOR EACH ROW EXECUTE FUNCTION prebill_refuse_change()")
+        drop.append("DROP TRIGGER IF EXISTS prebill_frozen_invoice ON invoicing_invoice")
+        for table in FROZEN_TABLES:
+            create.append(f"CREATE TRIGGER prebill_frozen_{table} BEFORE UPDATE OR DELETE ON {table} "
+                          "FOR EACH ROW EXECUTE FUNCTION prebill_refuse_change()")
+            drop.append(f"DROP TRIGGER IF EXISTS prebill_frozen_{table} ON {table}")
+        return create, drop
+    raise_ = f"BEGIN SELECT RAISE(ABORT, 'prebill: {MESSAGE}'); END"
+    create.append(f"CREATE TRIGGER prebill_frozen_invoice_update BEFORE UPDATE OF {columns} ON invoicing_invoice {raise_}")
+    create.append(f"CREATE TRIGGER prebill_frozen_invoice_delete BEFORE DELETE ON invoicing_invoice {raise_}")
+    drop += ["DROP TRIGGER IF EXISTS prebill_frozen_invoice_update", "DROP TRIGGER IF EXISTS prebill_frozen_invoice_delete"]
+    for table in FROZEN_TABLES:
+        for event in ("UPDATE", "DELETE"):
+            create.append(f"CREATE TRIGGER prebill_frozen_{table}_{event.lower()} BEFORE {event} ON {table} {raise_}")
+            drop.append(f"DROP TRIGGER IF EXISTS prebill_frozen_{table}_{event.lower()}")
+    return create, drop
+
+
+def create_triggers(apps, schema_editor) -> None:
+    for statement in _triggers(schema_editor.connection.vendor)[0]:
+        schema_editor.execute(statement, params=None)
+
+
+def drop_triggers(apps, schema_editor) -> None:
+    for statement in _triggers(schema_editor.connection.vendor)[1]:
+        schema_editor.execute(statement, params=None)

@@ -1,0 +1,121 @@
+"""Numbered, immutable invoices and credit notes: snapshots of what was billed, item by item."""
+
+from django.conf import settings
+from django.db import models
+
+from prebill.core.lifecycle import InvoiceState
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+QUANTITY = {"max_digits": 14, "decimal_places": 4}
+
+
+class SeriesCounter(models.Model):
+    """The last number given in a series (and year): locked by each validation, never a max() + 1."""
+
+    series = models.ForeignKey("organisation.InvoiceSeries", on_delete=models.PROTECT, related_name="counters")
+    year = models.PositiveSmallIntegerField(help_text="0 when the series does not restart each year")
+    last_number = models.PositiveIntegerField(default=0)
+    last_issue_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["series", "year"], name="one_counter_per_series_year")]
+
+    def __str__(self):
+        return f"{self.series} {self.year or ''} #{self.last_number}"
+
+
+class Invoice(models.Model):
+    """A validated invoice or credit note. Its content never changes: only its state moves on."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice"
+        CREDIT_NOTE = "credit_note", "credit note"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INVOICE)
+    series = models.ForeignKey("organisation.InvoiceSeries", on_delete=models.PROTECT)
+    sequence = models.PositiveIntegerField()
+    sequence_year = models.PositiveSmallIntegerField()
+    number = models.CharField(max_length=35, unique=True)
+    issue_date = models.DateField()
+    due_date = models.DateField()
+    state = models.CharField(max_length=12, choices=[(s.value, s.value) for s in InvoiceState],
+                             default=InvoiceState.VALIDATED)
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="invoices")
+    credited_invoice = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                         related_name="credit_notes")
+    period = models.DateField()
+    # Snapshot of the parties, as they were at validation.
+    seller_name = models.CharField(max_length=200)
+    seller_siren = models.CharField(max_length=9)
+    seller_vat_number = models.CharField(max_length=20, blank=True)
+    seller_address = models.TextField()
+    buyer_code = models.CharField(max_length=30)
+    buyer_name = models.CharField(max_length=200)
+    buyer_siren = models.CharField(max_length=9, blank=True)
+    buyer_vat_number = models.CharField(max_length=20, blank=True)
+    buyer_address = models.TextField()
+    currency = models.CharField(max_length=3)
+    vat_regime = models.CharField(max_length=20)
+    payment_terms_days = models.PositiveSmallIntegerField()
+    end_of_month = models.BooleanField()
+    payment_method = models.CharField(max_length=20)
+    total_excluding_vat = models.DecimalField(**MONEY)
+    total_vat = models.DecimalField(**MONEY)
+    total_including_vat = models.DecimalField(**MONEY)
+    validated_at = models.DateTimeField()
+    validated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "sequence_year", "sequence"], name="one_number_per_sequence"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20)
+    article_code = models.CharField(max_length=61)
+    revenue_account = models.CharField(max_length=20)
+    designation = models.CharField(max_length=500)
+    quantity = models.DecimalField(**QUANTITY)
+    unit = models.CharField(max_length=20)
+    unit_price = models.DecimalField(**QUANTITY)
+    amount = models.DecimalField(**MONEY)
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    service_start = models.DateField(null=True)
+    service_end = models.DateField(null=True)
+
+    class Meta:
+        ordering = ["invoice", "position"]
+
+    def __str__(self):
+        return self.designation
+
+
+class InvoiceLineItem(models.Model):
+    """How much of a billable item a line bills (or, on a credit note, credits)."""
+
+    line = models.ForeignKey(InvoiceLine, on_delete=models.PROTECT, related_name="item_shares")
+    item = models.ForeignKey("billing.BillableItem", on_delete=models.PROTECT, related_name="invoice_shares")
+    quantity = models.DecimalField(**QUANTITY)
+    amount = models.DecimalField(**MONEY)
+
+    def __str__(self):
+        return f"{self.item_id} x {self.quantity}"
+
+
+class InvoiceVat(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="vat_lines")
+    rate = models.DecimalField(max_digits=5, decimal_places=2)
+    base = models.DecimalField(**MONEY)
+    vat = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["invoice", "rate"]
+
+    def __str__(self):
+        return f"{self.rate} %"
