@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "prebill.activity",
     "prebill.billing",
     "prebill.invoicing",
+    "prebill.accounting",
+    "prebill.payments",
     "prebill.audit",
     "prebill.imports",
     "prebill.api",

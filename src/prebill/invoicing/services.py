@@ -121,6 +121,11 @@ def validate_pre_invoice(*, pre_invoice_id: int, user=None, issue_date: date) ->
     record(user=user, action="validate", obj=invoice, before={"pre_invoice": pre.pk},
            after={"number": number, "total_including_vat": str(invoice.total_including_vat)})
     pre.delete()
+    if org.post_on_validation:
+        from prebill.accounting.services import post_invoice  # accounting builds on invoicing
+
+        post_invoice(invoice_id=invoice.pk, user=user)
+        invoice.refresh_from_db()
     return invoice
 
 

@@ -24,6 +24,10 @@ class Organisation(models.Model):
     time_rounding_minutes = models.PositiveSmallIntegerField(
         default=0, help_text="Round each time entry up to this many minutes (0: no rounding)."
     )
+    post_on_validation = models.BooleanField(default=False, help_text="Validating an invoice also posts it.")
+    customer_account = models.CharField(max_length=20, default="411000")
+    vat_account = models.CharField(max_length=20, default="445710")
+    sales_journal = models.CharField(max_length=10, default="VE")
 
     def __str__(self):
         return self.legal_name

@@ -1,0 +1,75 @@
+"""Posting invoices to the sales journal, and the FEC export of what was posted."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from prebill.audit.services import record
+from prebill.core.journal import FEC_COLUMNS, fec_amount, fec_date, fec_filename, fec_text, invoice_entry
+from prebill.core.lifecycle import InvoiceState, TransitionRefused, check_transition
+from prebill.invoicing.models import Invoice
+from prebill.organisation.models import Organisation
+
+from .models import JournalEntry, JournalLine
+
+
+@transaction.atomic
+def post_invoice(*, invoice_id: int, user=None) -> JournalEntry:
+    """Write the balanced sales-journal entry of an invoice or credit note and mark it posted."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    check_transition(InvoiceState(invoice.state), InvoiceState.POSTED)
+    org = Organisation.objects.select_for_update().first()
+    revenue, vat = defaultdict(Decimal), {}
+    for line in invoice.lines.all():
+        revenue[line.revenue_account] += line.amount
+    for row in invoice.vat_lines.all():
+        vat[row.rate] = row.vat
+    lines = invoice_entry(
+        credit_note=invoice.kind == Invoice.Kind.CREDIT_NOTE, customer_account=org.customer_account,
+        vat_account=org.vat_account, client_code=invoice.buyer_code, client_name=invoice.buyer_name,
+        total_including_vat=invoice.total_including_vat, revenue_by_account=revenue, vat_by_rate=vat,
+    )
+    last = JournalEntry.objects.filter(journal=org.sales_journal).aggregate(last=Max("number"))["last"] or 0
+    entry = JournalEntry.objects.create(
+        journal=org.sales_journal, number=last + 1, date=invoice.issue_date, invoice=invoice,
+        label=f"{invoice.number} {invoice.buyer_name}"[:250], posted_at=timezone.now(),
+        posted_by=user if getattr(user, "is_authenticated", False) else None)
+    JournalLine.objects.bulk_create(
+        JournalLine(entry=entry, account=line.account, account_label=line.label, aux_code=line.aux_code,
+                    aux_label=line.aux_label, debit=line.debit, credit=line.credit) for line in lines)
+    Invoice.objects.filter(pk=invoice.pk).update(state=InvoiceState.POSTED)
+    record(user=user, action="post", obj=invoice, before={"state": invoice.state}, after={"state": "posted",
+                                                                                           "entry": str(entry)})
+    return entry
+
+
+def fec_file(*, closing_date: date, opening_date: date) -> tuple[str, bytes]:
+    """The FEC of a fiscal year: file name and content (ISO-8859-15, '|' separated, CRLF)."""
+    org = Organisation.objects.get()
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="|", lineterminator="\r\n", quoting=csv.QUOTE_NONE, escapechar="\\")
+    writer.writerow(FEC_COLUMNS)
+    journal_label = {"VE": "Ventes"}
+    for line in (JournalLine.objects.filter(entry__date__range=(opening_date, closing_date))
+                 .select_related("entry__invoice").order_by("entry__posted_at", "entry__number", "id")):
+        entry, invoice = line.entry, line.entry.invoice
+        writer.writerow([
+            entry.journal, journal_label.get(entry.journal, entry.journal), f"{entry.journal}{entry.number:06d}",
+            fec_date(entry.date), line.account, fec_text(line.account_label), line.aux_code, fec_text(line.aux_label),
+            invoice.number, fec_date(invoice.issue_date), fec_text(entry.label), fec_amount(line.debit),
+            fec_amount(line.credit), "", "", fec_date(entry.posted_at.date()),
+            "" if invoice.currency == "EUR" else fec_amount(line.debit or line.credit),
+            "" if invoice.currency == "EUR" else invoice.currency,
+        ])
+    return fec_filename(org.siren, closing_date), out.getvalue().encode("iso-8859-15", errors="replace")
+
+
+__all__ = ["TransitionRefused", "fec_file", "post_invoice"]

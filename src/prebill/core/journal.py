@@ -1,0 +1,70 @@
+"""Sales-journal entries of invoices and credit notes, and the FEC file (LPF art. A47 A-1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from .money import ZERO
+
+FEC_COLUMNS = (
+    "JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib", "CompAuxNum",
+    "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit", "EcritureLet", "DateLet",
+    "ValidDate", "Montantdevise", "Idevise",
+)
+
+
+@dataclass(frozen=True)
+class EntryLine:
+    account: str
+    label: str
+    debit: Decimal
+    credit: Decimal
+    aux_code: str = ""
+    aux_label: str = ""
+
+
+class UnbalancedEntry(ValueError):
+    pass
+
+
+def invoice_entry(*, credit_note: bool, customer_account: str, vat_account: str, client_code: str, client_name: str,
+                  total_including_vat: Decimal, revenue_by_account: dict[str, Decimal],
+                  vat_by_rate: dict[Decimal, Decimal]) -> list[EntryLine]:
+    """Client debited incl. VAT, revenue per account and VAT per rate credited; mirrored for a credit note."""
+    def side(amount: Decimal, debit: bool) -> tuple[Decimal, Decimal]:
+        return (amount, ZERO) if debit != credit_note else (ZERO, amount)
+
+    lines = [EntryLine(customer_account, "Clients", *side(total_including_vat, True), client_code, client_name)]
+    lines += [EntryLine(account, "Ventes", *side(amount, False))
+              for account, amount in sorted(revenue_by_account.items()) if amount]
+    lines += [EntryLine(vat_account, f"TVA collectée {rate.normalize():f} %", *side(amount, False))
+              for rate, amount in sorted(vat_by_rate.items()) if amount]
+    check_balanced(lines)
+    return lines
+
+
+def check_balanced(lines: Iterable[EntryLine]) -> None:
+    lines = list(lines)
+    debit, credit = sum((line.debit for line in lines), ZERO), sum((line.credit for line in lines), ZERO)
+    if debit != credit:
+        raise UnbalancedEntry(f"entry does not balance: debit {debit} and credit {credit}")
+
+
+def fec_amount(value: Decimal) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
+def fec_date(value: date | None) -> str:
+    return value.strftime("%Y%m%d") if value else ""
+
+
+def fec_text(value: str) -> str:
+    """No separator nor line break inside a field."""
+    return value.replace("|", "/").replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def fec_filename(siren: str, closing_date: date) -> str:
+    return f"{siren}FEC{closing_date:%Y%m%d}.txt"

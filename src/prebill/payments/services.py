@@ -1,0 +1,102 @@
+"""Recording payments and allocating them (and deposits) to invoices; the aged balance."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+
+from prebill.audit.services import record
+from prebill.core.lifecycle import InvoiceState, check_transition
+from prebill.invoicing.models import Invoice
+
+from .models import Allocation, Payment
+
+ZERO = Decimal("0.00")
+BUCKETS = ("not_due", "1_30", "31_60", "61_90", "over_90")
+
+
+class PaymentRefused(Exception):
+    pass
+
+
+def amounts_due(invoice_ids: list[int]) -> dict[int, Decimal]:
+    """What is left to pay of each invoice: total incl. VAT, less its credit notes and the money allocated."""
+    invoices = dict(Invoice.objects.filter(pk__in=invoice_ids).values_list("pk", "total_including_vat"))
+    credited = dict(Invoice.objects.filter(credited_invoice_id__in=invoice_ids).values("credited_invoice_id")
+                    .annotate(total=Sum("total_including_vat")).values_list("credited_invoice_id", "total"))
+    paid = dict(Allocation.objects.filter(invoice_id__in=invoice_ids).values("invoice_id")
+                .annotate(total=Sum("amount")).values_list("invoice_id", "total"))
+    return {pk: total - (credited.get(pk) or ZERO) - (paid.get(pk) or ZERO) for pk, total in invoices.items()}
+
+
+def deposit_left(payment: Payment) -> Decimal:
+    allocated = payment.allocations.aggregate(total=Sum("amount"))["total"] or ZERO
+    return payment.amount - allocated
+
+
+@transaction.atomic
+def record_payment(*, client_id: int, day: date, method: str, amount: Decimal, reference: str = "",
+                   allocations: dict[int, Decimal] | None = None, user=None) -> Payment:
+    """Money received; allocated to invoices as asked, what is left stays as a deposit of the client."""
+    if amount <= 0:
+        raise PaymentRefused("a payment is a positive amount")
+    payment = Payment.objects.create(client_id=client_id, date=day, method=method, amount=amount,
+                                     reference=reference, recorded_by=user if getattr(user, "is_authenticated",
+                                                                                      False) else None)
+    record(user=user, action="payment", obj=payment, after={"amount": str(amount), "reference": reference})
+    for invoice_id, share in (allocations or {}).items():
+        allocate(payment=payment, invoice_id=invoice_id, amount=share, user=user)
+    return payment
+
+
+@transaction.atomic
+def allocate(*, payment: Payment, invoice_id: int, amount: Decimal, user=None) -> Allocation:
+    """Settle (part of) an invoice with a payment or a deposit: never beyond what either has left."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    if invoice.kind != Invoice.Kind.INVOICE or invoice.client_id != payment.client_id:
+        raise PaymentRefused(f"{invoice.number} is not an invoice of this client")
+    due = amounts_due([invoice.pk])[invoice.pk]
+    left = deposit_left(payment)
+    if amount <= 0 or amount > due or amount > left:
+        raise PaymentRefused(f"{amount} cannot be allocated to {invoice.number}: {due} is due and {left} "
+                             "is left of the payment")
+    state = InvoiceState(invoice.state)
+    wanted = InvoiceState.PAID if amount == due else InvoiceState.PARTLY_PAID
+    check_transition(state, wanted)
+    allocation = Allocation.objects.create(payment=payment, invoice=invoice, amount=amount)
+    Invoice.objects.filter(pk=invoice.pk).update(state=wanted)
+    record(user=user, action="allocate", obj=invoice, before={"state": state.value, "due": str(due)},
+           after={"state": wanted.value, "due": str(due - amount), "payment": payment.pk})
+    return allocation
+
+
+def aged_balance(today: date) -> list[dict]:
+    """Per client, what is due by age past the due date: not due, 1-30, 31-60, 61-90, over 90 days."""
+    open_invoices = list(Invoice.objects.filter(kind=Invoice.Kind.INVOICE).exclude(state=InvoiceState.PAID)
+                         .values("pk", "client_id", "buyer_code", "buyer_name", "due_date"))
+    due = amounts_due([row["pk"] for row in open_invoices])
+    clients: dict[int, dict] = {}
+    for row in open_invoices:
+        amount = due[row["pk"]]
+        if amount <= 0:
+            continue
+        late = (today - row["due_date"]).days
+        bucket = ("not_due" if late <= 0 else "1_30" if late <= 30 else "31_60" if late <= 60
+                  else "61_90" if late <= 90 else "over_90")
+        client = clients.setdefault(row["client_id"], {"code": row["buyer_code"], "name": row["buyer_name"],
+                                                       **dict.fromkeys(BUCKETS, ZERO), "total": ZERO})
+        client[bucket] += amount
+        client["total"] += amount
+    return sorted(clients.values(), key=lambda c: c["code"])
+
+
+def client_deposits(client_id: int) -> list[tuple[Payment, Decimal]]:
+    payments = Payment.objects.filter(client_id=client_id).annotate(allocated=Sum("allocations__amount"))
+    return [(p, p.amount - (p.allocated or ZERO)) for p in payments if p.amount - (p.allocated or ZERO) > 0]
+
+
+__all__ = ["BUCKETS", "PaymentRefused", "aged_balance", "allocate", "amounts_due", "record_payment"]
