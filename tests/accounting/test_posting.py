@@ -56,8 +56,8 @@ def test_a_credit_note_is_posted_as_the_mirror(invoice):
 
     entry = post_invoice(invoice_id=note.pk)
 
-    assert [(line.account, line.debit, line.credit) for line in entry.lines.all()][0] == (
-        "411000", Decimal("0"), Decimal("1305.50"))
+    first = entry.lines.first()
+    assert (first.account, first.debit, first.credit) == ("411000", Decimal("0"), Decimal("1305.50"))
     assert list(JournalEntry.objects.values_list("number", flat=True).order_by("number")) == [1, 2]
 
 
