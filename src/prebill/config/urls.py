@@ -17,6 +17,8 @@ urlpatterns = [
     path("team/", include("prebill.team.urls")),
     path("catalogue/", include("prebill.catalogue.urls")),
     path("imports/", include("prebill.imports.urls")),
+    path("invoices/", include("prebill.invoicing.urls")),
+    path("payments/", include("prebill.payments.urls")),
     path("api/", api_urls.urls()),
     path("api-tokens/", api_views.tokens, name="api_tokens"),
     path("admin/", admin.site.urls),

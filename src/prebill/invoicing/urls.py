@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "invoicing"
+urlpatterns = [
+    path("", views.invoice_list, name="list"),
+    path("validate/<int:pre_invoice_id>/", views.validate, name="validate"),
+    path("<int:pk>/", views.invoice_detail, name="detail"),
+    path("<int:pk>/post/", views.post, name="post"),
+    path("<int:pk>/credit/", views.credit, name="credit"),
+    path("<int:pk>/pay/", views.pay, name="pay"),
+]

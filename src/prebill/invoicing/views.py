@@ -1,0 +1,105 @@
+"""Invoice pages: validate a pre-invoice, read an invoice, post it, credit it, record its payment."""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from prebill.accounting.services import post_invoice
+from prebill.accounts.roles import POST_INVOICES, RECORD_PAYMENTS, SEE_INVOICES, VALIDATE_INVOICES, role_required
+from prebill.audit.models import AuditEvent
+from prebill.billing.models import PreInvoice
+from prebill.core.ledger import CreditRefused
+from prebill.core.lifecycle import TransitionRefused
+from prebill.payments import services as payments
+
+from . import services
+from .models import Invoice
+
+
+@role_required(SEE_INVOICES)
+def invoice_list(request):
+    search = request.GET.get("q", "").strip()
+    invoices = Invoice.objects.order_by("-issue_date", "-number")
+    if search:
+        invoices = invoices.filter(Q(number__icontains=search) | Q(buyer_code__icontains=search)
+                                   | Q(buyer_name__icontains=search))
+    page = Paginator(invoices, 50).get_page(request.GET.get("page", 1))
+    return render(request, "invoicing/list.html", {"page": page, "search": search, "section": "invoices"})
+
+
+@role_required(SEE_INVOICES)
+def invoice_detail(request, pk: int):
+    invoice = get_object_or_404(Invoice.objects.select_related("credited_invoice"), pk=pk)
+    return render(request, "invoicing/detail.html", {
+        "invoice": invoice, "due": payments.amounts_due([invoice.pk])[invoice.pk],
+        "lines": invoice.lines.all(), "vat_lines": invoice.vat_lines.all(),
+        "allocations": invoice.allocations.select_related("payment"), "credit_notes": invoice.credit_notes.all(),
+        "history": AuditEvent.objects.filter(object_type="invoicing.invoice", object_id=str(invoice.pk))
+        .select_related("user"),
+        "today": date.today(), "section": "invoices",
+    })
+
+
+@role_required(VALIDATE_INVOICES)
+@require_POST
+def validate(request, pre_invoice_id: int):
+    try:
+        invoice = services.validate_pre_invoice(pre_invoice_id=pre_invoice_id, user=request.user,
+                                                issue_date=date.today())
+    except services.ValidationRefused as refused:
+        messages.error(request, str(refused))
+        if PreInvoice.objects.filter(pk=pre_invoice_id).exists():
+            return redirect("billing:pre_invoice", pk=pre_invoice_id)
+        return redirect("billing:pre_billing_current")
+    messages.success(request, _("Invoice %(number)s validated.") % {"number": invoice.number})
+    return redirect("invoicing:detail", pk=invoice.pk)
+
+
+@role_required(POST_INVOICES)
+@require_POST
+def post(request, pk: int):
+    try:
+        post_invoice(invoice_id=pk, user=request.user)
+    except TransitionRefused as refused:
+        messages.error(request, str(refused))
+    return redirect("invoicing:detail", pk=pk)
+
+
+@role_required(VALIDATE_INVOICES)
+@require_POST
+def credit(request, pk: int):
+    try:
+        note = services.issue_credit_note(invoice_id=pk, quantities=None, rebill=request.POST.get("rebill") == "1",
+                                          user=request.user, issue_date=date.today())
+    except (CreditRefused, services.ValidationRefused) as refused:
+        messages.error(request, str(refused))
+        return redirect("invoicing:detail", pk=pk)
+    return redirect("invoicing:detail", pk=note.pk)
+
+
+@role_required(RECORD_PAYMENTS)
+@require_POST
+def pay(request, pk: int):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    try:
+        amount = Decimal(request.POST.get("amount", "").replace(",", ".").replace(" ", ""))
+    except InvalidOperation:
+        amount = Decimal(0)
+    day = parse_date(request.POST.get("date", "") or "") or date.today()
+    due = payments.amounts_due([pk])[pk]
+    try:
+        payments.record_payment(client_id=invoice.client_id, day=day, method=request.POST.get("method", "transfer"),
+                                amount=amount, reference=request.POST.get("reference", "")[:100],
+                                allocations={pk: min(amount, due)} if due > 0 else {}, user=request.user)
+    except (payments.PaymentRefused, TransitionRefused) as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("Payment recorded."))
+    return redirect("invoicing:detail", pk=pk)

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from . import views
+
+app_name = "payments"
+urlpatterns = [path("aged-balance/", views.aged_balance, name="aged_balance")]

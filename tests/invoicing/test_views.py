@@ -1,0 +1,59 @@
+"""Each role does its own step of an invoice's life, and only that."""
+
+from datetime import date
+
+import pytest
+
+from prebill.billing.models import PreInvoice
+from prebill.billing.services import run_pre_billing
+from prebill.core.periods import Period
+from prebill.invoicing.models import Invoice
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pre_invoice(firm):
+    f.fixed_fee_part(f.engagement(f.client()), installments=[(date(2026, 11, 30), "100.00")])
+    run_pre_billing(period=Period(2026, 11))
+    return PreInvoice.objects.get()
+
+
+@pytest.fixture
+def as_role(client, user_with):
+    users = {}
+
+    def log_in(role):
+        if role not in users:
+            users[role] = user_with(role, username=role)
+        client.force_login(users[role])
+        return client
+
+    return log_in
+
+
+def test_each_step_belongs_to_its_role(client, as_role, pre_invoice):
+    for role in ("preparer", "accountant", "collections"):
+        assert as_role(role).post(f"/invoices/validate/{pre_invoice.pk}/").status_code == 403
+
+    as_role("validator").post(f"/invoices/validate/{pre_invoice.pk}/")
+    invoice = Invoice.objects.get()
+    for role, step in (("validator", "post"), ("collections", "post"), ("validator", "pay"), ("accountant", "pay"),
+                       ("accountant", "credit"), ("collections", "credit")):
+        assert as_role(role).post(f"/invoices/{invoice.pk}/{step}/").status_code == 403, (role, step)
+
+    as_role("accountant").post(f"/invoices/{invoice.pk}/post/")
+    as_role("collections").post(f"/invoices/{invoice.pk}/pay/", {"amount": "120.00"})
+
+    assert Invoice.objects.get(pk=invoice.pk).state == "paid"
+    assert client.get("/payments/aged-balance/").context["totals"]["total"] == 0
+
+
+def test_a_refused_validation_says_why(as_role, pre_invoice):
+    validator = as_role("validator")
+    validator.post(f"/invoices/validate/{pre_invoice.pk}/")
+
+    again = validator.post(f"/invoices/validate/{pre_invoice.pk}/", follow=True)
+
+    assert "no longer exists" in again.content.decode()
