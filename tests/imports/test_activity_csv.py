@@ -86,16 +86,18 @@ def test_a_missing_column_is_reported_on_the_header(loaded, tmp_path):
     assert rejected_problems(import_time_csv, path) == ["line 1: missing column(s): collaborator"]
 
 
-def test_a_time_entry_on_a_validated_invoice_cannot_be_changed_by_a_reimport(loaded, tmp_path):
+def test_a_time_entry_already_invoiced_may_change_and_only_the_difference_is_billed(loaded, tmp_path):
     import_time_csv(write(tmp_path, TIME_HEADER + "T1,2026-11-02,JDU,E0001-TEN,REGIE,,1,yes,,yes\n"))
     run_pre_billing(period=Period(2026, 11))
-    BillableItem.objects.filter(time_entry__external_id="T1").update(status="billed")
+    BillableItem.objects.filter(time_entry__external_id="T1").update(status="billed", billed_quantity=1)
 
-    problems = rejected_problems(
-        import_time_csv, write(tmp_path, TIME_HEADER + "T1,2026-11-02,JDU,E0001-TEN,REGIE,,5,yes,,yes\n", "again.csv"))
+    import_time_csv(write(tmp_path, TIME_HEADER + "T1,2026-11-02,JDU,E0001-TEN,REGIE,,5,yes,,yes\n", "again.csv"))
+    december = run_pre_billing(period=Period(2026, 12))
 
-    assert problems == ["line 2, column id: time entry T1 is on a validated invoice and cannot change"]
-    assert TimeEntry.objects.get(external_id="T1").hours == Decimal("1")
+    assert TimeEntry.objects.get(external_id="T1").hours == Decimal("5")
+    item = BillableItem.objects.get(time_entry__external_id="T1")
+    assert (item.status, item.quantity, item.pre_invoice_line.quantity) == ("pending", Decimal("5"), Decimal("4"))
+    assert december.updated == {"time": 1}
 
 
 def test_payroll_metrics_are_upserted_per_client_metric_and_month(loaded, tmp_path):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 
 from prebill.bulk import insert_into, insert_rows, table
@@ -30,6 +30,7 @@ class DraftsResult:
     total_vat: Decimal = ZERO
     total_including_vat: Decimal = ZERO
     not_billed_now: Counter = field(default_factory=Counter)
+    excess_to_credit: int = 0
 
 
 DOCUMENT_COLUMNS = (
@@ -90,6 +91,9 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
         result.total_including_vat += totals.including_vat
     insert_rows(PreInvoiceVat, ("pre_invoice_id", "rate", "base", "vat"), vat_rows)
     result.pre_invoices, result.lines, result.items = len(document_ids), len(line_ids), len(links)
+    # Invoiced beyond what is owed now (time reduced after invoicing): a credit note corrects it.
+    result.excess_to_credit = BillableItem.objects.filter(status=BillableItem.Status.BILLED).alias(
+        left=F("quantity") - F("billed_quantity") - F("written_off_quantity")).filter(left__lt=0).count()
     return result
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from prebill.activity.models import TimeEntry, UnitMetric
@@ -34,7 +34,8 @@ VALUE_FIELDS = (
     "client_id", "engagement_id", "part_id", "collaborator_id", "article_id", "article_rule_id", "service_date",
     "invoice_date", "quantity", "unit", "unit_price", "amount", "vat_rate", "designation",
 )
-ITEM_VALUES = tuple(f"billable_item__{name}" for name in ("id", *VALUE_FIELDS))
+ITEM_VALUES = tuple(f"billable_item__{name}" for name in ("id", "status", *VALUE_FIELDS))
+OWED = (VALUE_FIELDS.index("quantity"), VALUE_FIELDS.index("unit_price"), VALUE_FIELDS.index("amount"))
 INSERT_COLUMNS = ("kind", "installment_id", "time_entry_id", "unit_metric_id", "period", "decision", "status",
                   "created_at", "updated_at", *VALUE_FIELDS)
 
@@ -60,10 +61,18 @@ class _Collector:
         self.period, self.now, self.result = period, now, result
         self.new: list[tuple] = []
         self.changed: list[tuple] = []
+        self.reopened: list[tuple] = []
 
     def add(self, kind: ItemKind, source: tuple, values: tuple, existing: tuple, decision: Decision) -> None:
-        item_id, *old = existing
-        if item_id is None:
+        item_id, status, *old = existing
+        if status == BillableItem.Status.BILLED:
+            # Already invoiced: only what is owed may change; the difference is billed or credited later.
+            if tuple(old[i] for i in OWED) != tuple(values[i] for i in OWED):
+                self.reopened.append((*(values[i] for i in OWED), values[-1], self.now, item_id))
+                self.result.updated[kind.value] += 1
+            else:
+                self.result.unchanged[kind.value] += 1
+        elif item_id is None:
             self.new.append((kind.value, *source, self.period.first_day, decision.value, "pending", self.now,
                              self.now, *values))
             self.result.created[kind.value] += 1
@@ -76,6 +85,13 @@ class _Collector:
     def write(self) -> None:
         insert_rows(BillableItem, INSERT_COLUMNS, self.new)
         update_rows(BillableItem, (*VALUE_FIELDS, "updated_at"), self.changed)
+        update_rows(BillableItem, ("quantity", "unit_price", "amount", "designation", "updated_at"), self.reopened)
+        ids = [row[-1] for row in self.reopened]
+        for start in range(0, len(ids), 5000):
+            # More is owed than was billed: the difference goes to this period's drafts.
+            BillableItem.objects.filter(pk__in=ids[start : start + 5000]).alias(
+                left=F("quantity") - F("billed_quantity") - F("written_off_quantity")).filter(left__gt=0).update(
+                status=BillableItem.Status.PENDING, period=self.period.first_day, invoice_date=self.period.last_day)
 
 
 def harvest(period: Period, ctx: PortfolioContext) -> HarvestResult:
@@ -138,7 +154,8 @@ def _harvest_metrics(period: Period, ctx: PortfolioContext, out: _Collector) -> 
 
 
 def _harvest_time(period: Period, ctx: PortfolioContext, out: _Collector) -> None:
-    entries = TimeEntry.objects.filter(new_or_pending_in(period), date__lte=period.last_day).exclude(
+    billed = Q(billable_item__status=BillableItem.Status.BILLED)
+    entries = TimeEntry.objects.filter(new_or_pending_in(period) | billed, date__lte=period.last_day).exclude(
         billable=TimeEntry.Billable.NO
     )
     # Time on engagements without a T&M part (fixed fees) is not billed: leave it out in SQL.

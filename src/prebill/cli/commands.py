@@ -142,6 +142,8 @@ def print_run_summary(summary) -> None:
     print(f"  pre-invoices: {summary.pre_invoices}, lines: {summary.lines}, items on them: {summary.items_on_pre_invoices}")
     print(f"  total excl. VAT: {_euros(summary.total_excluding_vat)}   VAT: {_euros(summary.total_vat)}   "
           f"total incl. VAT: {_euros(summary.total_including_vat)}")
+    if summary.excess_to_credit:
+        print(f"  items invoiced beyond what is now owed (to credit): {summary.excess_to_credit}")
     if summary.skipped:
         print(f"  skipped: {sum(summary.skipped.values())}")
         for reason, count in sorted(summary.skipped.items(), key=lambda kv: -kv[1]):

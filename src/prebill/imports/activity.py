@@ -14,7 +14,7 @@ from prebill.bulk import insert_rows
 
 from .csvfiles import read_csv
 from .problems import Checker
-from .references import References, billed_time_entry_ids
+from .references import References
 
 TIME_COLUMNS = ("id", "date", "collaborator", "engagement", "hours")
 TIME_OPTIONAL = ("part", "task", "billable", "activity", "domain", "approved", "comment")
@@ -165,7 +165,11 @@ def write_unit_metrics(rows: list[dict], refs: References) -> dict[str, int]:
 def checked_time_chunks(
     located: Iterable[tuple[Where, dict]], refs: References, checker: Checker
 ) -> Iterator[list[dict]]:
-    """Checked time rows, a chunk at a time; problems (duplicates, billed entries included) go to the checker."""
+    """Checked time rows, a chunk at a time; problems (duplicates included) go to the checker.
+
+    An entry already invoiced may change: what is owed changes, and the next run bills the difference
+    (or shows the excess to credit); the invoice itself never changes.
+    """
     seen: dict[str, str] = {}
     chunk: list[tuple[str, dict]] = []
     for where, row in located:
@@ -179,18 +183,10 @@ def checked_time_chunks(
         seen[value["external_id"]] = here
         chunk.append((here, value))
         if len(chunk) >= CHUNK:
-            yield _not_billed(chunk, checker)
+            yield [row for _, row in chunk]
             chunk = []
     if chunk:
-        yield _not_billed(chunk, checker)
-
-
-def _not_billed(chunk: list[tuple[str, dict]], checker: Checker) -> list[dict]:
-    billed = billed_time_entry_ids([row["external_id"] for _, row in chunk])
-    for where, row in chunk:
-        if row["external_id"] in billed:
-            checker.add(where, f"time entry {row['external_id']} is on a validated invoice and cannot change")
-    return [row for _, row in chunk]
+        yield [row for _, row in chunk]
 
 
 def check_time_rows(located: Iterable[tuple[Where, dict]], refs: References, checker: Checker) -> list[dict]:

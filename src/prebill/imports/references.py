@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prebill.activity.models import TimeEntry
 from prebill.catalogue.models import Article
 from prebill.clients.models import BillingAddress, Client
 from prebill.engagements.models import Engagement, EngagementPart, Task
@@ -63,14 +62,3 @@ def split_article_ref(ref: str) -> tuple[str, str]:
     code, _, sub_code = ref.partition("/")
     return code, sub_code
 
-
-def billed_time_entry_ids(external_ids: list[str]) -> set[str]:
-    """External ids, among these, of time entries already on a validated invoice."""
-    billed: set[str] = set()
-    for start in range(0, len(external_ids), 5000):
-        billed.update(
-            TimeEntry.objects.filter(
-                external_id__in=external_ids[start : start + 5000], billable_item__status="billed"
-            ).values_list("external_id", flat=True)
-        )
-    return billed
