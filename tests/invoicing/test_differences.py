@@ -28,7 +28,7 @@ def twenty_days(firm):
 
 
 def test_twenty_days_billed_twenty_one_due_gives_a_pre_invoice_of_one_day(twenty_days):
-    client, engagement, consultant, _, invoice = twenty_days
+    _, engagement, consultant, _, invoice = twenty_days
     f.time_entry(consultant, engagement, date(2026, 11, 27), "7")
 
     december = run_pre_billing(period=DEC)

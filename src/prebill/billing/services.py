@@ -77,8 +77,9 @@ def run_pre_billing(*, period: Period, user=None, run: BillingRun | None = None)
         period=str(period), run_id=run.pk, created=dict(harvested.created), updated=dict(harvested.updated),
         unchanged=dict(harvested.unchanged), skipped=dict(harvested.skipped),
         not_billed_now=dict(drafts.not_billed_now), pre_invoices=drafts.pre_invoices, lines=drafts.lines,
-        items_on_pre_invoices=drafts.items, excess_to_credit=drafts.excess_to_credit, total_excluding_vat=drafts.total_excluding_vat,
-        total_vat=drafts.total_vat, total_including_vat=drafts.total_including_vat,
+        items_on_pre_invoices=drafts.items, excess_to_credit=drafts.excess_to_credit,
+        total_excluding_vat=drafts.total_excluding_vat, total_vat=drafts.total_vat,
+        total_including_vat=drafts.total_including_vat,
     )
     BillingRun.objects.filter(pk=run.pk).update(
         status=BillingRun.Status.DONE, finished_at=timezone.now(), summary=summary.as_json()
