@@ -3,11 +3,16 @@
 import csv
 import io
 import json
+from datetime import date
 
 import pytest
 
+from prebill.billing.models import PreInvoice
+from prebill.billing.services import run_pre_billing
 from prebill.cli.commands import dispatch
 from prebill.clients.models import Client
+from prebill.core.periods import Period
+from tests import factories as f
 from tests.imports.sample import portfolio
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +84,21 @@ def test_the_portfolio_export_can_be_imported_again(capsys, portfolio_file, tmp_
 
     assert code == again == 0
     assert "created" in out and "1 unchanged" in out
+
+
+def test_validate_post_credit_and_fec_from_the_command_line(capsys, firm, tmp_path):
+    f.fixed_fee_part(f.engagement(f.client()), installments=[(date(2026, 11, 30), "100.00")])
+    run_pre_billing(period=Period(2026, 11))
+    pre = PreInvoice.objects.get()
+
+    validated = run(capsys, "validate", str(pre.pk), "--date", "2026-11-30")
+    posted = run(capsys, "post", "F2026-000001")
+    credited = run(capsys, "credit", "F2026-000001", "--date", "2026-12-01")
+    again = run(capsys, "credit", "F2026-000001", "--date", "2026-12-01")
+    fec = run(capsys, "fec", "--year", "2026", "-o", str(tmp_path))
+
+    assert validated[0] == 0 and "F2026-000001 (120.00 incl. VAT)" in validated[1]
+    assert posted[0] == 0 and "posted as VE000001" in posted[1]
+    assert credited[0] == 0 and credited[1].startswith("AV2026-000001 credits F2026-000001")
+    assert again[0] == 2 and "nothing left to credit" in again[2]
+    assert fec[0] == 0 and (tmp_path / f"{firm.siren}FEC20261231.txt").exists()

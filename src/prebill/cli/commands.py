@@ -39,6 +39,20 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--clients", type=int, default=200)
     cmd.add_argument("--seed", type=int, default=1)
     cmd.add_argument("--time-entries", type=int, default=None, help="number of time entries (default: ~60 a client)")
+    cmd = commands.add_parser("validate", help="validate pre-invoices into numbered invoices")
+    cmd.add_argument("pre_invoice", type=int, nargs="+", help="pre-invoice ids")
+    cmd.add_argument("--date", help="issue date YYYY-MM-DD (default: today)")
+    cmd = commands.add_parser("credit", help="issue a credit note for an invoice")
+    cmd.add_argument("number", help="invoice number")
+    cmd.add_argument("--item", action="append", default=[], metavar="ID:QUANTITY",
+                     help="credit this quantity of a billable item (default: everything left to credit)")
+    cmd.add_argument("--rebill", action="store_true", help="make the credited quantities billable again")
+    cmd.add_argument("--date", help="issue date YYYY-MM-DD (default: today)")
+    cmd = commands.add_parser("post", help="post invoices and credit notes to the sales journal")
+    cmd.add_argument("number", nargs="+")
+    cmd = commands.add_parser("fec", help="write the FEC file of a fiscal year")
+    cmd.add_argument("--year", type=int, required=True, help="fiscal year (January to December)")
+    cmd.add_argument("-o", "--output", type=Path, help="directory to write into (default: current)")
     cmd = commands.add_parser("serve", help="serve the web application")
     cmd.add_argument("--address", default="127.0.0.1:8000")
     return parser
@@ -164,6 +178,81 @@ def _demo(args) -> int:
     return 0
 
 
+def _day(text: str | None) -> date:
+    if not text:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise PeriodError(f"a date is written YYYY-MM-DD, got {text!r}") from None
+
+
+def _validate(args) -> int:
+    from prebill.invoicing.services import ValidationRefused, validate_pre_invoice
+
+    failures = 0
+    for pk in args.pre_invoice:
+        try:
+            invoice = validate_pre_invoice(pre_invoice_id=pk, issue_date=_day(args.date))
+        except ValidationRefused as refused:
+            print(f"pre-invoice {pk}: {refused}", file=sys.stderr)
+            failures += 1
+        else:
+            print(f"pre-invoice {pk} -> {invoice.number} ({_euros(invoice.total_including_vat)} incl. VAT)")
+    return EXIT_BAD_INPUT if failures else 0
+
+
+def _credit(args) -> int:
+    from prebill.core.ledger import CreditRefused
+    from prebill.invoicing.models import Invoice
+    from prebill.invoicing.services import issue_credit_note
+
+    invoice = Invoice.objects.filter(number=args.number).first()
+    if invoice is None:
+        print(f"error: no invoice {args.number}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        quantities = {int(i): Decimal(q) for i, _, q in (spec.partition(":") for spec in args.item)} or None
+        note = issue_credit_note(invoice_id=invoice.pk, quantities=quantities, rebill=args.rebill,
+                                 issue_date=_day(args.date))
+    except (CreditRefused, ArithmeticError, ValueError) as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"{note.number} credits {invoice.number}: {_euros(note.total_including_vat)} incl. VAT")
+    return 0
+
+
+def _post(args) -> int:
+    from prebill.accounting.services import post_invoice
+    from prebill.core.lifecycle import TransitionRefused
+    from prebill.invoicing.models import Invoice
+
+    failures = 0
+    for number in args.number:
+        invoice = Invoice.objects.filter(number=number).first()
+        try:
+            if invoice is None:
+                raise TransitionRefused("no such invoice")
+            entry = post_invoice(invoice_id=invoice.pk)
+        except TransitionRefused as refused:
+            print(f"{number}: {refused}", file=sys.stderr)
+            failures += 1
+        else:
+            print(f"{number} posted as {entry}")
+    return EXIT_BAD_INPUT if failures else 0
+
+
+def _fec(args) -> int:
+    from prebill.accounting.services import fec_file
+
+    name, content = fec_file(opening_date=date(args.year, 1, 1), closing_date=date(args.year, 12, 31))
+    target = (args.output or Path.cwd()) / name
+    target.write_bytes(content)
+    lines = content.count(b"\r\n") - 1  # without the header
+    print(f"{target}: {lines} lines")
+    return 0
+
+
 def _serve(args) -> int:
     call_command("runserver", args.address, "--noreload", "--insecure")
     return 0
@@ -171,5 +260,6 @@ def _serve(args) -> int:
 
 COMMANDS = {
     "migrate": _migrate, "import": _import, "import-time": _import_time, "import-metrics": _import_metrics,
-    "export": _export, "run": _run, "demo": _demo, "serve": _serve,
+    "export": _export, "run": _run, "demo": _demo, "serve": _serve, "validate": _validate, "credit": _credit,
+    "post": _post, "fec": _fec,
 }
