@@ -11,6 +11,7 @@ from prebill.imports.problems import ImportRejected
 
 from .auth import AUTH
 from .endpoints import router
+from .invoicing import router as invoicing_router
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ api = NinjaAPI(title="prebill API", version="1", urls_namespace="api", auth=AUTH
                description="Pre-billing: portfolio, time entries, payroll metrics, billable items, pre-invoices "
                            "and runs. Authenticate with `Authorization: Bearer <token>` (tokens: /api-tokens/).")
 api.add_router("/", router)
+api.add_router("/", invoicing_router)
 
 
 @api.exception_handler(ImportRejected)

@@ -1,0 +1,154 @@
+"""Endpoints of the invoice lifecycle: validate, read, post, credit, pay, aged balance."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
+
+from prebill.accounting.services import post_invoice
+from prebill.accounts.roles import (
+    ACCOUNTANT,
+    ADMINISTRATOR,
+    COLLECTIONS,
+    POST_INVOICES,
+    RECORD_PAYMENTS,
+    SEE_INVOICES,
+    VALIDATE_INVOICES,
+)
+from prebill.clients.models import Client
+from prebill.core.ledger import CreditRefused
+from prebill.core.lifecycle import TransitionRefused
+from prebill.invoicing import services
+from prebill.invoicing.models import Invoice
+from prebill.payments import services as payments
+
+from .auth import require
+from .endpoints import Pages
+from .schemas import Message
+
+router = Router(tags=["invoices"])
+ERRORS = {401: Message, 403: Message, 404: Message, 409: Message}
+
+
+class InvoiceOut(Schema):
+    number: str
+    kind: str
+    state: str
+    issue_date: date
+    due_date: date
+    client: str = Field(alias="buyer_code")
+    credits: str | None = None
+    currency: str
+    total_excluding_vat: Decimal
+    total_vat: Decimal
+    total_including_vat: Decimal
+
+    @staticmethod
+    def resolve_credits(obj) -> str | None:
+        return obj.credited_invoice.number if obj.credited_invoice_id else None
+
+
+class IssueDate(Schema):
+    issue_date: date | None = None
+
+
+class CreditIn(Schema):
+    items: dict[int, Decimal] | None = Field(None, description="billable item id -> quantity; all when absent")
+    rebill: bool = False
+    issue_date: date | None = None
+
+
+class AllocationIn(Schema):
+    invoice: str
+    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
+
+
+class PaymentIn(Schema):
+    client: str
+    date: date
+    method: str = Field("transfer", pattern="^(transfer|direct_debit|cheque|card|cash)$")
+    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
+    reference: str = Field("", max_length=100)
+    allocations: list[AllocationIn] = []
+
+
+class PaymentOut(Schema):
+    id: int
+    deposit_left: Decimal
+
+
+def _invoice(number: str) -> Invoice:
+    return get_object_or_404(Invoice.objects.select_related("credited_invoice"), number=number)
+
+
+@router.post("/pre-invoices/{pre_invoice_id}/validate", response={201: InvoiceOut, **ERRORS})
+def validate(request, pre_invoice_id: int, payload: IssueDate):
+    require(request, VALIDATE_INVOICES)
+    try:
+        invoice = services.validate_pre_invoice(pre_invoice_id=pre_invoice_id, user=request.auth,
+                                                issue_date=payload.issue_date or date.today())
+    except services.ValidationRefused as refused:
+        return Status(409, {"detail": str(refused)})
+    return Status(201, invoice)
+
+
+@router.get("/invoices", response=list[InvoiceOut])
+@paginate(Pages)
+def list_invoices(request, client: str = ""):
+    require(request, SEE_INVOICES)
+    invoices = Invoice.objects.select_related("credited_invoice").order_by("series_id", "sequence_year", "sequence")
+    return invoices.filter(buyer_code=client) if client else invoices
+
+
+@router.get("/invoices/{number}", response={200: InvoiceOut, **ERRORS})
+def get_invoice(request, number: str):
+    require(request, SEE_INVOICES)
+    return _invoice(number)
+
+
+@router.post("/invoices/{number}/post", response={200: InvoiceOut, **ERRORS})
+def post(request, number: str):
+    require(request, POST_INVOICES)
+    invoice = _invoice(number)
+    try:
+        post_invoice(invoice_id=invoice.pk, user=request.auth)
+    except TransitionRefused as refused:
+        return Status(409, {"detail": str(refused)})
+    return _invoice(number)
+
+
+@router.post("/invoices/{number}/credit-notes", response={201: InvoiceOut, **ERRORS})
+def credit(request, number: str, payload: CreditIn):
+    require(request, VALIDATE_INVOICES)
+    invoice = _invoice(number)
+    try:
+        note = services.issue_credit_note(invoice_id=invoice.pk, quantities=payload.items, rebill=payload.rebill,
+                                          user=request.auth, issue_date=payload.issue_date or date.today())
+    except (CreditRefused, services.ValidationRefused) as refused:
+        return Status(409, {"detail": str(refused)})
+    return Status(201, note)
+
+
+@router.post("/payments", response={201: PaymentOut, **ERRORS})
+def record_payment(request, payload: PaymentIn):
+    require(request, RECORD_PAYMENTS)
+    client = get_object_or_404(Client, code=payload.client)
+    allocations = {_invoice(a.invoice).pk: a.amount for a in payload.allocations}
+    try:
+        payment = payments.record_payment(client_id=client.pk, day=payload.date, method=payload.method,
+                                          amount=payload.amount, reference=payload.reference,
+                                          allocations=allocations, user=request.auth)
+    except (payments.PaymentRefused, TransitionRefused) as refused:
+        return Status(409, {"detail": str(refused)})
+    return Status(201, {"id": payment.pk, "deposit_left": payments.deposit_left(payment)})
+
+
+@router.get("/aged-balance", response=list[dict])
+def aged_balance(request, on: date | None = None):
+    require(request, (COLLECTIONS, ACCOUNTANT, ADMINISTRATOR))
+    return [{k: str(v) if isinstance(v, Decimal) else v for k, v in row.items()}
+            for row in payments.aged_balance(on or date.today())]

@@ -1,0 +1,69 @@
+"""The invoice lifecycle through the API: validate, post, credit, pay, aged balance, each for its role."""
+
+import json
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from prebill.api.models import ApiToken
+from prebill.billing.models import PreInvoice
+from prebill.billing.services import run_pre_billing
+from prebill.core.periods import Period
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pre_invoice(firm):
+    f.fixed_fee_part(f.engagement(f.client(code="ACME")), installments=[(date(2026, 11, 30), "100.00")])
+    run_pre_billing(period=Period(2026, 11))
+    return PreInvoice.objects.get()
+
+
+@pytest.fixture
+def caller(user_with):
+    def make(*roles):
+        _, key = ApiToken.issue(user=user_with(*roles, username="-".join(roles)), name="t")
+        return Client(headers={"Authorization": f"Bearer {key}"})
+
+    return make
+
+
+def post(client, url, data=None):
+    return client.post(url, json.dumps(data or {}), content_type="application/json")
+
+
+def test_an_invoice_from_validation_to_paid(pre_invoice, caller):
+    validator, accountant, collections = caller("validator"), caller("accountant"), caller("collections")
+
+    refused = post(accountant, f"/api/pre-invoices/{pre_invoice.pk}/validate", {"issue_date": "2026-11-30"})
+    validated = post(validator, f"/api/pre-invoices/{pre_invoice.pk}/validate", {"issue_date": "2026-11-30"})
+    twice = post(validator, f"/api/pre-invoices/{pre_invoice.pk}/validate", {"issue_date": "2026-11-30"})
+    posted = post(accountant, "/api/invoices/F2026-000001/post")
+    aged = collections.get("/api/aged-balance", {"on": "2027-01-15"}).json()
+    paid = post(collections, "/api/payments", {"client": "ACME", "date": "2027-01-15", "amount": "150.00",
+                                               "allocations": [{"invoice": "F2026-000001", "amount": "120.00"}]})
+    invoice = validator.get("/api/invoices/F2026-000001").json()
+
+    assert refused.status_code == 403
+    assert validated.status_code == 201 and validated.json()["number"] == "F2026-000001"
+    assert twice.status_code == 409 and "no longer exists" in twice.json()["detail"]
+    assert posted.json()["state"] == "posted"
+    assert aged[0]["1_30"] == "120.00"
+    assert paid.status_code == 201 and paid.json()["deposit_left"] == "30.00"
+    assert invoice["state"] == "paid"
+
+
+def test_credit_notes_through_the_api_refuse_crediting_twice(pre_invoice, caller):
+    validator = caller("validator")
+    post(validator, f"/api/pre-invoices/{pre_invoice.pk}/validate", {"issue_date": "2026-11-30"})
+
+    note = post(validator, "/api/invoices/F2026-000001/credit-notes", {"issue_date": "2026-12-01"})
+    again = post(validator, "/api/invoices/F2026-000001/credit-notes", {"issue_date": "2026-12-01"})
+    listed = validator.get("/api/invoices").json()
+
+    assert note.status_code == 201 and note.json()["credits"] == "F2026-000001" and note.json()["kind"] == "credit_note"
+    assert again.status_code == 409
+    assert sorted(i["number"] for i in listed["items"]) == ["AV2026-000001", "F2026-000001"]
