@@ -11,6 +11,8 @@ from prebill.billing.models import BillableItem, PreInvoice
 from prebill.billing.services import run_pre_billing
 from prebill.core.ledger import CreditRefused
 from prebill.core.periods import Period
+from prebill.imports.portfolio import export_portfolio, import_portfolio
+from prebill.imports.problems import ImportRejected
 from prebill.invoicing import services
 from prebill.invoicing.models import Invoice, InvoiceLine, InvoiceVat
 from tests import factories as f
@@ -158,3 +160,15 @@ def test_credited_hours_not_rebilled_never_come_back(ten_hours):
     item.refresh_from_db()
     assert december.pre_invoices == 0
     assert (item.billed_quantity, item.written_off_quantity, item.status) == (Decimal("0"), Decimal("10"), "billed")
+
+
+def test_an_engagements_currency_cannot_change_once_invoiced(firm):
+    [pre_id] = one_fixed_fee_per_client(1)
+    services.validate_pre_invoice(pre_invoice_id=pre_id, issue_date=ISSUED)
+    data = export_portfolio()
+    data["engagements"][0]["currency"] = "USD"
+
+    with pytest.raises(ImportRejected) as rejected:
+        import_portfolio(data)
+
+    assert "its currency cannot change" in rejected.value.problems[0].why

@@ -21,6 +21,7 @@ from prebill.core.identifiers import siren_problem, siret_problem, vat_number_pr
 from prebill.core.schedules import Frequency, ScheduleError, check_explicit_schedule, expand_schedule
 from prebill.core.vat import vat_rate_problem
 from prebill.engagements.models import Engagement, EngagementPart, Installment, PartRate, Task
+from prebill.invoicing.models import InvoiceLineItem
 from prebill.organisation.models import InvoiceSeries, Organisation
 from prebill.team.models import Collaborator, CollaboratorGroup
 
@@ -213,6 +214,7 @@ class _Plan:
 
     def _check_engagements(self) -> None:
         self._unique("engagements", lambda e: e["code"], "engagement code")
+        self._check_currencies()
         for i, row in enumerate(self.data.get("engagements", [])):
             path = f"$.engagements[{i}]"
             code, client = row["code"], row["client"]
@@ -239,6 +241,20 @@ class _Plan:
             for j, task in enumerate(tasks):
                 self._check_task(code, task, tasks, f"{path}.tasks[{j}]")
             self.engagements[code] = {"row": row, "parts": checked_parts}
+
+    def _check_currencies(self) -> None:
+        """An engagement's currency cannot change once it has an invoice (two queries, whatever the size)."""
+        rows = self.data.get("engagements", [])
+        current = dict(Engagement.objects.filter(code__in=[r["code"] for r in rows]).values_list("code", "currency"))
+        changed = {r["code"] for r in rows if r["code"] in current and r.get("currency", "EUR") != current[r["code"]]}
+        if not changed:
+            return
+        invoiced = set(InvoiceLineItem.objects.filter(item__engagement__code__in=changed)
+                       .values_list("item__engagement__code", flat=True).distinct())
+        for i, row in enumerate(rows):
+            if row["code"] in invoiced:
+                self.c.add(f"$.engagements[{i}].currency", f"engagement {row['code']} has invoices in "
+                           f"{current[row['code']]}: its currency cannot change")
 
     def _check_part(self, engagement: str, part: dict, path: str) -> dict:
         kind = part["kind"]
