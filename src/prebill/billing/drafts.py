@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from prebill.bulk import insert_into, insert_rows, table
@@ -40,7 +40,7 @@ DOCUMENT_COLUMNS = (
 )
 LINE_COLUMNS = (
     "pre_invoice_id", "position", "kind", "line_key", "article_id", "designation", "designation_override",
-    "quantity", "unit", "unit_price", "amount", "vat_rate", "service_start", "service_end",
+    "quantity", "unit", "unit_price", "amount", "vat_rate", "service_start", "service_end", "manual_position",
 )
 
 
@@ -50,7 +50,7 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
     Rows are written with plain executemany and their ids read back by their natural keys
     (client and grouping key, document and line key): a run writes hundreds of thousands of lines.
     """
-    overrides = _designation_overrides(period)
+    overrides = _presentation_edits(period)
     _delete_drafts(period)
     result = DraftsResult()
     for row in (
@@ -67,12 +67,7 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
         (client_id, key): pk for pk, client_id, key in
         PreInvoice.objects.filter(period=period.first_day).values_list("id", "client_id", "grouping_key").iterator()
     }
-    insert_rows(PreInvoiceLine, LINE_COLUMNS, (
-        (document_ids[doc_key], position, line.kind.value, line.key, line.article, line.designation[:500],
-         overrides.get((*doc_key, line.key), ""), line.quantity, line.unit, line.unit_price, line.amount,
-         line.vat_rate, line.service_start, line.service_end)
-        for draft, doc_key in zip(drafts, keys, strict=True) for position, line in enumerate(draft.lines, start=1)
-    ))
+    insert_rows(PreInvoiceLine, LINE_COLUMNS, _line_rows(drafts, keys, document_ids, overrides))
     line_ids = {
         (document_id, key): pk for pk, document_id, key in PreInvoiceLine.objects.filter(
             pre_invoice__period=period.first_day).values_list("id", "pre_invoice_id", "line_key").iterator(10000)
@@ -149,13 +144,34 @@ def grouping_key(draft: DraftPreInvoice) -> str:
     ))
 
 
-def _designation_overrides(period: Period) -> dict[tuple, str]:
+def _presentation_edits(period: Period) -> dict[tuple, tuple[str, int | None]]:
+    """What people typed or reordered on the period's lines, by document and line key."""
     return {
-        (client_id, key, line_key): text
-        for client_id, key, line_key, text in PreInvoiceLine.objects.filter(
-            pre_invoice__period=period.first_day).exclude(designation_override="").values_list(
-            "pre_invoice__client_id", "pre_invoice__grouping_key", "line_key", "designation_override")
+        (client_id, key, line_key): (text, position)
+        for client_id, key, line_key, text, position in PreInvoiceLine.objects.filter(
+            pre_invoice__period=period.first_day).filter(~Q(designation_override="") | Q(manual_position__isnull=False))
+        .values_list("pre_invoice__client_id", "pre_invoice__grouping_key", "line_key", "designation_override",
+                     "manual_position")
     }
+
+
+def _line_rows(drafts, keys, document_ids, edits):
+    for draft, doc_key in zip(drafts, keys, strict=True):
+        for position, line in enumerate(_in_user_order(draft.lines, doc_key, edits), start=1):
+            text, manual_position = edits.get((*doc_key, line.key), ("", None))
+            yield (document_ids[doc_key], position, line.kind.value, line.key, line.article, line.designation[:500],
+                   text, line.quantity, line.unit, line.unit_price, line.amount, line.vat_rate, line.service_start,
+                   line.service_end, manual_position)
+
+
+def _in_user_order(lines: list, doc_key: tuple, edits: dict) -> list:
+    """Lines a user placed come first in the order given; the others follow in the rulebook's order."""
+    def place(indexed):
+        index, line = indexed
+        position = edits.get((*doc_key, line.key), ("", None))[1]
+        return (0, position, index) if position is not None else (1, 0, index)
+
+    return [line for _, line in sorted(enumerate(lines), key=place)]
 
 
 def _delete_drafts(period: Period) -> None:

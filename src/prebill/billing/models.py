@@ -98,6 +98,7 @@ class PreInvoice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["period", "client", "grouping_key"], name="one_pre_invoice_per_group"),
         ]
+        permissions = [("special_actions", "May reorder lines and type designations on pre-invoices")]
 
     def __str__(self):
         return f"{self.client.code} {self.invoice_date} {self.total_excluding_vat}"
@@ -111,6 +112,7 @@ class PreInvoiceLine(models.Model):
     article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT)
     designation = models.CharField(max_length=500)
     designation_override = models.CharField(max_length=500, blank=True, help_text="Typed by a user; kept by rebuilds.")
+    manual_position = models.PositiveIntegerField(null=True, blank=True, help_text="Set by a user; kept by rebuilds.")
     quantity = models.DecimalField(**QUANTITY)
     unit = models.CharField(max_length=20)
     unit_price = models.DecimalField(**QUANTITY)

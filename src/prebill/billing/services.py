@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from prebill.audit.services import record
 from prebill.core.periods import Period
 from prebill.core.review import Decision
 from prebill.organisation.models import Organisation
@@ -20,7 +21,7 @@ from prebill.organisation.models import Organisation
 from .context import PortfolioContext
 from .drafts import rebuild_drafts
 from .harvest import harvest
-from .models import BillableItem, BillingRun
+from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine
 
 logger = logging.getLogger(__name__)
 
@@ -129,3 +130,39 @@ def _run_in_thread(period: Period, user, run: BillingRun) -> None:
         _run_quietly(period, user, run)
     finally:
         connection.close()
+
+
+class SpecialActionRefused(Exception):
+    """Reordering lines and typing designations is kept for users with the 'special actions' permission."""
+
+
+def _check_special_actions(user) -> None:
+    if not user.has_perm("billing.special_actions"):
+        raise SpecialActionRefused(gettext("Only users with the permission 'special actions' may do this."))
+
+
+@transaction.atomic
+def replace_designation(*, line_id: int, text: str, user) -> None:
+    """Type a line's designation; it wins over the template and survives the next runs."""
+    _check_special_actions(user)
+    line = PreInvoiceLine.objects.select_for_update().get(pk=line_id)
+    before = line.designation_override or line.designation
+    line.designation_override = text.strip()[:500]
+    line.save(update_fields=["designation_override"])
+    record(user=user, action="replace_designation", obj=line, before={"designation": before},
+           after={"designation": line.designation_override})
+
+
+@transaction.atomic
+def reorder_lines(*, pre_invoice_id: int, line_ids: list[int], user) -> None:
+    """Put the pre-invoice's lines in the given order; the order survives the next runs."""
+    _check_special_actions(user)
+    lines = {line.pk: line for line in PreInvoiceLine.objects.select_for_update().filter(pre_invoice_id=pre_invoice_id)}
+    if sorted(line_ids) != sorted(lines):
+        raise SpecialActionRefused(gettext("Give every line of the pre-invoice once."))
+    before = [line.pk for line in sorted(lines.values(), key=lambda line: line.position)]
+    for position, pk in enumerate(line_ids, start=1):
+        lines[pk].position = lines[pk].manual_position = position
+    PreInvoiceLine.objects.bulk_update(lines.values(), ["position", "manual_position"])
+    record(user=user, action="reorder_lines", obj=PreInvoice(pk=pre_invoice_id), before={"order": before},
+           after={"order": line_ids})

@@ -10,4 +10,6 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_status, name="run_status"),
     path("pre-invoices/<int:pk>/", views.pre_invoice, name="pre_invoice"),
     path("lines/<int:pk>/sources/", views.line_sources, name="line_sources"),
+    path("lines/<int:pk>/designation/", views.replace_designation, name="replace_designation"),
+    path("lines/<int:pk>/up/", views.move_line_up, name="move_line_up"),
 ]

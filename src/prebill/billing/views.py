@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -94,3 +95,30 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     if run.status == BillingRun.Status.DONE and request.GET.get("was") == "running":
         response["HX-Refresh"] = "true"  # the run just finished: show its pre-invoices
     return response
+
+
+@role_required(SEE_PRE_BILLING)
+@require_POST
+def replace_designation(request: HttpRequest, pk: int) -> HttpResponse:
+    line = get_object_or_404(PreInvoiceLine, pk=pk)
+    try:
+        services.replace_designation(line_id=pk, text=request.POST.get("designation", ""), user=request.user)
+    except services.SpecialActionRefused as refused:
+        messages.error(request, str(refused))
+    return redirect("billing:pre_invoice", pk=line.pre_invoice_id)
+
+
+@role_required(SEE_PRE_BILLING)
+@require_POST
+def move_line_up(request: HttpRequest, pk: int) -> HttpResponse:
+    line = get_object_or_404(PreInvoiceLine, pk=pk)
+    order = list(PreInvoiceLine.objects.filter(pre_invoice_id=line.pre_invoice_id).order_by("position")
+                 .values_list("pk", flat=True))
+    index = order.index(pk)
+    if index:
+        order[index - 1], order[index] = order[index], order[index - 1]
+    try:
+        services.reorder_lines(pre_invoice_id=line.pre_invoice_id, line_ids=order, user=request.user)
+    except services.SpecialActionRefused as refused:
+        messages.error(request, str(refused))
+    return redirect("billing:pre_invoice", pk=line.pre_invoice_id)
