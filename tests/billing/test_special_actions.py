@@ -44,11 +44,11 @@ def test_special_actions_are_refused_without_the_permission(three_lines, user_wi
     first = lines(three_lines)[0]
     client.force_login(clerk)
 
-    with pytest.raises(services.SpecialActionRefused, match="special actions"):
+    with pytest.raises(services.SpecialActionRefused, match="actions spéciales"):
         services.replace_designation(line_id=first.pk, text="Mission de conseil", user=clerk)
     page = client.post(f"/billing/lines/{first.pk}/designation/", {"designation": "x"}, follow=True)
 
-    assert "special actions" in page.content.decode() or "actions spéciales" in page.content.decode()
+    assert "Seuls les utilisateurs ayant la permission « actions spéciales »" in page.content.decode()
     assert lines(three_lines)[0].designation_override == ""
 
 
