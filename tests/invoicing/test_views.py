@@ -57,3 +57,13 @@ def test_a_refused_validation_says_why(as_role, pre_invoice):
     again = validator.post(f"/invoices/validate/{pre_invoice.pk}/", follow=True)
 
     assert "no longer exists" in again.content.decode()
+
+
+def test_the_audit_trail_is_readable_by_the_validator(as_role, pre_invoice):
+    validator = as_role("validator")
+    validator.post(f"/invoices/validate/{pre_invoice.pk}/")
+
+    page = validator.get("/audit/")
+
+    assert page.status_code == 200 and [e.action for e in page.context["page"]] == ["validate"]
+    assert as_role("collections").get("/audit/").status_code == 403

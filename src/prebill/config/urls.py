@@ -19,6 +19,7 @@ urlpatterns = [
     path("imports/", include("prebill.imports.urls")),
     path("invoices/", include("prebill.invoicing.urls")),
     path("payments/", include("prebill.payments.urls")),
+    path("audit/", include("prebill.audit.urls")),
     path("api/", api_urls.urls()),
     path("api-tokens/", api_views.tokens, name="api_tokens"),
     path("admin/", admin.site.urls),
