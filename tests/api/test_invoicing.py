@@ -67,3 +67,20 @@ def test_credit_notes_through_the_api_refuse_crediting_twice(pre_invoice, caller
     assert note.status_code == 201 and note.json()["credits"] == "F2026-000001" and note.json()["kind"] == "credit_note"
     assert again.status_code == 409
     assert sorted(i["number"] for i in listed["items"]) == ["AV2026-000001", "F2026-000001"]
+
+
+def test_a_deposit_received_before_the_invoice_settles_it_later(pre_invoice, caller):
+    validator, accountant, collections = caller("validator"), caller("accountant"), caller("collections")
+    deposit = post(collections, "/api/payments", {"client": "ACME", "date": "2026-11-02", "amount": "100.00"}).json()
+    post(validator, f"/api/pre-invoices/{pre_invoice.pk}/validate", {"issue_date": "2026-11-30"})
+    post(accountant, "/api/invoices/F2026-000001/post")
+
+    too_much = post(collections, f"/api/payments/{deposit['id']}/allocations",
+                    {"invoice": "F2026-000001", "amount": "110.00"})
+    used = post(collections, f"/api/payments/{deposit['id']}/allocations",
+                {"invoice": "F2026-000001", "amount": "100.00"})
+
+    assert deposit["deposit_left"] == "100.00"
+    assert too_much.status_code == 409 and "100.00 is left" in too_much.json()["detail"]
+    assert used.status_code == 201 and used.json()["deposit_left"] == "0.00"
+    assert validator.get("/api/invoices/F2026-000001").json()["state"] == "partly_paid"

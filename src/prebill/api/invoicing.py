@@ -25,6 +25,7 @@ from prebill.core.lifecycle import TransitionRefused
 from prebill.invoicing import services
 from prebill.invoicing.models import Invoice
 from prebill.payments import services as payments
+from prebill.payments.models import Payment
 
 from .auth import require
 from .endpoints import Pages
@@ -142,6 +143,19 @@ def record_payment(request, payload: PaymentIn):
         payment = payments.record_payment(client_id=client.pk, day=payload.date, method=payload.method,
                                           amount=payload.amount, reference=payload.reference,
                                           allocations=allocations, user=request.auth)
+    except (payments.PaymentRefused, TransitionRefused) as refused:
+        return Status(409, {"detail": str(refused)})
+    return Status(201, {"id": payment.pk, "deposit_left": payments.deposit_left(payment)})
+
+
+@router.post("/payments/{payment_id}/allocations", response={201: PaymentOut, **ERRORS})
+def allocate_deposit(request, payment_id: int, payload: AllocationIn):
+    """Use what is left of a payment (a deposit) to settle an invoice of the same client."""
+    require(request, RECORD_PAYMENTS)
+    payment = get_object_or_404(Payment, pk=payment_id)
+    try:
+        payments.allocate(payment=payment, invoice_id=_invoice(payload.invoice).pk, amount=payload.amount,
+                          user=request.auth)
     except (payments.PaymentRefused, TransitionRefused) as refused:
         return Status(409, {"detail": str(refused)})
     return Status(201, {"id": payment.pk, "deposit_left": payments.deposit_left(payment)})
