@@ -67,3 +67,19 @@ def test_the_audit_trail_is_readable_by_the_validator(as_role, pre_invoice):
 
     assert page.status_code == 200 and [e.action for e in page.context["page"]] == ["validate"]
     assert as_role("collections").get("/audit/").status_code == 403
+
+
+def test_a_deposit_recorded_on_the_client_settles_its_invoice_later(as_role, pre_invoice):
+    as_role("validator").post(f"/invoices/validate/{pre_invoice.pk}/")
+    invoice = Invoice.objects.get()
+    as_role("accountant").post(f"/invoices/{invoice.pk}/post/")
+    collections = as_role("collections")
+    collections.post(f"/payments/deposits/{invoice.client.code}/", {"amount": "50,00", "date": "2026-11-02"})
+
+    page = collections.get(f"/invoices/{invoice.pk}/")
+    [(payment, left)] = page.context["deposits"]
+    collections.post(f"/invoices/{invoice.pk}/use-deposit/", {"payment": payment.pk})
+
+    assert left == 50
+    assert Invoice.objects.get(pk=invoice.pk).state == "partly_paid"
+    assert collections.get(f"/invoices/{invoice.pk}/").context["due"] == 70

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/post/", views.post, name="post"),
     path("<int:pk>/credit/", views.credit, name="credit"),
     path("<int:pk>/pay/", views.pay, name="pay"),
+    path("<int:pk>/use-deposit/", views.use_deposit, name="use_deposit"),
 ]

@@ -18,6 +18,7 @@ from prebill.billing.models import PreInvoice
 from prebill.core.ledger import CreditRefused
 from prebill.core.lifecycle import TransitionRefused
 from prebill.payments import services as payments
+from prebill.payments.models import Payment
 
 from . import services
 from .models import Invoice
@@ -43,6 +44,7 @@ def invoice_detail(request, pk: int):
         "allocations": invoice.allocations.select_related("payment"), "credit_notes": invoice.credit_notes.all(),
         "history": AuditEvent.objects.filter(object_type="invoicing.invoice", object_id=str(invoice.pk))
         .select_related("user"),
+        "deposits": payments.client_deposits(invoice.client_id) if invoice.kind == Invoice.Kind.INVOICE else [],
         "today": date.today(), "section": "invoices",
     })
 
@@ -102,4 +104,19 @@ def pay(request, pk: int):
         messages.error(request, str(refused))
     else:
         messages.success(request, _("Payment recorded."))
+    return redirect("invoicing:detail", pk=pk)
+
+
+@role_required(RECORD_PAYMENTS)
+@require_POST
+def use_deposit(request, pk: int):
+    """Settle the invoice with what is left of a deposit of its client."""
+    invoice = get_object_or_404(Invoice, pk=pk)
+    payment = get_object_or_404(Payment, pk=request.POST.get("payment"), client_id=invoice.client_id)
+    due = payments.amounts_due([pk])[pk]
+    try:
+        payments.allocate(payment=payment, invoice_id=pk, amount=min(due, payments.deposit_left(payment)),
+                          user=request.user)
+    except (payments.PaymentRefused, TransitionRefused) as refused:
+        messages.error(request, str(refused))
     return redirect("invoicing:detail", pk=pk)

@@ -3,4 +3,7 @@ from django.urls import path
 from . import views
 
 app_name = "payments"
-urlpatterns = [path("aged-balance/", views.aged_balance, name="aged_balance")]
+urlpatterns = [
+    path("aged-balance/", views.aged_balance, name="aged_balance"),
+    path("deposits/<str:code>/", views.deposit, name="deposit"),
+]

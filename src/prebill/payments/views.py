@@ -1,9 +1,14 @@
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from prebill.accounts.roles import ACCOUNTANT, ADMINISTRATOR, COLLECTIONS, role_required
+from prebill.accounts.roles import ACCOUNTANT, ADMINISTRATOR, COLLECTIONS, RECORD_PAYMENTS, role_required
+from prebill.clients.models import Client
 
 from . import services
 
@@ -15,3 +20,22 @@ def aged_balance(request):
     totals = {bucket: sum((row[bucket] for row in rows), services.ZERO) for bucket in (*services.BUCKETS, "total")}
     return render(request, "payments/aged_balance.html", {"rows": rows, "totals": totals, "on": today,
                                                           "section": "payments"})
+
+
+@role_required(RECORD_PAYMENTS)
+@require_POST
+def deposit(request, code: str):
+    client = get_object_or_404(Client, code=code)
+    try:
+        amount = Decimal(request.POST.get("amount", "").replace(",", ".").replace(" ", ""))
+    except InvalidOperation:
+        amount = Decimal(0)
+    try:
+        services.record_payment(client_id=client.pk, day=parse_date(request.POST.get("date", "")) or date.today(),
+                                method="transfer", amount=amount, reference=request.POST.get("reference", "")[:100],
+                                user=request.user)
+    except services.PaymentRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("Deposit recorded."))
+    return redirect("clients:detail", code=code)
