@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 from prebill.accounts.roles import RUN_PRE_BILLING, SEE_PRE_BILLING, role_required
 from prebill.core.periods import Period, PeriodError
 from prebill.team.models import Collaborator
+from prebill.web.forms import parse_amount
 
 from . import selectors, services
 from .models import BillingRun, PreInvoiceLine
@@ -23,13 +23,6 @@ def _period(text: str) -> Period:
         return Period.parse(text)
     except PeriodError:
         raise Http404("no such period") from None
-
-
-def _amount(text: str | None) -> Decimal | None:
-    try:
-        return Decimal(text.replace(",", ".").replace(" ", "")) if text else None
-    except InvalidOperation:
-        return None
 
 
 @role_required(SEE_PRE_BILLING)
@@ -43,8 +36,8 @@ def pre_billing(request: HttpRequest, period: str) -> HttpResponse:
     get = request.GET
     filters = selectors.OverviewFilters(
         search=get.get("q", "").strip(), engagement=get.get("engagement", "").strip(),
-        manager=get.get("manager", ""), kind=get.get("kind", ""), minimum=_amount(get.get("min")),
-        maximum=_amount(get.get("max")), sort=get.get("sort", "client"),
+        manager=get.get("manager", ""), kind=get.get("kind", ""), minimum=parse_amount(get.get("min")),
+        maximum=parse_amount(get.get("max")), sort=get.get("sort", "client"),
     )
     try:
         page = int(get.get("page", 1))

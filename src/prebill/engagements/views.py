@@ -1,5 +1,3 @@
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import EDIT_PORTFOLIO, SEE_PORTFOLIO, role_required
 from prebill.team.models import Collaborator
+from prebill.web.forms import parse_amount
 
 from . import selectors, services
 from .models import Engagement, Installment
@@ -42,10 +41,7 @@ def change_installment(request, pk: int):
     installment = get_object_or_404(Installment.objects.select_related("part__engagement"), pk=pk)
     code = installment.part.engagement.code
     due_date = parse_date(request.POST.get("due_date", "") or "")
-    try:
-        amount = Decimal(request.POST.get("amount", "").replace(",", ".").replace(" ", ""))
-    except InvalidOperation:
-        amount = None
+    amount = parse_amount(request.POST.get("amount"))
     if due_date is None or amount is None or amount < 0 or amount.as_tuple().exponent < -2:
         messages.error(request, _("Give a date and an amount of at least 0 with at most 2 decimals."))
         return redirect("engagements:detail", code=code)

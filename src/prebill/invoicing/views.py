@@ -1,7 +1,7 @@
 """Invoice pages: validate a pre-invoice, read an invoice, post it, credit it, record its payment."""
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -19,6 +19,7 @@ from prebill.core.ledger import CreditRefused
 from prebill.core.lifecycle import TransitionRefused
 from prebill.payments import services as payments
 from prebill.payments.models import Payment
+from prebill.web.forms import parse_amount
 
 from . import services
 from .models import Invoice
@@ -90,10 +91,7 @@ def credit(request, pk: int):
 @require_POST
 def pay(request, pk: int):
     invoice = get_object_or_404(Invoice, pk=pk)
-    try:
-        amount = Decimal(request.POST.get("amount", "").replace(",", ".").replace(" ", ""))
-    except InvalidOperation:
-        amount = Decimal(0)
+    amount = parse_amount(request.POST.get("amount")) or Decimal(0)
     day = parse_date(request.POST.get("date", "") or "") or date.today()
     due = payments.amounts_due([pk])[pk]
     try:

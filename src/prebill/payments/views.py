@@ -1,5 +1,5 @@
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import ACCOUNTANT, ADMINISTRATOR, COLLECTIONS, RECORD_PAYMENTS, role_required
 from prebill.clients.models import Client
+from prebill.web.forms import parse_amount
 
 from . import services
 
@@ -26,10 +27,7 @@ def aged_balance(request):
 @require_POST
 def deposit(request, code: str):
     client = get_object_or_404(Client, code=code)
-    try:
-        amount = Decimal(request.POST.get("amount", "").replace(",", ".").replace(" ", ""))
-    except InvalidOperation:
-        amount = Decimal(0)
+    amount = parse_amount(request.POST.get("amount")) or Decimal(0)
     try:
         services.record_payment(client_id=client.pk, day=parse_date(request.POST.get("date", "")) or date.today(),
                                 method="transfer", amount=amount, reference=request.POST.get("reference", "")[:100],
