@@ -83,3 +83,15 @@ def test_validation_posts_at_once_when_the_firm_merges_the_two_steps(firm):
     invoice = invoicing.validate_pre_invoice(pre_invoice_id=PreInvoice.objects.get().pk, issue_date=date(2026, 11, 30))
 
     assert invoice.state == "posted" and invoice.journal_entry.lines.count() == 3
+
+
+def test_the_accountant_downloads_the_fec_and_the_journal(invoice, client, user_with):
+    post_invoice(invoice_id=invoice.pk)
+    client.force_login(user_with("accountant"))
+
+    fec = client.get("/accounting/fec/", {"year": "2026"})
+    journal = client.get("/accounting/journal.csv", {"year": "2026"})
+
+    assert fec["Content-Disposition"] == f'attachment; filename="{invoice.seller_siren}FEC20261231.txt"'
+    assert fec.content.decode("iso-8859-15").startswith("JournalCode|JournalLib|EcritureNum")
+    assert journal.content.decode().splitlines()[1].startswith("VE;VE000001;2026-11-30;411000")

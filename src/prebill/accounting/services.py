@@ -72,4 +72,18 @@ def fec_file(*, closing_date: date, opening_date: date) -> tuple[str, bytes]:
     return fec_filename(org.siren, closing_date), out.getvalue().encode("iso-8859-15", errors="replace")
 
 
-__all__ = ["TransitionRefused", "fec_file", "post_invoice"]
+__all__ = ["TransitionRefused", "fec_file", "journal_csv", "post_invoice"]
+
+
+def journal_csv(*, opening_date: date, closing_date: date) -> bytes:
+    """The posted entries as a spreadsheet-friendly CSV (UTF-8, one row per entry line)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["journal", "entry", "date", "account", "label", "client", "document", "debit", "credit"])
+    for line in (JournalLine.objects.filter(entry__date__range=(opening_date, closing_date))
+                 .select_related("entry__invoice").order_by("entry__number", "id")):
+        entry = line.entry
+        writer.writerow([entry.journal, f"{entry.journal}{entry.number:06d}", entry.date.isoformat(), line.account,
+                         line.account_label, line.aux_code, entry.invoice.number, fec_amount(line.debit),
+                         fec_amount(line.credit)])
+    return out.getvalue().encode("utf-8")

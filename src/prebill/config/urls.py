@@ -20,6 +20,7 @@ urlpatterns = [
     path("invoices/", include("prebill.invoicing.urls")),
     path("payments/", include("prebill.payments.urls")),
     path("audit/", include("prebill.audit.urls")),
+    path("accounting/", include("prebill.accounting.urls")),
     path("api/", api_urls.urls()),
     path("api-tokens/", api_views.tokens, name="api_tokens"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounting"
+urlpatterns = [
+    path("fec/", views.fec, name="fec"),
+    path("journal.csv", views.journal, name="journal"),
+]

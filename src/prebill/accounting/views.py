@@ -1,0 +1,33 @@
+from datetime import date
+
+from django.http import HttpResponse
+
+from prebill.accounts.roles import POST_INVOICES, role_required
+
+from . import services
+
+
+def _year(request) -> int:
+    try:
+        return int(request.GET.get("year", date.today().year))
+    except ValueError:
+        return date.today().year
+
+
+@role_required(POST_INVOICES)
+def fec(request):
+    """The FEC of a fiscal year (January to December), as the tax authority asks for it."""
+    year = _year(request)
+    name, content = services.fec_file(opening_date=date(year, 1, 1), closing_date=date(year, 12, 31))
+    response = HttpResponse(content, content_type="text/plain; charset=iso-8859-15")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@role_required(POST_INVOICES)
+def journal(request):
+    year = _year(request)
+    response = HttpResponse(services.journal_csv(opening_date=date(year, 1, 1), closing_date=date(year, 12, 31)),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="journal-{year}.csv"'
+    return response
