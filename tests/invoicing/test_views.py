@@ -83,3 +83,15 @@ def test_a_deposit_recorded_on_the_client_settles_its_invoice_later(as_role, pre
     assert left == 50
     assert Invoice.objects.get(pk=invoice.pk).state == "partly_paid"
     assert collections.get(f"/invoices/{invoice.pk}/").context["due"] == 70
+
+
+def test_a_validator_credits_part_of_an_item_from_the_page(as_role, pre_invoice):
+    validator = as_role("validator")
+    validator.post(f"/invoices/validate/{pre_invoice.pk}/")
+    invoice = Invoice.objects.get(kind="invoice")
+    [share] = validator.get(f"/invoices/{invoice.pk}/").context["shares"]
+
+    validator.post(f"/invoices/{invoice.pk}/credit/", {f"item-{share.item_id}": "0,5"})
+
+    note = Invoice.objects.get(kind="credit_note")
+    assert (note.credited_invoice, note.total_excluding_vat) == (invoice, 50)

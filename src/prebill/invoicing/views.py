@@ -22,7 +22,7 @@ from prebill.payments.models import Payment
 from prebill.web.forms import parse_amount
 
 from . import services
-from .models import Invoice
+from .models import Invoice, InvoiceLineItem
 
 
 @role_required(SEE_INVOICES)
@@ -46,6 +46,8 @@ def invoice_detail(request, pk: int):
         "history": AuditEvent.objects.filter(object_type="invoicing.invoice", object_id=str(invoice.pk))
         .select_related("user"),
         "deposits": payments.client_deposits(invoice.client_id) if invoice.kind == Invoice.Kind.INVOICE else [],
+        "shares": InvoiceLineItem.objects.filter(line__invoice=invoice).select_related("line", "item")
+        .order_by("line__position", "item_id") if invoice.kind == Invoice.Kind.INVOICE else [],
         "today": date.today(), "section": "invoices",
     })
 
@@ -78,9 +80,20 @@ def post(request, pk: int):
 @role_required(VALIDATE_INVOICES)
 @require_POST
 def credit(request, pk: int):
+    """Credit in full, or the quantities typed per billable item (fields item-<id>)."""
+    quantities = {}
+    for name, value in request.POST.items():
+        if name.startswith("item-") and value.strip():
+            quantity = parse_amount(value)
+            if quantity is None or not name[5:].isdigit():
+                messages.error(request, _("Quantities to credit are numbers."))
+                return redirect("invoicing:detail", pk=pk)
+            if quantity:
+                quantities[int(name[5:])] = quantity
     try:
-        note = services.issue_credit_note(invoice_id=pk, quantities=None, rebill=request.POST.get("rebill") == "1",
-                                          user=request.user, issue_date=date.today())
+        note = services.issue_credit_note(invoice_id=pk, quantities=quantities or None,
+                                          rebill=request.POST.get("rebill") == "1", user=request.user,
+                                          issue_date=date.today())
     except (CreditRefused, services.ValidationRefused) as refused:
         messages.error(request, str(refused))
         return redirect("invoicing:detail", pk=pk)
