@@ -416,3 +416,32 @@ def test_a_postponed_installment_is_invoiced_at_the_end_of_its_new_month(org):
 
     [doc] = PreInvoice.objects.filter(period=date(2026, 12, 1))
     assert december.pre_invoices == 1 and doc.invoice_date == date(2026, 12, 31)
+
+
+def test_the_replacement_reason_is_cleared_by_a_run_that_changes_nothing(org):
+    client = f.client(conditions={"payment_terms_days": 30})
+    f.fixed_fee_part(f.engagement(client), installments=[(date(2026, 11, 30), "100.00")])
+    run_pre_billing(period=NOV)
+    BillingConditions.objects.create(client=client, applies_from=date(2026, 11, 1), payment_terms_days=45,
+                                     end_of_month=True)
+
+    run_pre_billing(period=NOV)
+    unchanged = run_pre_billing(period=NOV)
+
+    [doc] = pre_invoices(client)
+    assert doc.payment_terms_days == 45
+    assert doc.replaced_reason == ""  # the third run changed nothing
+    assert unchanged.pre_invoices == 1
+
+
+def test_the_reason_names_the_changed_terms(org):
+    client = f.client(conditions={"payment_terms_days": 30})
+    f.fixed_fee_part(f.engagement(client), installments=[(date(2026, 11, 30), "100.00")])
+    run_pre_billing(period=NOV)
+    BillingConditions.objects.create(client=client, applies_from=date(2026, 11, 1), payment_terms_days=45,
+                                     end_of_month=True, payment_method="direct_debit")
+
+    run_pre_billing(period=NOV)
+
+    [doc] = pre_invoices(client)
+    assert doc.replaced_reason == "délai de paiement : 30 → 45 EOM; mode de paiement : transfer → direct_debit"

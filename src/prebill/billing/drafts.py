@@ -11,11 +11,20 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from prebill.bulk import insert_into, insert_rows, table
-from prebill.core.grouping import DraftPreInvoice, GroupableItem, ItemKind, group_items
+from prebill.core.grouping import (
+    BillingTerms,
+    DraftPreInvoice,
+    GroupableItem,
+    ItemKind,
+    LineMode,
+    group_items,
+    terms_change,
+)
 from prebill.core.ledger import to_bill_now
 from prebill.core.money import ZERO
 from prebill.core.periods import Period
 from prebill.core.review import BILLED_NOW, Decision
+from prebill.core.vat import VatRegime
 
 from .context import PortfolioContext
 from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat
@@ -36,7 +45,7 @@ class DraftsResult:
 DOCUMENT_COLUMNS = (
     "period", "client_id", "invoice_date", "billing_address_id", "currency", "vat_regime", "payment_terms_days",
     "end_of_month", "payment_method", "line_mode", "grouping_key", "grouping_reason", "total_excluding_vat",
-    "total_vat", "total_including_vat", "run_id", "created_at",
+    "total_vat", "total_including_vat", "run_id", "created_at", "replaced_reason",
 )
 LINE_COLUMNS = (
     "pre_invoice_id", "position", "kind", "line_key", "article_id", "designation", "designation_override",
@@ -51,6 +60,7 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
     (client and grouping key, document and line key): a run writes hundreds of thousands of lines.
     """
     overrides = _presentation_edits(period)
+    previous_terms = _previous_terms(period)
     _delete_drafts(period)
     result = DraftsResult()
     for row in (
@@ -62,7 +72,10 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
     now = timezone.now()
     keys = [(draft.terms.client, grouping_key(draft)) for draft in drafts]
     insert_rows(PreInvoice, DOCUMENT_COLUMNS, (
-        _document_row(draft, key, period, run, now) for draft, (_, key) in zip(drafts, keys, strict=True)))
+        (*_document_row(draft, key, period, run, now),
+         terms_change(previous_terms[(draft.terms.client, draft.key)], draft.terms)[:300]
+         if (draft.terms.client, draft.key) in previous_terms else "")
+        for draft, (_, key) in zip(drafts, keys, strict=True)))
     document_ids = {
         (client_id, key): pk for pk, client_id, key in
         PreInvoice.objects.filter(period=period.first_day).values_list("id", "client_id", "grouping_key").iterator()
@@ -142,6 +155,22 @@ def grouping_key(draft: DraftPreInvoice) -> str:
         t.invoice_date, t.address, t.currency, t.vat_regime.value, t.payment_terms, t.payment_method,
         t.line_mode.value, draft.key,
     ))
+
+
+def _previous_terms(period: Period) -> dict[tuple, BillingTerms]:
+    """The terms of the period's drafts before the rebuild, by client and document (whatever the terms)."""
+    previous = {}
+    for row in PreInvoice.objects.filter(period=period.first_day).values(
+        "client_id", "grouping_key", "invoice_date", "billing_address_id", "currency", "vat_regime",
+        "payment_terms_days", "end_of_month", "payment_method", "line_mode",
+    ).iterator():
+        document = row["grouping_key"].rsplit("|", 1)[-1]
+        previous[(row["client_id"], document)] = BillingTerms(
+            client=row["client_id"], invoice_date=row["invoice_date"], address=row["billing_address_id"],
+            currency=row["currency"], vat_regime=VatRegime(row["vat_regime"]),
+            payment_terms=f"{row['payment_terms_days']}{' EOM' if row['end_of_month'] else ''}",
+            payment_method=row["payment_method"], line_mode=LineMode(row["line_mode"]))
+    return previous
 
 
 def _presentation_edits(period: Period) -> dict[tuple, tuple[str, int | None]]:

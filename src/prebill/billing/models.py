@@ -88,6 +88,8 @@ class PreInvoice(models.Model):
     line_mode = models.CharField(max_length=30, choices=[(m.value, m.value) for m in LineMode])
     grouping_key = models.CharField(max_length=300)
     grouping_reason = models.CharField(max_length=300)
+    replaced_reason = models.CharField(max_length=300, blank=True, default="", db_default="",
+                                       help_text="Why it replaces the draft the same items were on before.")
     total_excluding_vat = models.DecimalField(**MONEY)
     total_vat = models.DecimalField(**MONEY)
     total_including_vat = models.DecimalField(**MONEY)

@@ -70,7 +70,7 @@ def pre_invoices_of_period(period: Period, ids: list[int] | None = None) -> Iter
                 "currency": doc.currency, "vat_regime": doc.vat_regime, "payment_terms_days": doc.payment_terms_days,
                 "end_of_month": doc.end_of_month, "payment_method": doc.payment_method, "line_mode": doc.line_mode,
             },
-            "grouping": {"key": doc.grouping_key, "reason": doc.grouping_reason},
+            "grouping": {"key": doc.grouping_key, "reason": doc.grouping_reason, "replaces": doc.replaced_reason},
             "lines": [
                 {
                     "position": line.position, "kind": line.kind, "article": str(line.article),

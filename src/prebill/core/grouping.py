@@ -165,3 +165,24 @@ def group_items(items: Iterable[GroupableItem]) -> list[DraftPreInvoice]:
     for document in documents.values():
         document.lines.sort(key=lambda line: (KIND_ORDER[line.kind], line.service_start or date.min, line.designation))
     return sorted(documents.values(), key=lambda d: (str(d.terms.client), d.terms.invoice_date, d.key))
+
+
+TERM_WORDS = {
+    "invoice_date": "date de facture", "address": "adresse de facturation", "currency": "devise",
+    "vat_regime": "régime de TVA", "payment_terms": "délai de paiement", "payment_method": "mode de paiement",
+    "line_mode": "présentation des lignes",
+}
+
+
+def terms_change(old: BillingTerms, new: BillingTerms) -> str:
+    """Why a draft was replaced: the billing terms that changed, in the clerk's words ('' when none)."""
+    changes = []
+    for name, words in TERM_WORDS.items():
+        before, after = getattr(old, name), getattr(new, name)
+        if before != after:
+            changes.append(f"{words} : {_word(before)} → {_word(after)}")
+    return "; ".join(changes)
+
+
+def _word(value: object) -> str:
+    return value.value if isinstance(value, StrEnum) else str(value)
