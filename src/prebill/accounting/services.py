@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from prebill.audit.services import record
 from prebill.core.journal import FEC_COLUMNS, fec_amount, fec_date, fec_filename, fec_text, invoice_entry
-from prebill.core.lifecycle import InvoiceState, TransitionRefused, check_transition
+from prebill.core.lifecycle import InvoiceState, check_transition
 from prebill.invoicing.models import Invoice
 from prebill.organisation.models import Organisation
 
@@ -70,9 +70,6 @@ def fec_file(*, closing_date: date, opening_date: date) -> tuple[str, bytes]:
             "" if invoice.currency == "EUR" else invoice.currency,
         ])
     return fec_filename(org.siren, closing_date), out.getvalue().encode("iso-8859-15", errors="replace")
-
-
-__all__ = ["TransitionRefused", "fec_file", "journal_csv", "post_invoice"]
 
 
 def journal_csv(*, opening_date: date, closing_date: date) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
@@ -68,7 +69,7 @@ def _period(text: str) -> Period:
 def list_clients(request, search: str = ""):
     require(request, SEE_PORTFOLIO)
     clients = Client.objects.order_by("code")
-    return clients.filter(name__icontains=search) | clients.filter(code__icontains=search) if search else clients
+    return clients.filter(Q(name__icontains=search) | Q(code__icontains=search)) if search else clients
 
 
 @router.get("/clients/{code}", response={200: ClientOut, **ERRORS}, tags=["portfolio"])

@@ -97,6 +97,3 @@ def aged_balance(today: date) -> list[dict]:
 def client_deposits(client_id: int) -> list[tuple[Payment, Decimal]]:
     payments = Payment.objects.filter(client_id=client_id).annotate(allocated=Sum("allocations__amount"))
     return [(p, p.amount - (p.allocated or ZERO)) for p in payments if p.amount - (p.allocated or ZERO) > 0]
-
-
-__all__ = ["BUCKETS", "PaymentRefused", "aged_balance", "allocate", "amounts_due", "record_payment"]
