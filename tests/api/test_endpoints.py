@@ -55,7 +55,8 @@ def test_roles_decide_what_a_token_may_do(portfolio, user_with):
     validator = api_client(user_with, "validator")
 
     assert collections.get("/api/clients").status_code == 200
-    assert collections.get("/api/pre-invoices", {"period": "2026-11"}).status_code == 403
+    assert collections.get("/api/pre-invoices", {"period": "2026-11"}).status_code == 200
+    assert post(collections, "/api/runs", {"period": "2026-11"}).status_code == 403
     assert post(validator, "/api/runs", {"period": "2026-11"}).status_code == 403
     assert post(validator, "/api/time-entries/bulk", []).status_code == 403
     assert api_client(user_with).get("/api/clients").status_code == 403

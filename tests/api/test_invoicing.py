@@ -84,3 +84,29 @@ def test_a_deposit_received_before_the_invoice_settles_it_later(pre_invoice, cal
     assert too_much.status_code == 409 and "100.00 is left" in too_much.json()["detail"]
     assert used.status_code == 201 and used.json()["deposit_left"] == "0.00"
     assert validator.get("/api/invoices/F2026-000001").json()["state"] == "partly_paid"
+
+
+def test_a_deposit_set_aside_for_a_pre_invoice_lowers_its_amount_due(pre_invoice, caller):
+    validator, collections = caller("validator"), caller("collections")
+    deposit = post(collections, "/api/payments", {"client": "ACME", "date": "2026-11-02", "amount": "100.00"}).json()
+
+    too_much = post(collections, f"/api/payments/{deposit['id']}/reservations",
+                    {"pre_invoice_id": pre_invoice.pk, "amount": "100.01"})
+    by_validator = post(validator, f"/api/payments/{deposit['id']}/reservations",
+                        {"pre_invoice_id": pre_invoice.pk, "amount": "10.00"})
+    kept = post(collections, f"/api/payments/{deposit['id']}/reservations",
+                {"pre_invoice_id": pre_invoice.pk, "amount": "80.00"})
+    draft = validator.get(f"/api/pre-invoices/{pre_invoice.pk}").json()
+    given_back = post(collections, f"/api/payments/{deposit['id']}/reservations",
+                      {"pre_invoice_id": pre_invoice.pk, "amount": "5.00"}).json()
+    released = collections.delete(f"/api/reservations/{given_back['id']}")
+    invoice = post(validator, f"/api/pre-invoices/{pre_invoice.pk}/validate", {"issue_date": "2026-11-30"}).json()
+
+    assert too_much.status_code == 409 and "100.00 is left" in too_much.json()["detail"]
+    assert by_validator.status_code == 403
+    assert kept.status_code == 201 and kept.json()["deposit_left"] == "20.00"
+    assert (draft["amount_due"], [d["amount"] for d in draft["deposits"]]) == ("40.00", ["80.00"])
+    assert released.status_code == 204
+    assert invoice["number"] == "F2026-000001"
+    detail = collections.get("/api/invoices/F2026-000001").json()
+    assert detail["state"] == "validated" and detail["amount_due"] == "40.00"

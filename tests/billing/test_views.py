@@ -44,7 +44,7 @@ def test_anonymous_users_are_sent_to_the_login_page(client, month):
 
 
 def test_users_without_a_billing_role_are_refused(client, user_with, month):
-    client.force_login(user_with("collections"))
+    client.force_login(user_with())
 
     assert page(client).status_code == 403
     assert client.get(reverse("billing:pre_invoice", args=[PreInvoice.objects.first().pk])).status_code == 403

@@ -37,7 +37,8 @@ def is_endpoint(name: str, url: str) -> bool:
 
 @pytest.mark.parametrize(("name", "url"), guarded_urls())
 def test_anonymous_users_are_refused(client, name, url):
-    statuses = [client.get(url), client.post(url)] + ([client.put(url)] if is_endpoint(name, url) else [])
+    statuses = [client.get(url), client.post(url)] + (
+        [client.put(url), client.delete(url)] if is_endpoint(name, url) else [])
 
     if is_endpoint(name, url):
         # An endpoint answers 401 to the method it serves (405 to the other), never a page.
@@ -52,7 +53,7 @@ def test_users_without_a_role_are_refused(client, user_with, name, url):
 
     statuses = [client.get(url).status_code, client.post(url).status_code]
     if is_endpoint(name, url):
-        statuses.append(client.put(url).status_code)
+        statuses += [client.put(url).status_code, client.delete(url).status_code]
 
     if is_endpoint(name, url):
         assert not [s for s in statuses if s < 400 or s >= 500], (name, statuses)

@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from prebill.audit.services import record
 from prebill.core.journal import FEC_COLUMNS, fec_amount, fec_date, fec_filename, fec_text, invoice_entry
-from prebill.core.lifecycle import InvoiceState, check_transition
+from prebill.core.lifecycle import InvoiceState, check_transition, posted_state
 from prebill.invoicing.models import Invoice
 from prebill.organisation.models import Organisation
+from prebill.payments.services import amounts_due
 
 from .models import JournalEntry, JournalLine
 
@@ -45,8 +46,9 @@ def post_invoice(*, invoice_id: int, user=None) -> JournalEntry:
     JournalLine.objects.bulk_create(
         JournalLine(entry=entry, account=line.account, account_label=line.label, aux_code=line.aux_code,
                     aux_label=line.aux_label, debit=line.debit, credit=line.credit) for line in lines)
-    Invoice.objects.filter(pk=invoice.pk).update(state=InvoiceState.POSTED)
-    record(user=user, action="post", obj=invoice, before={"state": invoice.state}, after={"state": "posted",
+    state = posted_state(paid=invoice.allocations.exists(), due=amounts_due([invoice.pk])[invoice.pk])
+    Invoice.objects.filter(pk=invoice.pk).update(state=state)
+    record(user=user, action="post", obj=invoice, before={"state": invoice.state}, after={"state": state.value,
                                                                                            "entry": str(entry)})
     return entry
 

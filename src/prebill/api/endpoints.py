@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
@@ -20,6 +22,7 @@ from prebill.engagements.models import Engagement, EngagementPart, Installment
 from prebill.imports.activity import check_metric_rows, check_time_rows, write_time_entries, write_unit_metrics
 from prebill.imports.problems import Checker
 from prebill.imports.references import References
+from prebill.payments import services as payments
 
 from .auth import require
 from .schemas import (
@@ -225,7 +228,10 @@ def get_pre_invoice(request, pre_invoice_id: int):
     """A pre-invoice with its lines, each line's billable items and their sources, VAT and totals."""
     require(request, SEE_PRE_BILLING)
     document = get_object_or_404(PreInvoice, pk=pre_invoice_id)
-    return next(selectors.pre_invoices_of_period(Period.of(document.period), ids=[document.pk]))
+    reservations = payments.reservations_on(document)
+    return {**next(selectors.pre_invoices_of_period(Period.of(document.period), ids=[document.pk])),
+            "deposits": [{"id": r.pk, "payment": r.payment_id, "amount": str(r.amount)} for r in reservations],
+            "amount_due": str(document.total_including_vat - sum((r.amount for r in reservations), Decimal(0)))}
 
 
 @router.post("/runs", response={202: RunOut, 422: Message, **ERRORS}, tags=["pre-billing"])

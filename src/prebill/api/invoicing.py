@@ -53,6 +53,14 @@ class InvoiceOut(Schema):
         return obj.credited_invoice.number if obj.credited_invoice_id else None
 
 
+class InvoiceDetailOut(InvoiceOut):
+    amount_due: Decimal = Field(description="total incl. VAT less credit notes, payments and deposits used")
+
+    @staticmethod
+    def resolve_amount_due(obj) -> Decimal:
+        return payments.amounts_due([obj.pk])[obj.pk]
+
+
 class IssueDate(Schema):
     issue_date: date | None = None
 
@@ -82,6 +90,18 @@ class PaymentOut(Schema):
     deposit_left: Decimal
 
 
+class ReservationIn(Schema):
+    pre_invoice_id: int
+    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
+
+
+class ReservationOut(Schema):
+    id: int
+    payment: int
+    amount: Decimal
+    deposit_left: Decimal
+
+
 def _invoice(number: str) -> Invoice:
     return get_object_or_404(Invoice.objects.select_related("credited_invoice"), number=number)
 
@@ -105,7 +125,7 @@ def list_invoices(request, client: str = ""):
     return invoices.filter(buyer_code=client) if client else invoices
 
 
-@router.get("/invoices/{number}", response={200: InvoiceOut, **ERRORS})
+@router.get("/invoices/{number}", response={200: InvoiceDetailOut, **ERRORS})
 def get_invoice(request, number: str):
     require(request, SEE_INVOICES)
     return _invoice(number)
@@ -159,6 +179,32 @@ def allocate_deposit(request, payment_id: int, payload: AllocationIn):
     except (payments.PaymentRefused, TransitionRefused) as refused:
         return Status(409, {"detail": str(refused)})
     return Status(201, {"id": payment.pk, "deposit_left": payments.deposit_left(payment)})
+
+
+@router.post("/payments/{payment_id}/reservations", response={201: ReservationOut, **ERRORS})
+def reserve_deposit(request, payment_id: int, payload: ReservationIn):
+    """Set part of a deposit aside for a pre-invoice: its amount due falls now, the invoice is settled at
+    validation."""
+    require(request, RECORD_PAYMENTS)
+    payment = get_object_or_404(Payment, pk=payment_id)
+    try:
+        reservation = payments.reserve_deposit(payment=payment, pre_invoice_id=payload.pre_invoice_id,
+                                               amount=payload.amount, user=request.auth)
+    except payments.PaymentRefused as refused:
+        return Status(409, {"detail": str(refused)})
+    return Status(201, {"id": reservation.pk, "payment": payment.pk, "amount": reservation.amount,
+                        "deposit_left": payments.deposit_left(payment)})
+
+
+@router.delete("/reservations/{reservation_id}", response={204: None, **ERRORS})
+def release_reservation(request, reservation_id: int):
+    """Give a reserved amount back to its deposit."""
+    require(request, RECORD_PAYMENTS)
+    try:
+        payments.release_reservation(reservation_id=reservation_id, user=request.auth)
+    except payments.PaymentRefused as refused:
+        return Status(404, {"detail": str(refused)})
+    return Status(204, None)
 
 
 @router.get("/aged-balance", response=list[dict])

@@ -10,7 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import RUN_PRE_BILLING, SEE_PRE_BILLING, role_required
+from prebill.core.money import ZERO
 from prebill.core.periods import Period, PeriodError
+from prebill.payments import services as payments
 from prebill.team.models import Collaborator
 from prebill.web.forms import parse_amount
 
@@ -60,8 +62,12 @@ def pre_invoice(request: HttpRequest, pk: int) -> HttpResponse:
         document = selectors.pre_invoice_detail(pk)
     except selectors.PreInvoice.DoesNotExist:
         raise Http404("no such pre-invoice") from None
+    reservations = payments.reservations_on(document)
+    reserved = sum((r.amount for r in reservations), ZERO)
     return render(request, "billing/pre_invoice.html", {
-        "document": document, "period": Period.of(document.period), "section": "billing"})
+        "document": document, "period": Period.of(document.period), "section": "billing",
+        "reservations": reservations, "due": document.total_including_vat - reserved,
+        "deposits": payments.client_deposits(document.client_id)})
 
 
 @role_required(SEE_PRE_BILLING)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -29,3 +30,10 @@ def check_transition(current: InvoiceState, wanted: InvoiceState) -> None:
     if wanted not in ALLOWED[current]:
         allowed = ", ".join(sorted(ALLOWED[current])) or "nothing"
         raise TransitionRefused(f"an invoice {current.value} cannot become {wanted.value} (allowed: {allowed})")
+
+
+def posted_state(*, paid: bool, due: Decimal) -> InvoiceState:
+    """The state an invoice reaches when posted: money may already be on it (a deposit used before posting)."""
+    if not paid:
+        return InvoiceState.POSTED
+    return InvoiceState.PAID if due <= 0 else InvoiceState.PARTLY_PAID

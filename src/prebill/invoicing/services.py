@@ -121,6 +121,9 @@ def validate_pre_invoice(*, pre_invoice_id: int, user=None, issue_date: date) ->
     record(user=user, action="validate", obj=invoice, before={"pre_invoice": pre.pk},
            after={"number": number, "total_including_vat": str(invoice.total_including_vat)})
     pre.delete()
+    from prebill.payments.services import settle_reservations  # payments builds on invoicing
+
+    settle_reservations(invoice=invoice, period=pre.period, grouping_key=pre.grouping_key, user=user)
     if org.post_on_validation:
         from prebill.accounting.services import post_invoice  # accounting builds on invoicing
 

@@ -9,10 +9,11 @@ from django.db import transaction
 from django.db.models import Sum
 
 from prebill.audit.services import record
+from prebill.billing.models import PreInvoice
 from prebill.core.lifecycle import InvoiceState, check_transition
 from prebill.invoicing.models import Invoice
 
-from .models import Allocation, Payment
+from .models import Allocation, DepositReservation, Payment
 
 ZERO = Decimal("0.00")
 BUCKETS = ("not_due", "1_30", "31_60", "61_90", "over_90")
@@ -33,8 +34,10 @@ def amounts_due(invoice_ids: list[int]) -> dict[int, Decimal]:
 
 
 def deposit_left(payment: Payment) -> Decimal:
+    """What is left of a payment: neither allocated to an invoice nor reserved for a pre-invoice."""
     allocated = payment.allocations.aggregate(total=Sum("amount"))["total"] or ZERO
-    return payment.amount - allocated
+    reserved = payment.reservations.aggregate(total=Sum("amount"))["total"] or ZERO
+    return payment.amount - allocated - reserved
 
 
 @transaction.atomic
@@ -65,8 +68,11 @@ def allocate(*, payment: Payment, invoice_id: int, amount: Decimal, user=None) -
         raise PaymentRefused(f"{amount} cannot be allocated to {invoice.number}: {due} is due and {left} "
                              "is left of the payment")
     state = InvoiceState(invoice.state)
-    wanted = InvoiceState.PAID if amount == due else InvoiceState.PARTLY_PAID
-    check_transition(state, wanted)
+    if state is InvoiceState.VALIDATED:
+        wanted = state  # settled before posting (a deposit): posting then says partly paid or paid
+    else:
+        wanted = InvoiceState.PAID if amount == due else InvoiceState.PARTLY_PAID
+        check_transition(state, wanted)
     allocation = Allocation.objects.create(payment=payment, invoice=invoice, amount=amount)
     Invoice.objects.filter(pk=invoice.pk).update(state=wanted)
     record(user=user, action="allocate", obj=invoice, before={"state": state.value, "due": str(due)},
@@ -95,5 +101,60 @@ def aged_balance(today: date) -> list[dict]:
 
 
 def client_deposits(client_id: int) -> list[tuple[Payment, Decimal]]:
-    payments = Payment.objects.filter(client_id=client_id).annotate(allocated=Sum("allocations__amount"))
-    return [(p, p.amount - (p.allocated or ZERO)) for p in payments if p.amount - (p.allocated or ZERO) > 0]
+    """The client's payments with something left, and what is left of each."""
+    payments = list(Payment.objects.filter(client_id=client_id).order_by("date", "pk"))
+    left = [(payment, deposit_left(payment)) for payment in payments]
+    return [(payment, amount) for payment, amount in left if amount > 0]
+
+
+def reservations_on(pre_invoice: PreInvoice) -> list[DepositReservation]:
+    """The deposits set aside for a pre-invoice (matched by its natural key, which survives rebuilds)."""
+    return list(DepositReservation.objects.filter(
+        payment__client_id=pre_invoice.client_id, period=pre_invoice.period, grouping_key=pre_invoice.grouping_key,
+    ).select_related("payment").order_by("pk"))
+
+
+@transaction.atomic
+def reserve_deposit(*, payment: Payment, pre_invoice_id: int, amount: Decimal, user=None) -> DepositReservation:
+    """Set part of a deposit aside for a pre-invoice, so that its amount due falls before validation."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    pre = PreInvoice.objects.select_for_update().filter(pk=pre_invoice_id).first()
+    if pre is None:
+        raise PaymentRefused("this pre-invoice no longer exists: the month was run again; open it anew")
+    if pre.client_id != payment.client_id:
+        raise PaymentRefused("a deposit only settles documents of the client who paid it")
+    due = pre.total_including_vat - sum((r.amount for r in reservations_on(pre)), ZERO)
+    left = deposit_left(payment)
+    if amount <= 0 or amount > due or amount > left:
+        raise PaymentRefused(f"{amount} cannot be set aside for this pre-invoice: {due} is due and {left} "
+                             "is left of the deposit")
+    reservation = DepositReservation.objects.create(
+        payment=payment, period=pre.period, grouping_key=pre.grouping_key, amount=amount,
+        reserved_by=user if getattr(user, "is_authenticated", False) else None)
+    record(user=user, action="reserve_deposit", obj=payment, before={"left": str(left)},
+           after={"left": str(left - amount), "pre_invoice": pre.pk, "amount": str(amount)})
+    return reservation
+
+
+@transaction.atomic
+def release_reservation(*, reservation_id: int, user=None) -> None:
+    """Give a reserved amount back to its deposit (the undo of reserve_deposit)."""
+    reservation = DepositReservation.objects.select_for_update().filter(pk=reservation_id).first()
+    if reservation is None:
+        raise PaymentRefused("this reservation no longer exists")
+    record(user=user, action="release_deposit", obj=reservation.payment,
+           before={"period": str(reservation.period), "amount": str(reservation.amount)}, after={})
+    reservation.delete()
+
+
+def settle_reservations(*, invoice: Invoice, period: date, grouping_key: str, user=None) -> Decimal:
+    """At validation, what was reserved for the draft settles the invoice (never beyond what it owes)."""
+    settled = ZERO
+    for reservation in DepositReservation.objects.select_for_update().filter(
+            payment__client_id=invoice.client_id, period=period, grouping_key=grouping_key).order_by("pk"):
+        share = min(reservation.amount, amounts_due([invoice.pk])[invoice.pk])
+        reservation.delete()
+        if share > 0:
+            allocate(payment=reservation.payment, invoice_id=invoice.pk, amount=share, user=user)
+            settled += share
+    return settled

@@ -6,4 +6,6 @@ app_name = "payments"
 urlpatterns = [
     path("aged-balance/", views.aged_balance, name="aged_balance"),
     path("deposits/<str:code>/", views.deposit, name="deposit"),
+    path("reserve/<int:pre_invoice_id>/", views.reserve, name="reserve"),
+    path("reservations/<int:pk>/release/", views.release, name="release"),
 ]

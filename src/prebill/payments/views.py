@@ -8,10 +8,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import ACCOUNTANT, ADMINISTRATOR, COLLECTIONS, RECORD_PAYMENTS, role_required
+from prebill.billing.models import PreInvoice
 from prebill.clients.models import Client
 from prebill.web.forms import parse_amount
 
 from . import services
+from .models import DepositReservation, Payment
 
 
 @role_required((COLLECTIONS, ACCOUNTANT, ADMINISTRATOR))
@@ -37,3 +39,32 @@ def deposit(request, code: str):
     else:
         messages.success(request, _("Deposit recorded."))
     return redirect("clients:detail", code=code)
+
+
+@role_required(RECORD_PAYMENTS)
+@require_POST
+def reserve(request, pre_invoice_id: int):
+    """Set (part of) a deposit aside for a pre-invoice: by default all it can take."""
+    pre = get_object_or_404(PreInvoice, pk=pre_invoice_id)
+    payment = get_object_or_404(Payment, pk=request.POST.get("payment"), client_id=pre.client_id)
+    due = pre.total_including_vat - sum((r.amount for r in services.reservations_on(pre)), services.ZERO)
+    amount = parse_amount(request.POST.get("amount")) or min(due, services.deposit_left(payment))
+    try:
+        services.reserve_deposit(payment=payment, pre_invoice_id=pre.pk, amount=amount, user=request.user)
+    except services.PaymentRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("Deposit set aside for this pre-invoice."))
+    return redirect("billing:pre_invoice", pk=pre.pk)
+
+
+@role_required(RECORD_PAYMENTS)
+@require_POST
+def release(request, pk: int):
+    reservation = get_object_or_404(DepositReservation, pk=pk)
+    pre = PreInvoice.objects.filter(client_id=reservation.payment.client_id, period=reservation.period,
+                                    grouping_key=reservation.grouping_key).first()
+    services.release_reservation(reservation_id=pk, user=request.user)
+    messages.success(request, _("The amount is back on the deposit."))
+    return redirect("billing:pre_invoice", pk=pre.pk) if pre else redirect(
+        "clients:detail", code=reservation.payment.client.code)
