@@ -110,3 +110,33 @@ def test_a_deposit_set_aside_for_a_pre_invoice_lowers_its_amount_due(pre_invoice
     assert invoice["number"] == "F2026-000001"
     detail = collections.get("/api/invoices/F2026-000001").json()
     assert detail["state"] == "validated" and detail["amount_due"] == "40.00"
+
+
+def test_special_actions_through_the_api_need_the_permission(pre_invoice, caller, user_with):
+    from django.contrib.auth.models import Permission
+
+    clerk = caller("preparer")
+    chief_user = user_with("preparer", username="chief")
+    chief_user.user_permissions.add(Permission.objects.get(codename="special_actions"))
+    _, key = ApiToken.issue(user=chief_user, name="t")
+    chief = Client(headers={"Authorization": f"Bearer {key}"})
+    line = pre_invoice.lines.get()
+
+    refused = post(clerk, f"/api/pre-invoices/{pre_invoice.pk}/duplicate")
+    copy = post(chief, f"/api/pre-invoices/{pre_invoice.pk}/duplicate").json()
+    copy_line = copy["lines"][0]["id"]
+    typed = chief.put(f"/api/pre-invoice-lines/{copy_line}", json.dumps({"quantity": "2", "unit_price": "75"}),
+                      content_type="application/json")
+    draft_line = chief.put(f"/api/pre-invoice-lines/{line.pk}", json.dumps({"quantity": "2", "unit_price": "75"}),
+                           content_type="application/json")
+    named = chief.put(f"/api/pre-invoice-lines/{line.pk}/designation", json.dumps({"designation": "Forfait 2026"}),
+                      content_type="application/json")
+    deleted_draft = chief.delete(f"/api/pre-invoices/{pre_invoice.pk}")
+    deleted_copy = chief.delete(f"/api/pre-invoices/{copy['id']}")
+
+    assert refused.status_code == 403 and "actions spéciales" in refused.json()["detail"]
+    assert copy["copied_from"] == f"#{pre_invoice.pk}"
+    assert typed.status_code == 200 and typed.json()["total_including_vat"] == "180.00"
+    assert draft_line.status_code == 409
+    assert named.status_code == 200 and named.json()["lines"][0]["designation"] == "Forfait 2026"
+    assert (deleted_draft.status_code, deleted_copy.status_code) == (409, 204)

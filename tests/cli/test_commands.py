@@ -102,3 +102,18 @@ def test_validate_post_credit_and_fec_from_the_command_line(capsys, firm, tmp_pa
     assert credited[0] == 0 and credited[1].startswith("AV2026-000001 credits F2026-000001")
     assert again[0] == 2 and "nothing left to credit" in again[2]
     assert fec[0] == 0 and (tmp_path / f"{firm.siren}FEC20261231.txt").exists()
+
+
+def test_duplicate_a_pre_invoice_from_the_command_line(capsys, firm):
+    f.fixed_fee_part(f.engagement(f.client()), installments=[(date(2026, 11, 30), "100.00")])
+    run_pre_billing(period=Period(2026, 11))
+    pre = PreInvoice.objects.get()
+
+    copied = run(capsys, "duplicate", str(pre.pk))
+    missing = run(capsys, "duplicate", "999999")
+    run_pre_billing(period=Period(2026, 11))
+
+    copy = PreInvoice.objects.exclude(copied_from="").get()
+    assert copied[0] == 0 and f"copied as pre-invoice {copy.pk} (120.00 incl. VAT)" in copied[1]
+    assert missing[0] == 2 and "no pre-invoice 999999" in missing[2]
+    assert PreInvoice.objects.count() == 2

@@ -14,7 +14,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from prebill.accounts.roles import EDIT_PORTFOLIO, RUN_PRE_BILLING, SEE_PORTFOLIO, SEE_PRE_BILLING
 from prebill.activity.models import TimeEntry, UnitMetric
 from prebill.billing import selectors, services
-from prebill.billing.models import BillableItem, BillingRun, PreInvoice
+from prebill.billing.models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine
 from prebill.clients.models import Client
 from prebill.core.periods import Period, PeriodError
 from prebill.engagements import services as engagement_services
@@ -245,3 +245,78 @@ def start_run(request, payload: RunIn):
 def get_run(request, run_id: int):
     require(request, SEE_PRE_BILLING)
     return get_object_or_404(BillingRun, pk=run_id)
+
+
+class CopyLineIn(Schema):
+    quantity: Decimal = Field(gt=0, max_digits=14, decimal_places=4)
+    unit_price: Decimal = Field(ge=0, max_digits=14, decimal_places=4)
+
+
+class DesignationIn(Schema):
+    designation: str = Field(min_length=1, max_length=500)
+
+
+class LineOrderIn(Schema):
+    line_ids: list[int]
+
+
+def _special(action, **kwargs):
+    """Run a special action; 403 without the permission, 409 when the document refuses it."""
+    try:
+        return action(**kwargs)
+    except services.SpecialActionRefused as refused:
+        raise HttpError(403, str(refused)) from None
+    except services.EditRefused as refused:
+        raise HttpError(409, str(refused)) from None
+
+
+@router.post("/pre-invoices/{pre_invoice_id}/duplicate", response={201: dict, **ERRORS}, tags=["special actions"])
+def duplicate_pre_invoice(request, pre_invoice_id: int):
+    """Copy a pre-invoice into a draft typed by hand (permission 'special actions'): runs leave it alone and
+    validating it bills its lines once more, outside the billable items."""
+    require(request, SEE_PRE_BILLING)
+    get_object_or_404(PreInvoice, pk=pre_invoice_id)
+    copy = _special(services.duplicate_pre_invoice, pre_invoice_id=pre_invoice_id, user=request.auth)
+    return Status(201, get_pre_invoice(request, copy.pk))
+
+
+@router.delete("/pre-invoices/{pre_invoice_id}", response={204: None, **ERRORS}, tags=["special actions"])
+def delete_copy(request, pre_invoice_id: int):
+    """Delete a copy (a draft of billable items cannot be deleted: it follows its items)."""
+    require(request, SEE_PRE_BILLING)
+    _special(services.delete_copy, pre_invoice_id=pre_invoice_id, user=request.auth)
+    return Status(204, None)
+
+
+@router.put("/pre-invoice-lines/{line_id}", response={200: dict, **ERRORS}, tags=["special actions"])
+def change_copy_line(request, line_id: int, payload: CopyLineIn):
+    """Type the quantity and unit price of a copy's line; amount, VAT and totals follow."""
+    require(request, SEE_PRE_BILLING)
+    line = _special(services.change_copy_line, line_id=line_id, quantity=payload.quantity,
+                    unit_price=payload.unit_price, user=request.auth)
+    return get_pre_invoice(request, line.pre_invoice_id)
+
+
+@router.delete("/pre-invoice-lines/{line_id}", response={204: None, **ERRORS}, tags=["special actions"])
+def remove_copy_line(request, line_id: int):
+    require(request, SEE_PRE_BILLING)
+    _special(services.remove_copy_line, line_id=line_id, user=request.auth)
+    return Status(204, None)
+
+
+@router.put("/pre-invoice-lines/{line_id}/designation", response={200: dict, **ERRORS}, tags=["special actions"])
+def replace_designation(request, line_id: int, payload: DesignationIn):
+    """Type a line's designation; runs keep it."""
+    require(request, SEE_PRE_BILLING)
+    line = get_object_or_404(PreInvoiceLine, pk=line_id)
+    _special(services.replace_designation, line_id=line_id, text=payload.designation, user=request.auth)
+    return get_pre_invoice(request, line.pre_invoice_id)
+
+
+@router.put("/pre-invoices/{pre_invoice_id}/line-order", response={200: dict, **ERRORS}, tags=["special actions"])
+def reorder_lines(request, pre_invoice_id: int, payload: LineOrderIn):
+    """Put the lines in this order (every line once); runs keep it."""
+    require(request, SEE_PRE_BILLING)
+    get_object_or_404(PreInvoice, pk=pre_invoice_id)
+    _special(services.reorder_lines, pre_invoice_id=pre_invoice_id, line_ids=payload.line_ids, user=request.auth)
+    return get_pre_invoice(request, pre_invoice_id)

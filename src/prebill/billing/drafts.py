@@ -78,12 +78,14 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
         for draft, (_, key) in zip(drafts, keys, strict=True)))
     document_ids = {
         (client_id, key): pk for pk, client_id, key in
-        PreInvoice.objects.filter(period=period.first_day).values_list("id", "client_id", "grouping_key").iterator()
+        PreInvoice.objects.filter(period=period.first_day, copied_from="")
+        .values_list("id", "client_id", "grouping_key").iterator()
     }
     insert_rows(PreInvoiceLine, LINE_COLUMNS, _line_rows(drafts, keys, document_ids, overrides))
     line_ids = {
         (document_id, key): pk for pk, document_id, key in PreInvoiceLine.objects.filter(
-            pre_invoice__period=period.first_day).values_list("id", "pre_invoice_id", "line_key").iterator(10000)
+            pre_invoice__period=period.first_day, pre_invoice__copied_from="",
+        ).values_list("id", "pre_invoice_id", "line_key").iterator(10000)
     }
     links = [
         (item_id, line_ids[(document_ids[doc_key], line.key)])
@@ -160,7 +162,7 @@ def grouping_key(draft: DraftPreInvoice) -> str:
 def _previous_terms(period: Period) -> dict[tuple, BillingTerms]:
     """The terms of the period's drafts before the rebuild, by client and document (whatever the terms)."""
     previous = {}
-    for row in PreInvoice.objects.filter(period=period.first_day).values(
+    for row in PreInvoice.objects.filter(period=period.first_day, copied_from="").values(
         "client_id", "grouping_key", "invoice_date", "billing_address_id", "currency", "vat_regime",
         "payment_terms_days", "end_of_month", "payment_method", "line_mode",
     ).iterator():
@@ -178,7 +180,8 @@ def _presentation_edits(period: Period) -> dict[tuple, tuple[str, int | None]]:
     return {
         (client_id, key, line_key): (text, position)
         for client_id, key, line_key, text, position in PreInvoiceLine.objects.filter(
-            pre_invoice__period=period.first_day).filter(~Q(designation_override="") | Q(manual_position__isnull=False))
+            pre_invoice__period=period.first_day, pre_invoice__copied_from="")
+        .filter(~Q(designation_override="") | Q(manual_position__isnull=False))
         .values_list("pre_invoice__client_id", "pre_invoice__grouping_key", "line_key", "designation_override",
                      "manual_position")
     }
@@ -204,9 +207,11 @@ def _in_user_order(lines: list, doc_key: tuple, edits: dict) -> list:
 
 
 def _delete_drafts(period: Period) -> None:
-    """Delete the period's drafts in three statements (the ORM's cascade would load every item)."""
+    """Delete the period's drafts in three statements (the ORM's cascade would load every item).
+
+    Copies are typed by hand, not derived from items: runs leave them alone."""
     with connection.cursor() as cursor:
-        docs = f"SELECT id FROM {table(PreInvoice)} WHERE period = %s"
+        docs = f"SELECT id FROM {table(PreInvoice)} WHERE period = %s AND copied_from = ''"
         lines = f"SELECT id FROM {table(PreInvoiceLine)} WHERE pre_invoice_id IN ({docs})"
         cursor.execute(
             f"UPDATE {table(BillableItem)} SET pre_invoice_line_id = NULL WHERE pre_invoice_line_id IN ({lines})",
@@ -214,7 +219,7 @@ def _delete_drafts(period: Period) -> None:
         )
         cursor.execute(f"DELETE FROM {table(PreInvoiceVat)} WHERE pre_invoice_id IN ({docs})", [period.first_day])
         cursor.execute(f"DELETE FROM {table(PreInvoiceLine)} WHERE pre_invoice_id IN ({docs})", [period.first_day])
-        cursor.execute(f"DELETE FROM {table(PreInvoice)} WHERE period = %s", [period.first_day])
+        cursor.execute(f"DELETE FROM {table(PreInvoice)} WHERE period = %s AND copied_from = ''", [period.first_day])
 
 
 def _link_items(links: list[tuple[int, int]]) -> None:

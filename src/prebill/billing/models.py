@@ -90,6 +90,9 @@ class PreInvoice(models.Model):
     grouping_reason = models.CharField(max_length=300)
     replaced_reason = models.CharField(max_length=300, blank=True, default="", db_default="",
                                        help_text="Why it replaces the draft the same items were on before.")
+    copied_from = models.CharField(
+        max_length=100, blank=True, default="", db_default="",
+        help_text="Set on a copy: its lines are typed by hand, bill no billable item and survive the runs.")
     total_excluding_vat = models.DecimalField(**MONEY)
     total_vat = models.DecimalField(**MONEY)
     total_including_vat = models.DecimalField(**MONEY)
@@ -104,6 +107,10 @@ class PreInvoice(models.Model):
 
     def __str__(self):
         return f"{self.client.code} {self.invoice_date} {self.total_excluding_vat}"
+
+    @property
+    def is_copy(self) -> bool:
+        return bool(self.copied_from)
 
 
 class PreInvoiceLine(models.Model):

@@ -71,9 +71,10 @@ def pre_invoices_of_period(period: Period, ids: list[int] | None = None) -> Iter
                 "end_of_month": doc.end_of_month, "payment_method": doc.payment_method, "line_mode": doc.line_mode,
             },
             "grouping": {"key": doc.grouping_key, "reason": doc.grouping_reason, "replaces": doc.replaced_reason},
+            "copied_from": doc.copied_from or None,
             "lines": [
                 {
-                    "position": line.position, "kind": line.kind, "article": str(line.article),
+                    "id": line.pk, "position": line.position, "kind": line.kind, "article": str(line.article),
                     "designation": line.designation_override or line.designation, "quantity": str(line.quantity),
                     "unit": line.unit, "unit_price": str(line.unit_price), "amount_excluding_vat": str(line.amount),
                     "vat_rate": str(line.vat_rate),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -14,14 +15,16 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from prebill.audit.services import record
+from prebill.core.money import round_money
 from prebill.core.periods import Period
 from prebill.core.review import Decision
+from prebill.core.vat import totals, vat_breakdown
 from prebill.organisation.models import Organisation
 
 from .context import PortfolioContext
 from .drafts import rebuild_drafts
 from .harvest import harvest
-from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine
+from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +140,8 @@ class SpecialActionRefused(Exception):
 
 
 def _check_special_actions(user) -> None:
-    if not user.has_perm("billing.special_actions"):
+    """user None is the command line, run by the operator of the installation."""
+    if user is not None and not user.has_perm("billing.special_actions"):
         raise SpecialActionRefused(gettext("Only users with the permission 'special actions' may do this."))
 
 
@@ -159,10 +163,105 @@ def reorder_lines(*, pre_invoice_id: int, line_ids: list[int], user) -> None:
     _check_special_actions(user)
     lines = {line.pk: line for line in PreInvoiceLine.objects.select_for_update().filter(pre_invoice_id=pre_invoice_id)}
     if sorted(line_ids) != sorted(lines):
-        raise SpecialActionRefused(gettext("Give every line of the pre-invoice once."))
+        raise EditRefused(gettext("Give every line of the pre-invoice once."))
     before = [line.pk for line in sorted(lines.values(), key=lambda line: line.position)]
     for position, pk in enumerate(line_ids, start=1):
         lines[pk].position = lines[pk].manual_position = position
     PreInvoiceLine.objects.bulk_update(lines.values(), ["position", "manual_position"])
     record(user=user, action="reorder_lines", obj=PreInvoice(pk=pre_invoice_id), before={"order": before},
            after={"order": line_ids})
+
+
+class EditRefused(Exception):
+    """The document refuses the edit (a draft's lines come from its items; a line order must name each once)."""
+
+
+@transaction.atomic
+def duplicate_pre_invoice(*, pre_invoice_id: int, user) -> PreInvoice:
+    """Copy a pre-invoice into a draft typed by hand: same parties and terms, same lines, no billable item.
+
+    Runs leave the copy alone; validating it invoices its lines once more, outside the items' ledger,
+    which is why it is a special action.
+    """
+    _check_special_actions(user)
+    source = PreInvoice.objects.select_related("client").get(pk=pre_invoice_id)
+    copy = PreInvoice.objects.create(
+        **{f.attname: getattr(source, f.attname) for f in PreInvoice._meta.concrete_fields
+           if f.attname not in ("id", "grouping_key", "grouping_reason", "replaced_reason", "copied_from",
+                                "run_id", "created_at")},
+        grouping_key=f"copy|{uuid.uuid4().hex}", copied_from=f"#{source.pk}",
+        grouping_reason=gettext("copy of pre-invoice #%(pk)s") % {"pk": source.pk},
+    )
+    PreInvoiceLine.objects.bulk_create(
+        PreInvoiceLine(pre_invoice=copy, position=line.position, kind=line.kind, line_key=line.line_key,
+                       article_id=line.article_id, designation=line.designation_override or line.designation,
+                       quantity=line.quantity, unit=line.unit, unit_price=line.unit_price, amount=line.amount,
+                       vat_rate=line.vat_rate, service_start=line.service_start, service_end=line.service_end)
+        for line in source.lines.order_by("position"))
+    PreInvoiceVat.objects.bulk_create(
+        PreInvoiceVat(pre_invoice=copy, rate=v.rate, base=v.base, vat=v.vat) for v in source.vat_lines.all())
+    record(user=user, action="duplicate", obj=copy, before={"pre_invoice": source.pk},
+           after={"copy": copy.pk, "total_excluding_vat": str(copy.total_excluding_vat)})
+    return copy
+
+
+def _copy_line(line_id: int) -> PreInvoiceLine:
+    line = PreInvoiceLine.objects.select_for_update().select_related("pre_invoice").filter(pk=line_id).first()
+    if line is None:
+        raise EditRefused(gettext("This line no longer exists."))
+    if not line.pre_invoice.is_copy:
+        raise EditRefused(gettext("Only the lines of a copy are typed by hand; a draft's lines come from its "
+                                  "billable items (change the time or the installment instead)."))
+    return line
+
+
+def _retotal(copy: PreInvoice) -> None:
+    """VAT per rate and totals of a copy, from its lines, exactly."""
+    breakdown = vat_breakdown((line.vat_rate, line.amount) for line in copy.lines.all())
+    total = totals(breakdown)
+    PreInvoiceVat.objects.filter(pre_invoice=copy).delete()
+    PreInvoiceVat.objects.bulk_create(
+        PreInvoiceVat(pre_invoice=copy, rate=v.rate, base=v.base, vat=v.vat) for v in breakdown)
+    copy.total_excluding_vat, copy.total_vat, copy.total_including_vat = (
+        total.excluding_vat, total.vat, total.including_vat)
+    copy.save(update_fields=["total_excluding_vat", "total_vat", "total_including_vat"])
+
+
+@transaction.atomic
+def change_copy_line(*, line_id: int, quantity: Decimal, unit_price: Decimal, user) -> PreInvoiceLine:
+    """Type the quantity and unit price of a copy's line; its amount, VAT and totals follow."""
+    _check_special_actions(user)
+    line = _copy_line(line_id)
+    if quantity <= 0 or unit_price < 0:
+        raise EditRefused(gettext("A line bills a positive quantity at a price of zero or more."))
+    before = {"quantity": str(line.quantity), "unit_price": str(line.unit_price), "amount": str(line.amount)}
+    line.quantity, line.unit_price, line.amount = quantity, unit_price, round_money(quantity * unit_price)
+    line.save(update_fields=["quantity", "unit_price", "amount"])
+    _retotal(line.pre_invoice)
+    record(user=user, action="change_copy_line", obj=line, before=before,
+           after={"quantity": str(quantity), "unit_price": str(unit_price), "amount": str(line.amount)})
+    return line
+
+
+@transaction.atomic
+def remove_copy_line(*, line_id: int, user) -> None:
+    _check_special_actions(user)
+    line = _copy_line(line_id)
+    copy = line.pre_invoice
+    if copy.lines.count() == 1:
+        raise EditRefused(gettext("A copy keeps at least one line: delete the copy instead."))
+    record(user=user, action="remove_copy_line", obj=line,
+           before={"designation": line.designation, "amount": str(line.amount)}, after={})
+    line.delete()
+    _retotal(copy)
+
+
+@transaction.atomic
+def delete_copy(*, pre_invoice_id: int, user) -> None:
+    _check_special_actions(user)
+    copy = PreInvoice.objects.select_for_update().filter(pk=pre_invoice_id).first()
+    if copy is None or not copy.is_copy:
+        raise EditRefused(gettext("Only a copy can be deleted; a draft follows its billable items."))
+    record(user=user, action="delete_copy", obj=copy,
+           before={"copied_from": copy.copied_from, "total_excluding_vat": str(copy.total_excluding_vat)}, after={})
+    copy.delete()

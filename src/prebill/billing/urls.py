@@ -12,4 +12,8 @@ urlpatterns = [
     path("lines/<int:pk>/sources/", views.line_sources, name="line_sources"),
     path("lines/<int:pk>/designation/", views.replace_designation, name="replace_designation"),
     path("lines/<int:pk>/up/", views.move_line_up, name="move_line_up"),
+    path("pre-invoices/<int:pk>/duplicate/", views.duplicate, name="duplicate"),
+    path("pre-invoices/<int:pk>/delete/", views.delete_copy, name="delete_copy"),
+    path("lines/<int:pk>/change/", views.change_copy_line, name="change_copy_line"),
+    path("lines/<int:pk>/remove/", views.remove_copy_line, name="remove_copy_line"),
 ]

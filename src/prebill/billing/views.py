@@ -7,6 +7,7 @@ from datetime import date
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import RUN_PRE_BILLING, SEE_PRE_BILLING, role_required
@@ -17,7 +18,7 @@ from prebill.team.models import Collaborator
 from prebill.web.forms import parse_amount
 
 from . import selectors, services
-from .models import BillingRun, PreInvoiceLine
+from .models import BillingRun, PreInvoice, PreInvoiceLine
 
 
 def _period(text: str) -> Period:
@@ -118,6 +119,56 @@ def move_line_up(request: HttpRequest, pk: int) -> HttpResponse:
         order[index - 1], order[index] = order[index], order[index - 1]
     try:
         services.reorder_lines(pre_invoice_id=line.pre_invoice_id, line_ids=order, user=request.user)
-    except services.SpecialActionRefused as refused:
+    except (services.SpecialActionRefused, services.EditRefused) as refused:
         messages.error(request, str(refused))
     return redirect("billing:pre_invoice", pk=line.pre_invoice_id)
+
+
+@role_required(SEE_PRE_BILLING)
+@require_POST
+def duplicate(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(PreInvoice, pk=pk)
+    try:
+        copy = services.duplicate_pre_invoice(pre_invoice_id=pk, user=request.user)
+    except services.SpecialActionRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("billing:pre_invoice", pk=pk)
+    return redirect("billing:pre_invoice", pk=copy.pk)
+
+
+@role_required(SEE_PRE_BILLING)
+@require_POST
+def change_copy_line(request: HttpRequest, pk: int) -> HttpResponse:
+    line = get_object_or_404(PreInvoiceLine, pk=pk)
+    quantity, unit_price = parse_amount(request.POST.get("quantity")), parse_amount(request.POST.get("unit_price"))
+    try:
+        if quantity is None or unit_price is None:
+            raise services.EditRefused(_("Quantity and unit price are numbers."))
+        services.change_copy_line(line_id=pk, quantity=quantity, unit_price=unit_price, user=request.user)
+    except (services.SpecialActionRefused, services.EditRefused) as refused:
+        messages.error(request, str(refused))
+    return redirect("billing:pre_invoice", pk=line.pre_invoice_id)
+
+
+@role_required(SEE_PRE_BILLING)
+@require_POST
+def remove_copy_line(request: HttpRequest, pk: int) -> HttpResponse:
+    line = get_object_or_404(PreInvoiceLine, pk=pk)
+    try:
+        services.remove_copy_line(line_id=pk, user=request.user)
+    except (services.SpecialActionRefused, services.EditRefused) as refused:
+        messages.error(request, str(refused))
+    return redirect("billing:pre_invoice", pk=line.pre_invoice_id)
+
+
+@role_required(SEE_PRE_BILLING)
+@require_POST
+def delete_copy(request: HttpRequest, pk: int) -> HttpResponse:
+    copy = get_object_or_404(PreInvoice, pk=pk)
+    try:
+        services.delete_copy(pre_invoice_id=pk, user=request.user)
+    except (services.SpecialActionRefused, services.EditRefused) as refused:
+        messages.error(request, str(refused))
+        return redirect("billing:pre_invoice", pk=pk)
+    messages.success(request, _("The copy is deleted."))
+    return redirect("billing:pre_billing", period=str(Period.of(copy.period)))

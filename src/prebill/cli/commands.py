@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     cmd = commands.add_parser("validate", help="validate pre-invoices into numbered invoices")
     cmd.add_argument("pre_invoice", type=int, nargs="+", help="pre-invoice ids")
     cmd.add_argument("--date", help="issue date YYYY-MM-DD (default: today)")
+    cmd = commands.add_parser("duplicate", help="copy a pre-invoice into a draft typed by hand (kept by runs)")
+    cmd.add_argument("pre_invoice", type=int, help="pre-invoice id")
     cmd = commands.add_parser("credit", help="issue a credit note for an invoice")
     cmd.add_argument("number", help="invoice number")
     cmd.add_argument("--item", action="append", default=[], metavar="ID:QUANTITY",
@@ -202,6 +204,19 @@ def _validate(args) -> int:
     return EXIT_BAD_INPUT if failures else 0
 
 
+def _duplicate(args) -> int:
+    from prebill.billing.models import PreInvoice
+    from prebill.billing.services import duplicate_pre_invoice
+
+    if not PreInvoice.objects.filter(pk=args.pre_invoice).exists():
+        print(f"error: no pre-invoice {args.pre_invoice}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    copy = duplicate_pre_invoice(pre_invoice_id=args.pre_invoice, user=None)
+    print(f"pre-invoice {args.pre_invoice} copied as pre-invoice {copy.pk} "
+          f"({_euros(copy.total_including_vat)} incl. VAT): its lines bill no item; runs leave it alone")
+    return 0
+
+
 def _credit(args) -> int:
     from prebill.core.ledger import CreditRefused
     from prebill.invoicing.models import Invoice
@@ -261,5 +276,5 @@ def _serve(args) -> int:
 COMMANDS = {
     "migrate": _migrate, "import": _import, "import-time": _import_time, "import-metrics": _import_metrics,
     "export": _export, "run": _run, "demo": _demo, "serve": _serve, "validate": _validate, "credit": _credit,
-    "post": _post, "fec": _fec,
+    "post": _post, "fec": _fec, "duplicate": _duplicate,
 }

@@ -68,7 +68,7 @@ def validate_pre_invoice(*, pre_invoice_id: int, user=None, issue_date: date) ->
         raise ValidationRefused("this pre-invoice no longer exists: the month was run again; open it anew")
     items = {item.pk: item for item in BillableItem.objects.select_for_update()
              .filter(pre_invoice_line__pre_invoice=pre).select_related("article")}
-    if not items:
+    if not items and not pre.is_copy:
         raise ValidationRefused("this pre-invoice has no line left to bill")
     if any(item.status != BillableItem.Status.PENDING for item in items.values()):
         raise ValidationRefused("some of its items are already on a validated invoice")

@@ -8,7 +8,7 @@ def parse_amount(text: str | None) -> Decimal | None:
     if not text:
         return None
     try:
-        value = Decimal(text.replace("\u00a0", "").replace(" ", "").replace(",", "."))
+        value = Decimal(text.replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace(",", "."))
     except InvalidOperation:
         return None
     return value if value.is_finite() else None
