@@ -55,3 +55,20 @@ def test_a_day_reduced_after_invoicing_is_credited_not_billed_again(twenty_days)
     assert after.excess_to_credit == 0 and after.pre_invoices == 0
     item.refresh_from_db()
     assert (item.quantity, item.billed_quantity, item.status) == (Decimal("0.5"), Decimal("0.5"), "billed")
+
+
+def test_restoring_the_time_invoiced_leaves_nothing_to_bill_or_credit(twenty_days):
+    _, _, _, entries, invoice = twenty_days
+    entries[0].hours = Decimal("14")
+    entries[0].save()
+    changed = run_pre_billing(period=DEC)
+    [difference] = PreInvoice.objects.filter(period=DEC.first_day)
+
+    entries[0].hours = Decimal("7")
+    entries[0].save()
+    restored = run_pre_billing(period=DEC)
+
+    assert (changed.pre_invoices, difference.total_excluding_vat) == (1, Decimal("700.00"))
+    assert (restored.pre_invoices, restored.excess_to_credit) == (0, 0)
+    item = BillableItem.objects.get(time_entry=entries[0])
+    assert item.status == "billed" and item.invoice_shares.get().line.invoice == invoice

@@ -86,12 +86,18 @@ class _Collector:
         insert_rows(BillableItem, INSERT_COLUMNS, self.new)
         update_rows(BillableItem, (*VALUE_FIELDS, "updated_at"), self.changed)
         update_rows(BillableItem, ("quantity", "unit_price", "amount", "designation", "updated_at"), self.reopened)
-        ids = [row[-1] for row in self.reopened]
-        for start in range(0, len(ids), 5000):
+        reopened = [row[-1] for row in self.reopened]
+        changed = [row[-1] for row in self.changed]
+        left = F("quantity") - F("billed_quantity") - F("written_off_quantity")
+        for start in range(0, len(reopened), 5000):
             # More is owed than was billed: the difference goes to this period's drafts.
-            BillableItem.objects.filter(pk__in=ids[start : start + 5000]).alias(
-                left=F("quantity") - F("billed_quantity") - F("written_off_quantity")).filter(left__gt=0).update(
-                status=BillableItem.Status.PENDING, period=self.period.first_day, invoice_date=self.period.last_day)
+            BillableItem.objects.filter(pk__in=reopened[start : start + 5000]).alias(left=left).filter(
+                left__gt=0).update(status=BillableItem.Status.PENDING, period=self.period.first_day,
+                                   invoice_date=self.period.last_day)
+        for start in range(0, len(changed), 5000):
+            # A difference that went away (time restored to what was invoiced): the invoice covers it again.
+            BillableItem.objects.filter(pk__in=changed[start : start + 5000], billed_quantity__gt=0).alias(
+                left=left).filter(left__lte=0).update(status=BillableItem.Status.BILLED)
 
 
 def harvest(period: Period, ctx: PortfolioContext) -> HarvestResult:
