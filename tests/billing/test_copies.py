@@ -42,7 +42,7 @@ def test_a_copy_has_the_same_lines_survives_runs_and_bills_no_item(draft, chief)
     copy = services.duplicate_pre_invoice(pre_invoice_id=draft.pk, user=chief)
 
     run_pre_billing(period=NOV)
-    rebuilt = PreInvoice.objects.get(copied_from="")
+    rebuilt = PreInvoice.objects.get(source="run")
     copy.refresh_from_db()
     invoice = validate_pre_invoice(pre_invoice_id=copy.pk, issue_date=date(2026, 11, 30))
 
@@ -104,7 +104,7 @@ def test_the_copy_is_made_typed_and_deleted_from_its_page(client, draft, chief):
     client.force_login(chief)
 
     response = client.post(f"/billing/pre-invoices/{draft.pk}/duplicate/", follow=True)
-    copy = PreInvoice.objects.exclude(copied_from="").get()
+    copy = PreInvoice.objects.filter(source="copy").get()
     line = copy.lines.order_by("position").last()
     client.post(f"/billing/lines/{line.pk}/change/", {"quantity": "3", "unit_price": "1 000,50"})
     copy.refresh_from_db()
@@ -112,4 +112,4 @@ def test_the_copy_is_made_typed_and_deleted_from_its_page(client, draft, chief):
 
     assert "Copie de la pré-facture" in response.content.decode()
     assert copy.total_excluding_vat == Decimal("4001.50")
-    assert not PreInvoice.objects.exclude(copied_from="").exists()
+    assert not PreInvoice.objects.filter(source="copy").exists()

@@ -113,7 +113,7 @@ def test_duplicate_a_pre_invoice_from_the_command_line(capsys, firm):
     missing = run(capsys, "duplicate", "999999")
     run_pre_billing(period=Period(2026, 11))
 
-    copy = PreInvoice.objects.exclude(copied_from="").get()
+    copy = PreInvoice.objects.filter(source="copy").get()
     assert copied[0] == 0 and f"copied as pre-invoice {copy.pk} (120.00 incl. VAT)" in copied[1]
     assert missing[0] == 2 and "no pre-invoice 999999" in missing[2]
     assert PreInvoice.objects.count() == 2

@@ -78,13 +78,13 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
         for draft, (_, key) in zip(drafts, keys, strict=True)))
     document_ids = {
         (client_id, key): pk for pk, client_id, key in
-        PreInvoice.objects.filter(period=period.first_day, copied_from="")
+        PreInvoice.objects.filter(period=period.first_day, source="run")
         .values_list("id", "client_id", "grouping_key").iterator()
     }
     insert_rows(PreInvoiceLine, LINE_COLUMNS, _line_rows(drafts, keys, document_ids, overrides))
     line_ids = {
         (document_id, key): pk for pk, document_id, key in PreInvoiceLine.objects.filter(
-            pre_invoice__period=period.first_day, pre_invoice__copied_from="",
+            pre_invoice__period=period.first_day, pre_invoice__source="run",
         ).values_list("id", "pre_invoice_id", "line_key").iterator(10000)
     }
     links = [
@@ -108,9 +108,16 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
 
 
 def _groupable_items(period: Period, ctx: PortfolioContext):
-    rows = BillableItem.objects.filter(
-        period=period.first_day, status=BillableItem.Status.PENDING, decision__in=list(BILLED_NOW)
-    ).values_list(
+    # Items on a pro forma wait for it to be processed; those of a processed one are on its pre-invoice.
+    return groupable_items(BillableItem.objects.filter(
+        period=period.first_day, status=BillableItem.Status.PENDING, decision__in=list(BILLED_NOW),
+        pro_forma_item__isnull=True, pre_invoice_line__isnull=True,
+    ), ctx)
+
+
+def groupable_items(items, ctx: PortfolioContext):
+    """The core's view of billable items (what is still owed of each), with their billing terms."""
+    rows = items.values_list(
         "id", "kind", "engagement_id", "part_id", "installment_id", "collaborator_id", "article_id", "quantity", "unit",
         "unit_price", "amount", "vat_rate", "designation", "service_date", "invoice_date", "decision",
         "adjusted_quantity", "adjusted_amount", "billed_quantity", "written_off_quantity",
@@ -162,7 +169,7 @@ def grouping_key(draft: DraftPreInvoice) -> str:
 def _previous_terms(period: Period) -> dict[tuple, BillingTerms]:
     """The terms of the period's drafts before the rebuild, by client and document (whatever the terms)."""
     previous = {}
-    for row in PreInvoice.objects.filter(period=period.first_day, copied_from="").values(
+    for row in PreInvoice.objects.filter(period=period.first_day, source="run").values(
         "client_id", "grouping_key", "invoice_date", "billing_address_id", "currency", "vat_regime",
         "payment_terms_days", "end_of_month", "payment_method", "line_mode",
     ).iterator():
@@ -180,7 +187,7 @@ def _presentation_edits(period: Period) -> dict[tuple, tuple[str, int | None]]:
     return {
         (client_id, key, line_key): (text, position)
         for client_id, key, line_key, text, position in PreInvoiceLine.objects.filter(
-            pre_invoice__period=period.first_day, pre_invoice__copied_from="")
+            pre_invoice__period=period.first_day, pre_invoice__source="run")
         .filter(~Q(designation_override="") | Q(manual_position__isnull=False))
         .values_list("pre_invoice__client_id", "pre_invoice__grouping_key", "line_key", "designation_override",
                      "manual_position")
@@ -209,9 +216,9 @@ def _in_user_order(lines: list, doc_key: tuple, edits: dict) -> list:
 def _delete_drafts(period: Period) -> None:
     """Delete the period's drafts in three statements (the ORM's cascade would load every item).
 
-    Copies are typed by hand, not derived from items: runs leave them alone."""
+    Copies and processed pro formas are not derived from the period's items: runs leave them alone."""
     with connection.cursor() as cursor:
-        docs = f"SELECT id FROM {table(PreInvoice)} WHERE period = %s AND copied_from = ''"
+        docs = f"SELECT id FROM {table(PreInvoice)} WHERE period = %s AND source = 'run'"
         lines = f"SELECT id FROM {table(PreInvoiceLine)} WHERE pre_invoice_id IN ({docs})"
         cursor.execute(
             f"UPDATE {table(BillableItem)} SET pre_invoice_line_id = NULL WHERE pre_invoice_line_id IN ({lines})",
@@ -219,7 +226,7 @@ def _delete_drafts(period: Period) -> None:
         )
         cursor.execute(f"DELETE FROM {table(PreInvoiceVat)} WHERE pre_invoice_id IN ({docs})", [period.first_day])
         cursor.execute(f"DELETE FROM {table(PreInvoiceLine)} WHERE pre_invoice_id IN ({docs})", [period.first_day])
-        cursor.execute(f"DELETE FROM {table(PreInvoice)} WHERE period = %s AND copied_from = ''", [period.first_day])
+        cursor.execute(f"DELETE FROM {table(PreInvoice)} WHERE period = %s AND source = 'run'", [period.first_day])
 
 
 def _link_items(links: list[tuple[int, int]]) -> None:

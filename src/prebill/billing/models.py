@@ -74,7 +74,13 @@ class BillableItem(models.Model):
 
 
 class PreInvoice(models.Model):
-    """A draft invoice, derived from items; rebuilt by each run of its period."""
+    """A draft invoice, derived from items and rebuilt by each run of its period, unless it is a copy
+    typed by hand or a processed pro forma (runs leave those alone)."""
+
+    class Source(models.TextChoices):
+        RUN = "run"
+        COPY = "copy"
+        PRO_FORMA = "pro_forma", "pro forma"
 
     period = models.DateField()
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="pre_invoices")
@@ -90,9 +96,9 @@ class PreInvoice(models.Model):
     grouping_reason = models.CharField(max_length=300)
     replaced_reason = models.CharField(max_length=300, blank=True, default="", db_default="",
                                        help_text="Why it replaces the draft the same items were on before.")
-    copied_from = models.CharField(
-        max_length=100, blank=True, default="", db_default="",
-        help_text="Set on a copy: its lines are typed by hand, bill no billable item and survive the runs.")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.RUN, db_default=Source.RUN)
+    copied_from = models.CharField(max_length=100, blank=True, default="", db_default="",
+                                   help_text="What a copy or a processed pro forma comes from.")
     total_excluding_vat = models.DecimalField(**MONEY)
     total_vat = models.DecimalField(**MONEY)
     total_including_vat = models.DecimalField(**MONEY)
@@ -110,7 +116,8 @@ class PreInvoice(models.Model):
 
     @property
     def is_copy(self) -> bool:
-        return bool(self.copied_from)
+        """Typed by hand: its lines bill no billable item."""
+        return self.source == self.Source.COPY
 
 
 class PreInvoiceLine(models.Model):

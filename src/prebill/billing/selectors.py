@@ -71,7 +71,7 @@ def pre_invoices_of_period(period: Period, ids: list[int] | None = None) -> Iter
                 "end_of_month": doc.end_of_month, "payment_method": doc.payment_method, "line_mode": doc.line_mode,
             },
             "grouping": {"key": doc.grouping_key, "reason": doc.grouping_reason, "replaces": doc.replaced_reason},
-            "copied_from": doc.copied_from or None,
+            "source": doc.source, "copied_from": doc.copied_from or None,
             "lines": [
                 {
                     "id": line.pk, "position": line.position, "kind": line.kind, "article": str(line.article),

@@ -188,8 +188,8 @@ def duplicate_pre_invoice(*, pre_invoice_id: int, user) -> PreInvoice:
     copy = PreInvoice.objects.create(
         **{f.attname: getattr(source, f.attname) for f in PreInvoice._meta.concrete_fields
            if f.attname not in ("id", "grouping_key", "grouping_reason", "replaced_reason", "copied_from",
-                                "run_id", "created_at")},
-        grouping_key=f"copy|{uuid.uuid4().hex}", copied_from=f"#{source.pk}",
+                                "source", "run_id", "created_at")},
+        grouping_key=f"copy|{uuid.uuid4().hex}", copied_from=f"#{source.pk}", source=PreInvoice.Source.COPY,
         grouping_reason=gettext("copy of pre-invoice #%(pk)s") % {"pk": source.pk},
     )
     PreInvoiceLine.objects.bulk_create(

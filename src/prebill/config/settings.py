@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "prebill.invoicing",
     "prebill.accounting",
     "prebill.payments",
+    "prebill.proforma",
     "prebill.audit",
     "prebill.imports",
     "prebill.api",

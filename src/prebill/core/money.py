@@ -54,3 +54,15 @@ def split_evenly(total: Decimal, parts: int) -> list[Decimal]:
 
 def money_sum(amounts: Iterable[Decimal]) -> Decimal:
     return sum(amounts, ZERO)
+
+
+def split_in_proportion(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """Share `total` in proportion to `weights`, to the cent; the last share takes the rounding so the
+    shares add up to `total` exactly (equal shares when the weights sum to zero)."""
+    if not weights:
+        return []
+    whole = money_sum(weights)
+    if whole == 0:
+        return split_evenly(total, len(weights))
+    shares = [round_money(total * weight / whole) for weight in weights[:-1]]
+    return [*shares, total - money_sum(shares)]

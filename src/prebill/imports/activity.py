@@ -183,10 +183,27 @@ def checked_time_chunks(
         seen[value["external_id"]] = here
         chunk.append((here, value))
         if len(chunk) >= CHUNK:
+            _refuse_changes_to_locked(chunk, refs, checker)
             yield [row for _, row in chunk]
             chunk = []
     if chunk:
+        _refuse_changes_to_locked(chunk, refs, checker)
         yield [row for _, row in chunk]
+
+
+def _refuse_changes_to_locked(chunk: list[tuple[str, dict]], refs: References, checker: Checker) -> None:
+    """A time entry on a pro forma (or on its pre-invoice) is locked: the same values pass, a change is refused."""
+    from prebill.proforma.services import locked_time_entries  # the pro forma holds the lock
+
+    locked = locked_time_entries([row["external_id"] for _, row in chunk])
+    if not locked:
+        return
+    existing = TimeEntry.objects.in_bulk(list(locked), field_name="external_id")
+    for here, row in chunk:
+        entry = existing.get(row["external_id"])
+        if entry is not None and any(getattr(entry, name) != value for name, value in _time_fields(row, refs).items()):
+            checker.add(here, f"time entry {row['external_id']} cannot change: {locked[row['external_id']]} "
+                              "(process the pro forma and validate its invoice first)")
 
 
 def check_time_rows(located: Iterable[tuple[Where, dict]], refs: References, checker: Checker) -> list[dict]:
