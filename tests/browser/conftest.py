@@ -53,5 +53,8 @@ def log_in(page, username: str = "claire", password: str = "facturation-2026") -
 
 
 def screenshot(page, name: str) -> None:
+    """Refresh docs/screenshots only when asked (PREBILL_SCREENSHOTS=1), so test runs leave the tree clean."""
+    if not os.environ.get("PREBILL_SCREENSHOTS"):
+        return
     os.makedirs(SCREENSHOTS, exist_ok=True)
     page.screenshot(path=os.path.join(SCREENSHOTS, name), full_page=False)

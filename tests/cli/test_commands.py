@@ -117,3 +117,18 @@ def test_duplicate_a_pre_invoice_from_the_command_line(capsys, firm):
     assert copied[0] == 0 and f"copied as pre-invoice {copy.pk} (120.00 incl. VAT)" in copied[1]
     assert missing[0] == 2 and "no pre-invoice 999999" in missing[2]
     assert PreInvoice.objects.count() == 2
+
+
+def test_a_pro_forma_from_the_command_line(capsys, firm):
+    engagement = f.engagement(f.client(code="ACME"))
+    f.time_part(engagement)
+    f.time_entry(f.collaborator(hourly="100"), engagement, date(2026, 11, 2), "2")
+    run_pre_billing(period=Period(2026, 11))
+
+    generated = run(capsys, "pro-forma", "generate", "ACME", "--until", "2026-11-30")
+    empty = run(capsys, "pro-forma", "generate", "ACME", "--until", "2026-11-30")
+    processed = run(capsys, "pro-forma", "process", generated[1].split()[2], "--date", "2026-11-30")
+
+    assert generated[0] == 0 and "1 line(s) added" in generated[1]
+    assert empty[0] == 2 and "ACME" in empty[2]
+    assert processed[0] == 0 and "(240.00 incl. VAT)" in processed[1]

@@ -65,7 +65,7 @@ def test_locked_cost_lines_refuse_edits_until_the_invoice_is_validated(consultin
     validate_pre_invoice(pre_invoice_id=pre.pk, issue_date=date(2026, 11, 30))
 
     assert set(on_pro_forma) == set(ids) and f"pro forma {pro_forma.pk}" in on_pro_forma[ids[0]]
-    assert f"pre-invoice {pre.pk}" in on_pre_invoice[ids[0]]
+    assert f"pré-facture {pre.pk}" in on_pre_invoice[ids[0]]
     assert services.locked_time_entries(ids) == {}
 
 
@@ -105,7 +105,7 @@ def test_changed_transferred_and_withdrawn_lines_on_processing(consulting):
     assert (withdrawn.decision, withdrawn.status) == ("write_off", "pending")
     run_pre_billing(period=NOV)
     assert not PreInvoice.objects.filter(source="run").exists()
-    with pytest.raises(services.ProFormaRefused, match="processed"):
+    with pytest.raises(services.ProFormaRefused, match="traitée"):
         services.change_amount(line_id=kept.pk, amount=Decimal("1"))
 
 
@@ -133,11 +133,11 @@ def test_processing_refuses_an_empty_or_processed_pro_forma(consulting):
     for line in pro_forma.lines.all():
         services.set_status(line_id=line.pk, status="withdrawn")
 
-    with pytest.raises(services.ProFormaRefused, match="Nothing is left"):
+    with pytest.raises(services.ProFormaRefused, match="Il ne reste rien"):
         services.process(pro_forma_id=pro_forma.pk)
     services.set_status(line_id=pro_forma.lines.first().pk, status="open")
     services.process(pro_forma_id=pro_forma.pk, on=date(2026, 11, 30))
-    with pytest.raises(services.ProFormaRefused, match="open pro forma"):
+    with pytest.raises(services.ProFormaRefused, match="pro forma ouverte"):
         services.process(pro_forma_id=pro_forma.pk)
     assert ProForma.objects.get().state == "processed"
 
@@ -166,3 +166,41 @@ def test_an_import_may_not_change_a_locked_time_entry_but_may_repeat_it(consulti
     assert problem["loc"] == "$[0].id" and "pro forma" in problem["msg"]
     entries[0].refresh_from_db()
     assert entries[0].hours == Decimal("3")
+
+
+def test_the_pro_forma_through_the_api(consulting, user_with):
+    import json
+
+    from django.test import Client
+
+    from prebill.api.models import ApiToken
+
+    client, *_ = consulting
+
+    def caller(role):
+        _, key = ApiToken.issue(user=user_with(role, username=role), name="t")
+        return Client(headers={"Authorization": f"Bearer {key}"})
+
+    preparer, validator = caller("preparer"), caller("validator")
+
+    def call(who, method, url, data=None):
+        return getattr(who, method)(url, json.dumps(data or {}), content_type="application/json")
+
+    refused = call(validator, "post", "/api/pro-formas", {"client": "ACME", "until": "2026-11-30"})
+    made = call(preparer, "post", "/api/pro-formas", {"client": "ACME", "until": "2026-11-30"}).json()
+    first, second, third = (line["id"] for line in made["lines"])
+    call(preparer, "put", f"/api/pro-forma-lines/{first}/amount", {"amount": "250.00"})
+    call(preparer, "put", f"/api/pro-forma-lines/{second}/status", {"status": "transferred"})
+    bad = call(preparer, "put", f"/api/pro-forma-lines/{third}/status", {"status": "gone"})
+    read = validator.get(f"/api/pro-formas/{made['id']}").json()
+    pre = call(preparer, "post", f"/api/pro-formas/{made['id']}/process", {"on": "2026-11-30"})
+    again = call(preparer, "post", f"/api/pro-formas/{made['id']}/process", {"on": "2026-11-30"})
+
+    assert refused.status_code == 403 and made["client"] == "ACME" and len(made["lines"]) == 3
+    assert bad.status_code == 422
+    assert [(line["amount"], line["status"]) for line in read["lines"]] == [
+        ("250.00", "open"), ("400.00", "transferred"), ("500.00", "open")]
+    assert pre.status_code == 201 and pre.json()["total_excluding_vat"] == "750.00"
+    assert pre.json()["source"] == "pro_forma"
+    assert again.status_code == 409 and "ouverte" in again.json()["detail"]
+    assert client.pro_formas.get().state == "processed"

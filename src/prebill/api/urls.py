@@ -12,6 +12,7 @@ from prebill.imports.problems import ImportRejected
 from .auth import AUTH
 from .endpoints import router
 from .invoicing import router as invoicing_router
+from .proforma import router as proforma_router
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ api = NinjaAPI(title="prebill API", version="1", urls_namespace="api", auth=AUTH
                            "and runs. Authenticate with `Authorization: Bearer <token>` (tokens: /api-tokens/).")
 api.add_router("/", router)
 api.add_router("/", invoicing_router)
+api.add_router("/", proforma_router)
 
 
 @api.exception_handler(ImportRejected)

@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--date", help="issue date YYYY-MM-DD (default: today)")
     cmd = commands.add_parser("duplicate", help="copy a pre-invoice into a draft typed by hand (kept by runs)")
     cmd.add_argument("pre_invoice", type=int, help="pre-invoice id")
+    cmd = commands.add_parser("pro-forma", help="put a client's hours on its pro forma, or process a pro forma")
+    cmd.add_argument("action", choices=["generate", "process"])
+    cmd.add_argument("target", help="client code (generate) or pro forma id (process)")
+    cmd.add_argument("--until", help="generate: cost lines done up to YYYY-MM-DD (default: today)")
+    cmd.add_argument("--date", help="process: invoice date YYYY-MM-DD (default: today)")
     cmd = commands.add_parser("credit", help="issue a credit note for an invoice")
     cmd.add_argument("number", help="invoice number")
     cmd.add_argument("--item", action="append", default=[], metavar="ID:QUANTITY",
@@ -217,6 +222,30 @@ def _duplicate(args) -> int:
     return 0
 
 
+def _pro_forma(args) -> int:
+    from prebill.clients.models import Client
+    from prebill.proforma import services
+
+    try:
+        if args.action == "generate":
+            client = Client.objects.filter(code=args.target).first()
+            if client is None:
+                print(f"error: no client {args.target}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            pro_forma, added = services.generate(client_id=client.pk, until=_day(args.until))
+            print(f"pro forma {pro_forma.pk} of {client.code}: {added} line(s) added; their time is locked")
+        else:
+            if not args.target.isdigit():
+                print(f"error: a pro forma id is a number, got {args.target!r}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            pre = services.process(pro_forma_id=int(args.target), on=_day(args.date))
+            print(f"pro forma {args.target} -> pre-invoice {pre.pk} ({_euros(pre.total_including_vat)} incl. VAT)")
+    except services.ProFormaRefused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
 def _credit(args) -> int:
     from prebill.core.ledger import CreditRefused
     from prebill.invoicing.models import Invoice
@@ -277,4 +306,5 @@ COMMANDS = {
     "migrate": _migrate, "import": _import, "import-time": _import_time, "import-metrics": _import_metrics,
     "export": _export, "run": _run, "demo": _demo, "serve": _serve, "validate": _validate, "credit": _credit,
     "post": _post, "fec": _fec, "duplicate": _duplicate,
+    "pro-forma": _pro_forma,
 }

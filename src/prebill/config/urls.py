@@ -19,6 +19,7 @@ urlpatterns = [
     path("imports/", include("prebill.imports.urls")),
     path("invoices/", include("prebill.invoicing.urls")),
     path("payments/", include("prebill.payments.urls")),
+    path("pro-forma/", include("prebill.proforma.urls")),
     path("audit/", include("prebill.audit.urls")),
     path("accounting/", include("prebill.accounting.urls")),
     path("api/", api_urls.urls()),

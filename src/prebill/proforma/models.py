@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 QUANTITY = {"max_digits": 14, "decimal_places": 4}
@@ -9,8 +10,8 @@ QUANTITY = {"max_digits": 14, "decimal_places": 4}
 
 class ProForma(models.Model):
     class State(models.TextChoices):
-        OPEN = "open"
-        PROCESSED = "processed"
+        OPEN = "open", _("open")
+        PROCESSED = "processed", _("processed")
 
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="pro_formas")
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
@@ -33,9 +34,9 @@ class ProForma(models.Model):
 
 class ProFormaLine(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open"
-        TRANSFERRED = "transferred"  # to a later invoice: its items come back on the next pro forma
-        WITHDRAWN = "withdrawn"  # never billed, kept for the record
+        OPEN = "open", _("to bill")
+        TRANSFERRED = "transferred", _("transferred")  # to a later invoice: back on the next pro forma
+        WITHDRAWN = "withdrawn", _("withdrawn")  # never billed, kept for the record
 
     pro_forma = models.ForeignKey(ProForma, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField()
