@@ -110,8 +110,9 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
 def _groupable_items(period: Period, ctx: PortfolioContext):
     # Items on a pro forma wait for it to be processed; those of a processed one are on its pre-invoice.
     return groupable_items(BillableItem.objects.filter(
+        Q(pre_invoice_line__isnull=True) | Q(pre_invoice_line__pre_invoice__source=PreInvoice.Source.RUN),
         period=period.first_day, status=BillableItem.Status.PENDING, decision__in=list(BILLED_NOW),
-        pro_forma_item__isnull=True, pre_invoice_line__isnull=True,
+        pro_forma_item__isnull=True,
     ), ctx)
 
 

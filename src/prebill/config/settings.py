@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "prebill.accounting",
     "prebill.payments",
     "prebill.proforma",
+    "prebill.review",
     "prebill.audit",
     "prebill.imports",
     "prebill.api",
