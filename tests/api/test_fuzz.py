@@ -18,7 +18,7 @@ schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
 
 
 @pytest.fixture
-def bearer(transactional_db, django_user_model):
+def bearer(transactional_db, unfreeze_after, django_user_model):
     """A small portfolio with one run, and an administrator's token."""
     f.organisation()
     client = f.client(code="C1")

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from prebill.accounts.roles import RUN_PRE_BILLING, SEE_PRE_BILLING
@@ -54,7 +54,7 @@ class ProFormaOut(Schema):
 
 
 class GenerateIn(Schema):
-    client: str
+    client: str = Field(pattern=r"^[^\x00]*$", max_length=30)
     until: date
 
 
@@ -78,7 +78,8 @@ def _refused(action, **kwargs):
 
 
 @router.get("/pro-formas", response=list[ProFormaOut])
-def list_pro_formas(request, client: str = "", state: str = ""):
+def list_pro_formas(request, client: str = Query("", pattern=r"^[^\x00]*$", max_length=30),
+                    state: str = Query("", pattern="^(open|processed)?$")):
     require(request, SEE_PRE_BILLING)
     pro_formas = ProForma.objects.select_related("client").order_by("-pk")
     if client:
