@@ -1,5 +1,6 @@
 """What was done: time entries from the time tracker, quantities from payroll."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -53,3 +54,20 @@ class UnitMetric(models.Model):
 
     def __str__(self):
         return f"{self.client.code} {self.metric_code} {self.period:%Y-%m} {self.quantity}"
+
+
+class ManualElement(models.Model):
+    """A billable element entered by hand in a review (a fee, a disbursement, a delivery)."""
+
+    engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="manual_elements")
+    date = models.DateField()
+    article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT)
+    designation = models.CharField(max_length=500)
+    quantity = models.DecimalField(max_digits=14, decimal_places=4)
+    unit_price = models.DecimalField(max_digits=14, decimal_places=4)
+    delivery_note = models.CharField(max_length=50, blank=True, help_text="The delivery note it bills, if any.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+
+    def __str__(self):
+        return self.designation

@@ -243,3 +243,25 @@ def _link_items(links: list[tuple[int, int]]) -> None:
         )
         cursor.execute("DELETE FROM prebill_item_line")
 
+
+
+def save_kept_drafts(drafts: list[DraftPreInvoice], *, period: Period, source: str, origin: str) -> list[PreInvoice]:
+    """Write drafts that runs leave alone (a confirmed review), linking their items; a few at a time, so
+    plain ORM writes."""
+    saved = []
+    now = timezone.now()
+    for draft in drafts:
+        row = dict(zip(DOCUMENT_COLUMNS[:-1], _document_row(draft, "", period, None, now), strict=True))
+        row.update(grouping_key=f"{origin}|{grouping_key(draft)}"[:300], source=source, copied_from=origin)
+        document = PreInvoice.objects.create(**row)
+        for position, line in enumerate(draft.lines, start=1):
+            saved_line = PreInvoiceLine.objects.create(
+                pre_invoice=document, position=position, kind=line.kind.value, line_key=line.key,
+                article_id=line.article, designation=line.designation[:500], quantity=line.quantity, unit=line.unit,
+                unit_price=line.unit_price, amount=line.amount, vat_rate=line.vat_rate,
+                service_start=line.service_start, service_end=line.service_end)
+            BillableItem.objects.filter(pk__in=line.item_ids).update(pre_invoice_line=saved_line)
+        PreInvoiceVat.objects.bulk_create(
+            PreInvoiceVat(pre_invoice=document, rate=v.rate, base=v.base, vat=v.vat) for v in draft.vat)
+        saved.append(document)
+    return saved

@@ -31,6 +31,9 @@ class BillableItem(models.Model):
     unit_metric = models.OneToOneField(
         "activity.UnitMetric", on_delete=models.PROTECT, null=True, blank=True, related_name="billable_item"
     )
+    manual_element = models.OneToOneField(
+        "activity.ManualElement", on_delete=models.PROTECT, null=True, blank=True, related_name="billable_item"
+    )
     collaborator = models.ForeignKey("team.Collaborator", on_delete=models.PROTECT, null=True, blank=True)
     article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT)
     article_rule = models.ForeignKey("catalogue.ArticleRule", on_delete=models.SET_NULL, null=True, blank=True)
@@ -64,7 +67,7 @@ class BillableItem(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(installment__isnull=False) | models.Q(time_entry__isnull=False)
-                | models.Q(unit_metric__isnull=False),
+                | models.Q(unit_metric__isnull=False) | models.Q(manual_element__isnull=False),
                 name="item_has_a_source",
             ),
         ]
@@ -81,6 +84,7 @@ class PreInvoice(models.Model):
         RUN = "run"
         COPY = "copy"
         PRO_FORMA = "pro_forma", "pro forma"
+        REVIEW = "review"  # confirmed in the periodic billing wizard
 
     period = models.DateField()
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="pre_invoices")

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "prebill.payments",
     "prebill.proforma",
     "prebill.review",
+    "prebill.orders",
     "prebill.audit",
     "prebill.imports",
     "prebill.api",

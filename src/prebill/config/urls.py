@@ -20,6 +20,7 @@ urlpatterns = [
     path("invoices/", include("prebill.invoicing.urls")),
     path("payments/", include("prebill.payments.urls")),
     path("pro-forma/", include("prebill.proforma.urls")),
+    path("review/", include("prebill.review.urls")),
     path("audit/", include("prebill.audit.urls")),
     path("accounting/", include("prebill.accounting.urls")),
     path("api/", api_urls.urls()),

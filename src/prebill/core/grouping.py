@@ -21,6 +21,7 @@ class ItemKind(StrEnum):
     PURCHASE = "purchase"
     OVERTIME = "overtime"
     TRAINING = "training"
+    MANUAL = "manual"  # entered by hand in a review
 
 
 class LineMode(StrEnum):
@@ -35,6 +36,7 @@ KIND_WORDS = {
     ItemKind.FIXED_FEE: "forfait", ItemKind.TIME: "régie", ItemKind.UNITS: "unités d'oeuvre",
     ItemKind.RESALE: "revente", ItemKind.EXPENSE: "frais", ItemKind.PURCHASE: "achats",
     ItemKind.OVERTIME: "heures supplémentaires", ItemKind.TRAINING: "formation",
+    ItemKind.MANUAL: "éléments saisis",
 }
 
 

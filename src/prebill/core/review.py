@@ -14,6 +14,7 @@ class Decision(StrEnum):
     WRITE_OFF = "write_off"  # never billed, kept for the record
     ON_HOLD = "on_hold"  # blocks confirmation until someone decides
     STANDALONE = "standalone"  # billed now, on a line of its own
+    ACCRUED = "accrued"  # to be invoiced: earned, not billed yet (an accrual for the accounts)
 
 
 BILLED_NOW = frozenset({Decision.BILL_NOW, Decision.STANDALONE})

@@ -25,6 +25,9 @@ class Organisation(models.Model):
         default=0, help_text="Round each time entry up to this many minutes (0: no rounding)."
     )
     post_on_validation = models.BooleanField(default=False, help_text="Validating an invoice also posts it.")
+    review_time_edits = models.BooleanField(
+        default=True, help_text="Reviewers may change a time entry's billing (never the entry itself).")
+    delivery_notes = models.BooleanField(default=False, help_text="The review shows delivery notes to bill.")
     customer_account = models.CharField(max_length=20, default="411000")
     vat_account = models.CharField(max_length=20, default="445710")
     sales_journal = models.CharField(max_length=10, default="VE")
