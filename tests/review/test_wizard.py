@@ -131,7 +131,7 @@ def test_an_element_entered_by_hand_is_billed_with_the_rest(project):
 
     services.add_element(session_id=session.pk, engagement_code="P-1", day=date(2026, 11, 15),
                          article_code="CONS", designation="Déplacement Lyon", quantity=Decimal("1"),
-                         unit_price=Decimal("150"), delivery_note="BL-12")
+                         unit_price=Decimal("150"))
     with pytest.raises(services.ReviewRefused, match="période"):
         services.add_element(session_id=session.pk, engagement_code="P-1", day=date(2026, 12, 15),
                              article_code="CONS", designation="x", quantity=Decimal("1"), unit_price=Decimal("1"))
@@ -150,3 +150,24 @@ def test_the_session_resumes_at_its_step(project):
     assert (session.step, session.state) == (3, "cancelled")
     with pytest.raises(services.ReviewRefused):
         services.save_step(session_id=session.pk, step=4)
+
+
+def test_a_delivery_note_line_is_billed_once_from_the_review(project):
+    from prebill.orders.models import DeliveryNote, DeliveryNoteLine
+
+    session, entries = project
+    engagement = item_of(entries[0]).engagement
+    note = DeliveryNote.objects.create(client=engagement.client, engagement=engagement, number="BL-12",
+                                       date=date(2026, 11, 20))
+    line = DeliveryNoteLine.objects.create(note=note, position=1, article=item_of(entries[0]).article,
+                                           designation="Licences", quantity=Decimal("4"), unit_price=Decimal("25"))
+
+    listed = list(services.delivery_lines(session))
+    item = services.bill_delivery_note_line(session_id=session.pk, line_id=line.pk)
+    with pytest.raises(services.ReviewRefused, match="déjà"):
+        services.bill_delivery_note_line(session_id=session.pk, line_id=line.pk)
+    created = services.confirm(session_id=session.pk)
+
+    assert listed == [line] and list(services.delivery_lines(session)) == []
+    assert (item.amount, item.designation) == (Decimal("100.00"), "Licences (BL BL-12)")
+    assert sum(pre.total_excluding_vat for pre in created) == Decimal("1000.00")

@@ -65,7 +65,9 @@ class ManualElement(models.Model):
     designation = models.CharField(max_length=500)
     quantity = models.DecimalField(max_digits=14, decimal_places=4)
     unit_price = models.DecimalField(max_digits=14, decimal_places=4)
-    delivery_note = models.CharField(max_length=50, blank=True, help_text="The delivery note it bills, if any.")
+    delivery_note_line = models.OneToOneField("orders.DeliveryNoteLine", on_delete=models.PROTECT, null=True,
+                                              blank=True, related_name="manual_element",
+                                              help_text="The delivery note line it bills, if any.")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
 

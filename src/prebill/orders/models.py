@@ -58,3 +58,33 @@ class OrderAllocation(models.Model):
 
     def __str__(self):
         return f"{self.item_id} -> {self.line_id}: {self.quantity}"
+
+
+class DeliveryNote(models.Model):
+    """What was delivered to a client for an engagement; its lines are billed from the review."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="delivery_notes")
+    engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="delivery_notes")
+    number = models.CharField(max_length=50)
+    date = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "number"], name="one_delivery_number_per_client")]
+
+    def __str__(self):
+        return self.number
+
+
+class DeliveryNoteLine(models.Model):
+    note = models.ForeignKey(DeliveryNote, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT)
+    designation = models.CharField(max_length=500)
+    quantity = models.DecimalField(**QUANTITY)
+    unit_price = models.DecimalField(**QUANTITY)
+
+    class Meta:
+        ordering = ["note", "position"]
+
+    def __str__(self):
+        return f"{self.note.number}/{self.position}"

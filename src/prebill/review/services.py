@@ -29,7 +29,7 @@ from prebill.core.periods import Period
 from prebill.core.review import BILLED_NOW, Decision
 from prebill.core.valuation import line_amount
 from prebill.engagements.models import Engagement
-from prebill.orders.models import CustomerOrder, OrderAllocation, OrderLine
+from prebill.orders.models import CustomerOrder, DeliveryNoteLine, OrderAllocation, OrderLine
 from prebill.organisation.models import Organisation
 
 from .models import ReviewSession
@@ -141,22 +141,55 @@ def edit_time(*, session_id: int, item_id: int, billable: str | None = None, hou
 
 @transaction.atomic
 def add_element(*, session_id: int, engagement_code: str, day: date, article_code: str, designation: str,
-                quantity: Decimal, unit_price: Decimal, delivery_note: str = "", user=None) -> BillableItem:
-    """A billable element entered by hand (or billing a delivery note), billed like any other item."""
+                quantity: Decimal, unit_price: Decimal, user=None) -> BillableItem:
+    """A billable element entered by hand, billed like any other item."""
     session = _open(session_id)
-    scope = scope_from_json(session.scope)
     engagement = Engagement.objects.filter(code=engagement_code).first()
     code, _, sub_code = article_code.partition("/")
     article = Article.objects.filter(code=code, sub_code=sub_code).first()
     if engagement is None or article is None:
         raise ReviewRefused(gettext("Unknown engagement or article."))
+    return _new_element(session, engagement=engagement, day=day, article=article, designation=designation,
+                        quantity=quantity, unit_price=unit_price, user=user)
+
+
+def delivery_lines(session: ReviewSession) -> QuerySet[DeliveryNoteLine]:
+    """The delivery note lines of the scope (clients, engagements, dates) not billed yet."""
+    scope = scope_from_json(session.scope)
+    lines = DeliveryNoteLine.objects.filter(
+        manual_element__isnull=True, note__date__range=(scope.start, scope.end)).select_related(
+        "note__engagement", "note__client", "article")
+    for prefix, low, high in (("note__client__code", scope.client_from, scope.client_to),
+                              ("note__engagement__code", scope.engagement_from, scope.engagement_to)):
+        if low:
+            lines = lines.filter(**{f"{prefix}__gte": low})
+        if high:
+            lines = lines.filter(**{f"{prefix}__lte": high})
+    return lines.order_by("note__date", "note__number", "position")
+
+
+@transaction.atomic
+def bill_delivery_note_line(*, session_id: int, line_id: int, user=None) -> BillableItem:
+    """A delivered line becomes a billable element of the review (once)."""
+    session = _open(session_id)
+    line = delivery_lines(session).select_for_update(of=("self",)).filter(pk=line_id).first()
+    if line is None:
+        raise ReviewRefused(gettext("This delivery note line is not in the review, or is billed already."))
+    return _new_element(session, engagement=line.note.engagement, day=line.note.date, article=line.article,
+                        designation=f"{line.designation} (BL {line.note.number})", quantity=line.quantity,
+                        unit_price=line.unit_price, delivery_note_line=line, user=user)
+
+
+def _new_element(session: ReviewSession, *, engagement: Engagement, day: date, article: Article, designation: str,
+                 quantity: Decimal, unit_price: Decimal, delivery_note_line=None, user=None) -> BillableItem:
+    scope = scope_from_json(session.scope)
     if not scope.start <= day <= scope.end:
         raise ReviewRefused(gettext("The element's date is outside the review's period."))
     if quantity <= 0 or unit_price < 0 or not designation.strip():
         raise ReviewRefused(gettext("An element has a designation, a positive quantity and a price of zero or more."))
     element = ManualElement.objects.create(
         engagement=engagement, date=day, article=article, designation=designation.strip()[:500], quantity=quantity,
-        unit_price=unit_price, delivery_note=delivery_note[:50], created_by=_user(user))
+        unit_price=unit_price, delivery_note_line=delivery_note_line, created_by=_user(user))
     period = Period.of(day)
     item = BillableItem.objects.create(
         kind=ItemKind.MANUAL, client_id=engagement.client_id, engagement=engagement, manual_element=element,

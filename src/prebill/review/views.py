@@ -80,7 +80,9 @@ def step(request, pk: int, step: int):
         context.update(tab=tab, time_edits=bool(org and org.review_time_edits),
                        delivery_notes=bool(org and org.delivery_notes),
                        items=items.filter(kind="time").order_by("service_date", "pk")[:500],
-                       manual=items.filter(kind="manual").select_related("manual_element").order_by("pk"))
+                       manual=items.filter(kind="manual").select_related("manual_element__delivery_note_line__note")
+                       .order_by("pk"),
+                       deliveries=services.delivery_lines(session) if org and org.delivery_notes else [])
     elif step == 3:
         context.update(matches=services.matches(session), moves=services.MOVES)
     else:
@@ -124,7 +126,13 @@ def add_element(request, pk: int):
         return redirect("review:step", pk=pk, step=2)
     return _act(request, pk, 2, services.add_element, engagement_code=post.get("engagement", "").strip(), day=day,
                 article_code=post.get("article", "").strip(), designation=post.get("designation", ""),
-                quantity=quantity, unit_price=price, delivery_note=post.get("delivery_note", "").strip())
+                quantity=quantity, unit_price=price)
+
+
+@role_required(RUN_PRE_BILLING)
+@require_POST
+def bill_delivery(request, pk: int, line_id: int):
+    return _act(request, pk, 2, services.bill_delivery_note_line, line_id=line_id)
 
 
 @role_required(RUN_PRE_BILLING)
