@@ -52,6 +52,14 @@ PORTFOLIO = {
          "hours": "3.5", "activity": "audit", "approved": True},
     ],
     "unit_metrics": [{"client": "C0001", "metric": "PAYSLIPS", "period": "2026-11", "quantity": "12"}],
+    "customer_orders": [
+        {"client": "C0001", "engagement": "E0001-TEN", "number": "PO-1", "date": "2026-10-01",
+         "lines": [{"article": "CONS", "designation": "Conseil", "quantity": "10", "unit_price": "120"}]},
+    ],
+    "delivery_notes": [
+        {"client": "C0001", "engagement": "E0001-TEN", "number": "BL-1", "date": "2026-11-20",
+         "lines": [{"article": "CONS/AUD", "quantity": "2", "unit_price": "95.50"}]},
+    ],
 }
 
 

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from prebill.orders.models import CustomerOrder, DeliveryNote
+
 from prebill.activity.models import TimeEntry, UnitMetric
 from prebill.catalogue.models import Article, ArticleRule
 from prebill.clients.models import BillingAddress, BillingConditions, Client
@@ -141,7 +143,7 @@ def test_the_round_trip_is_lossless():
     import_portfolio(portfolio())
     exported = export_portfolio()
     # Empty the database, then import what was exported and export again.
-    for model in (TimeEntry, UnitMetric, ArticleRule, Installment, Task, PartRate, EngagementPart, Engagement,
+    for model in (CustomerOrder, DeliveryNote, TimeEntry, UnitMetric, ArticleRule, Installment, Task, PartRate, EngagementPart, Engagement,
                   Article, BillingConditions, BillingAddress, Client, Collaborator, CollaboratorGroup,
                   InvoiceSeries, Organisation):
         model.objects.all().delete()

@@ -22,10 +22,12 @@ from prebill.core.schedules import Frequency, ScheduleError, check_explicit_sche
 from prebill.core.vat import vat_rate_problem
 from prebill.engagements.models import Engagement, EngagementPart, Installment, PartRate, Task
 from prebill.invoicing.models import InvoiceLineItem
+from prebill.orders.models import CustomerOrder, DeliveryNote
 from prebill.organisation.models import InvoiceSeries, Organisation
 from prebill.team.models import Collaborator, CollaboratorGroup
 
 from .activity import check_metric_rows, check_time_rows, write_time_entries, write_unit_metrics
+from .orders import check_documents, refuse_billed_changes, write_documents
 from .problems import Checker, ImportRejected, Problem, json_path
 from .references import References, article_ref
 from .upsert import upsert
@@ -111,6 +113,7 @@ class _Plan:
         self.rules: dict[str, dict] = {}
         self.time_rows: list[dict] = []
         self.metric_rows: list[dict] = []
+        self.documents: dict[str, list[dict]] = {}
 
     # -- checking --------------------------------------------------------------------------
 
@@ -130,6 +133,12 @@ class _Plan:
         )
         self.time_rows = check_time_rows(located("time_entries"), self.refs, self.c)
         self.metric_rows = check_metric_rows(located("unit_metrics"), self.refs, self.c)
+        for section, delivery in (("customer_orders", False), ("delivery_notes", True)):
+            rows = check_documents(((f"$.{section}[{i}]", row) for i, row in enumerate(self.data.get(section, []))),
+                                   self.refs, self.c, delivery=delivery)
+            if not self.c.problems:
+                refuse_billed_changes(rows, self.refs, self.c, delivery=delivery)
+            self.documents[section] = rows
 
     def _unique(self, section: str, key, what: str, rows=None, base: str | None = None) -> None:
         seen: dict = {}
@@ -393,6 +402,9 @@ class _Plan:
             counts["time_entries"] = write_time_entries(self.time_rows, refs)
         if self.metric_rows:
             counts["unit_metrics"] = write_unit_metrics(self.metric_rows, refs)
+        for section, rows in self.documents.items():
+            if rows:
+                counts[section] = write_documents(rows, refs, delivery=section == "delivery_notes")
         return counts
 
     def _write_organisation(self, row: dict) -> None:
@@ -642,6 +654,16 @@ def export_portfolio() -> dict:
          "quantity": str(quantity)}
         for client, engagement, metric, period, quantity in _metric_values()
     ]
+    for section, model in (("customer_orders", CustomerOrder), ("delivery_notes", DeliveryNote)):
+        data[section] = [
+            {"client": d.client.code, "engagement": _code(d.engagement) or "", "number": d.number,
+             "date": d.date.isoformat(),
+             "lines": [{"article": article_ref(line.article.code, line.article.sub_code),
+                        "designation": line.designation, "quantity": str(line.quantity),
+                        "unit_price": str(line.unit_price)} for line in d.lines.all()]}
+            for d in model.objects.order_by("client__code", "number").select_related("client", "engagement")
+            .prefetch_related("lines__article")
+        ]
     return data
 
 
