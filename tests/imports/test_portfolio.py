@@ -6,14 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from prebill.orders.models import CustomerOrder, DeliveryNote
-
 from prebill.activity.models import TimeEntry, UnitMetric
 from prebill.catalogue.models import Article, ArticleRule
 from prebill.clients.models import BillingAddress, BillingConditions, Client
 from prebill.engagements.models import Engagement, EngagementPart, Installment, PartRate, Task
 from prebill.imports.portfolio import export_portfolio, import_portfolio, load_portfolio_file
 from prebill.imports.problems import ImportRejected
+from prebill.orders.models import CustomerOrder, DeliveryNote
 from prebill.organisation.models import InvoiceSeries, Organisation
 from prebill.team.models import Collaborator, CollaboratorGroup
 
@@ -143,7 +142,8 @@ def test_the_round_trip_is_lossless():
     import_portfolio(portfolio())
     exported = export_portfolio()
     # Empty the database, then import what was exported and export again.
-    for model in (CustomerOrder, DeliveryNote, TimeEntry, UnitMetric, ArticleRule, Installment, Task, PartRate, EngagementPart, Engagement,
+    for model in (CustomerOrder, DeliveryNote, TimeEntry, UnitMetric, ArticleRule, Installment, Task, PartRate,
+                  EngagementPart, Engagement,
                   Article, BillingConditions, BillingAddress, Client, Collaborator, CollaboratorGroup,
                   InvoiceSeries, Organisation):
         model.objects.all().delete()
