@@ -13,6 +13,7 @@ from .auth import AUTH
 from .endpoints import router
 from .invoicing import router as invoicing_router
 from .proforma import router as proforma_router
+from .review import router as review_router
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ api = NinjaAPI(title="prebill API", version="1", urls_namespace="api", auth=AUTH
 api.add_router("/", router)
 api.add_router("/", invoicing_router)
 api.add_router("/", proforma_router)
+api.add_router("/", review_router)
 
 
 @api.exception_handler(ImportRejected)
