@@ -132,3 +132,25 @@ def test_a_pro_forma_from_the_command_line(capsys, firm):
     assert generated[0] == 0 and "1 line(s) added" in generated[1]
     assert empty[0] == 2 and "ACME" in empty[2]
     assert processed[0] == 0 and "(240.00 incl. VAT)" in processed[1]
+
+
+def test_the_periodic_billing_wizard_from_the_command_line(capsys, firm):
+    engagement = f.engagement(f.client(code="ACME"), "P-1")
+    f.time_part(engagement)
+    for day in (2, 3):
+        f.time_entry(f.collaborator(hourly="100"), engagement, date(2026, 11, day), "2")
+    run_pre_billing(period=Period(2026, 11))
+
+    started = run(capsys, "review", "start", "--from", "2026-11-01", "--to", "2026-11-30", "--client-from", "ACME")
+    review = started[1].split()[1].rstrip(":")
+    listed = run(capsys, "review", "elements", review)
+    first = listed[1].split()[0]
+    held = run(capsys, "review", "move", review, first, "extra")
+    blocked = run(capsys, "review", "confirm", review)
+    run(capsys, "review", "move", review, first, "not_billed")
+    confirmed = run(capsys, "review", "confirm", review)
+
+    assert started[0] == 0 and "2 element(s) in scope" in started[1]
+    assert len(listed[1].splitlines()) == 2 and "bill_now" in listed[1]
+    assert held[0] == 0 and blocked[0] == 2 and "supplément" in blocked[2]
+    assert confirmed[0] == 0 and "ACME 240.00 incl. VAT" in confirmed[1]

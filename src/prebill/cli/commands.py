@@ -49,6 +49,30 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("target", help="client code (generate) or pro forma id (process)")
     cmd.add_argument("--until", help="generate: cost lines done up to YYYY-MM-DD (default: today)")
     cmd.add_argument("--date", help="process: invoice date YYYY-MM-DD (default: today)")
+    cmd = commands.add_parser("review", help="the periodic billing wizard: start, list, decide, allocate, confirm")
+    steps = cmd.add_subparsers(dest="step", required=True)
+    sub = steps.add_parser("start", help="step 1: open a review of a scope")
+    sub.add_argument("--from", dest="start", required=True, help="first day YYYY-MM-DD")
+    sub.add_argument("--to", dest="end", required=True, help="last day YYYY-MM-DD")
+    for name in ("client-from", "client-to", "engagement-from", "engagement-to", "engagement-class", "salesperson",
+                 "manager", "collaborator", "collaborator-group"):
+        sub.add_argument(f"--{name}", default="")
+    sub.add_argument("--task-status", action="append", default=[], help="preparing, active, done, rejected "
+                     "(default: active and done)")
+    sub = steps.add_parser("elements", help="steps 2-3: the elements with their decision and matching order lines")
+    sub.add_argument("review", type=int)
+    sub = steps.add_parser("move", help="step 3: decide an element")
+    sub.add_argument("review", type=int)
+    sub.add_argument("element", type=int)
+    sub.add_argument("to", choices=["bill_now", "accrued", "bill_later", "extra", "not_billed", "standalone"])
+    sub.add_argument("--until", help="bill_later: the month to bill it in (YYYY-MM-DD)")
+    sub = steps.add_parser("allocate", help="step 3: bill part of an element against an order line")
+    sub.add_argument("review", type=int)
+    sub.add_argument("element", type=int)
+    sub.add_argument("order_line", type=int)
+    sub.add_argument("quantity")
+    sub = steps.add_parser("confirm", help="step 4: create the pre-invoices")
+    sub.add_argument("review", type=int)
     cmd = commands.add_parser("credit", help="issue a credit note for an invoice")
     cmd.add_argument("number", help="invoice number")
     cmd.add_argument("--item", action="append", default=[], metavar="ID:QUANTITY",
@@ -246,6 +270,53 @@ def _pro_forma(args) -> int:
     return 0
 
 
+def _review(args) -> int:
+    from prebill.review import services
+    from prebill.review.models import ReviewSession
+    from prebill.review.scope import DEFAULT_TASK_STATUSES, Scope
+
+    try:
+        if args.step == "start":
+            scope = Scope(start=_day(args.start), end=_day(args.end), client_from=args.client_from,
+                          client_to=args.client_to, engagement_from=args.engagement_from,
+                          engagement_to=args.engagement_to, engagement_class=args.engagement_class,
+                          salesperson=args.salesperson, manager=args.manager, collaborator=args.collaborator,
+                          collaborator_group=args.collaborator_group,
+                          task_statuses=frozenset(args.task_status) or DEFAULT_TASK_STATUSES)
+            session = services.start(scope=scope)
+            print(f"review {session.pk}: {services.elements(session).count()} element(s) in scope")
+            return 0
+        session = ReviewSession.objects.filter(pk=args.review).first()
+        if session is None:
+            print(f"error: no review {args.review}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if args.step == "elements":
+            for item, lines, allocated in services.matches(session):
+                orders = ", ".join(f"{line.pk}={line.order.number}/{line.position} ({line.remaining_quantity.normalize()} "
+                                   "left)" for line in lines) or "-"
+                print(f"{item.pk}\t{item.engagement.code}\t{item.service_date}\t{item.quantity.normalize()}\t"
+                      f"{_euros(item.amount)}\t{item.decision}\tallocated {allocated.normalize()}\torders: {orders}")
+        elif args.step == "move":
+            services.move(session_id=session.pk, item_id=args.element, to=args.to,
+                          postpone_to=_day(args.until) if args.until else None)
+            print(f"element {args.element}: {args.to}")
+        elif args.step == "allocate":
+            allocation = services.allocate(session_id=session.pk, item_id=args.element,
+                                           order_line_id=args.order_line, quantity=Decimal(args.quantity))
+            print(f"element {args.element}: {allocation.quantity.normalize()} on order line {args.order_line} "
+                  f"({_euros(allocation.amount)}); {allocation.line.remaining_quantity.normalize()} left")
+        else:
+            for pre in services.confirm(session_id=session.pk):
+                print(f"pre-invoice {pre.pk}: {pre.client.code} {_euros(pre.total_including_vat)} incl. VAT")
+    except services.ReviewRefused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ArithmeticError:
+        print(f"error: a quantity is a number, got {args.quantity!r}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
 def _credit(args) -> int:
     from prebill.core.ledger import CreditRefused
     from prebill.invoicing.models import Invoice
@@ -306,5 +377,5 @@ COMMANDS = {
     "migrate": _migrate, "import": _import, "import-time": _import_time, "import-metrics": _import_metrics,
     "export": _export, "run": _run, "demo": _demo, "serve": _serve, "validate": _validate, "credit": _credit,
     "post": _post, "fec": _fec, "duplicate": _duplicate,
-    "pro-forma": _pro_forma,
+    "pro-forma": _pro_forma, "review": _review,
 }
