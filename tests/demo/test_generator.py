@@ -68,8 +68,11 @@ def test_schema_is_valid_and_portfolio_validates(portfolio):
     assert _errors(portfolio) == []
     assert set(portfolio) == {
         "format", "version", "organisation", "collaborator_groups", "collaborators", "articles", "clients",
-        "engagements", "article_rules",
+        "engagements", "article_rules", "customer_orders", "delivery_notes",
     }
+    consulting = {e["code"] for e in portfolio["engagements"] if e["class"] == "consulting"}
+    assert {o["engagement"] for o in portfolio["customer_orders"]} == consulting
+    assert {d["engagement"] for d in portfolio["delivery_notes"]} <= consulting
 
 
 @pytest.mark.parametrize("clients", [0, 1, 3, 1000])

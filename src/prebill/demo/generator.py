@@ -489,7 +489,28 @@ def generate_portfolio(*, clients: int = 200, seed: int = 1, today: date) -> dic
         "clients": client_rows,
         "engagements": engagements,
         "article_rules": rules,
+        **_orders_and_deliveries(engagements, year, today),
     }
+
+
+def _orders_and_deliveries(engagements: list[dict], year: int, today: date) -> dict:
+    """Each consulting engagement has the client's order for its hours (or days); every other one also a
+    delivery note this month. Drawn without the random generator, so the rest of the portfolio is unchanged."""
+    orders, deliveries = [], []
+    for index, engagement in enumerate(e for e in engagements if e["class"] == "consulting"):
+        by_day = engagement["parts"][0]["billing_unit"] == "day"
+        orders.append({
+            "client": engagement["client"], "engagement": engagement["code"], "number": f"BC-{year}-{index + 1:04d}",
+            "date": date(year, 1, 15).isoformat(),
+            "lines": [{"article": "CONS/STD", "designation": engagement["label"], "quantity": "20" if by_day else "120",
+                       "unit_price": "750.00" if by_day else "115.00"}]})
+        if index % 2 == 0:
+            deliveries.append({
+                "client": engagement["client"], "engagement": engagement["code"],
+                "number": f"BL-{today:%Y%m}-{index + 1:04d}", "date": today.replace(day=min(today.day, 10)).isoformat(),
+                "lines": [{"article": "CONS/STD", "designation": "Atelier de restitution sur site", "quantity": "1",
+                           "unit_price": "950.00"}]})
+    return {"customer_orders": orders, "delivery_notes": deliveries}
 
 
 # --- timesheets ------------------------------------------------------------------------------------

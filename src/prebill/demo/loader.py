@@ -13,6 +13,7 @@ from prebill.billing.services import RunSummary, run_pre_billing
 from prebill.core.periods import Period
 from prebill.imports.activity import import_metrics_csv, import_time_csv
 from prebill.imports.portfolio import import_portfolio, load_portfolio_file
+from prebill.organisation.models import Organisation
 
 from .generator import write_demo_files
 
@@ -26,6 +27,7 @@ def load_demo(*, clients: int, seed: int, today: date, time_entries: int | None 
         import_portfolio(load_portfolio_file(files.portfolio), source=str(files.portfolio))
         import_time_csv(files.time)
         import_metrics_csv(files.metrics)
+    Organisation.objects.update(delivery_notes=True)  # the demo's consultancy bills delivery notes in review
     summary = run_pre_billing(period=Period.of(today))
     return summary, (DEMO_USER, _demo_user_password())
 
