@@ -171,3 +171,23 @@ def test_a_delivery_note_line_is_billed_once_from_the_review(project):
     assert listed == [line] and list(services.delivery_lines(session)) == []
     assert (item.amount, item.designation) == (Decimal("100.00"), "Licences (BL BL-12)")
     assert sum(pre.total_excluding_vat for pre in created) == Decimal("1000.00")
+
+
+def test_task_activity_domain_and_article_edits_survive_runs_and_leave_the_entry_alone(project):
+    from prebill.engagements.models import Task
+
+    session, entries = project
+    audit = f.article("AUD", vat_rate="20")
+    f.rule("R-AUDIT", audit, activity="audit")
+    special = f.article("SPE", vat_rate="10")
+    Task.objects.create(engagement=entries[0].engagement, code="T2", label="Revue")
+
+    services.edit_time(session_id=session.pk, item_id=item_of(entries[0]).pk, activity="audit", task="T2")
+    services.edit_time(session_id=session.pk, item_id=item_of(entries[1]).pk, article="SPE")
+    with pytest.raises(services.ReviewRefused, match="T9"):
+        services.edit_time(session_id=session.pk, item_id=item_of(entries[2]).pk, task="T9")
+    run_pre_billing(period=NOV)
+
+    assert item_of(entries[0]).article == audit and "Revue" in item_of(entries[0]).designation
+    assert (item_of(entries[1]).article, item_of(entries[1]).vat_rate) == (special, Decimal("10.00"))
+    assert [(e.activity, e.task_id) for e in TimeEntry.objects.order_by("date")] == [("", None)] * 3

@@ -75,6 +75,10 @@ class ElementOut(Schema):
 class TimeEditIn(Schema):
     billable: str | None = Field(None, pattern="^(yes|no|undecided)$")
     hours: Decimal | None = Field(None, ge=0, le=24, max_digits=6, decimal_places=2)
+    task: str | None = Field(None, pattern=CODE, description="a task code of the engagement")
+    activity: str | None = Field(None, max_length=50, pattern=r"^[^\x00]*$")
+    domain: str | None = Field(None, max_length=50, pattern=r"^[^\x00]*$")
+    article: str | None = Field(None, pattern=r"^[^\x00]{0,61}$", description="CODE or CODE/SUB_CODE")
 
 
 class ElementIn(Schema):
@@ -157,8 +161,8 @@ def review_elements(request, review_id: int):
 def edit_time(request, review_id: int, item_id: int, payload: TimeEditIn):
     """How a time entry is billed (the entry itself never changes); recorded with who and when."""
     require(request, RUN_PRE_BILLING)
-    return _element(_refused(services.edit_time, session_id=review_id, item_id=item_id, billable=payload.billable,
-                             hours=payload.hours, user=request.auth))
+    return _element(_refused(services.edit_time, session_id=review_id, item_id=item_id, user=request.auth,
+                             **payload.dict()))
 
 
 @router.post("/reviews/{review_id}/elements", response={201: ElementOut, **ERRORS})

@@ -174,10 +174,13 @@ def _harvest_time(period: Period, ctx: PortfolioContext, out: _Collector) -> Non
     rule_cache: dict[tuple, tuple] = {}
     rows = entries.values_list(
         "id", "collaborator_id", "engagement_id", "part_id", "task_id", "date", "hours", "billable", "activity",
-        "domain", *ITEM_VALUES,
+        "domain", "billable_item__review_task_id", "billable_item__review_activity", "billable_item__review_domain",
+        "billable_item__review_article_id", *ITEM_VALUES,
     )
-    for entry_id, collaborator_id, engagement_id, part_id, task_id, day, hours, billable, activity, domain, *existing \
-            in rows.iterator(chunk_size=10000):
+    for (entry_id, collaborator_id, engagement_id, part_id, task_id, day, hours, billable, activity, domain,
+         review_task, review_activity, review_domain, review_article, *existing) in rows.iterator(chunk_size=10000):
+        # What a reviewer set wins over the time tracker's values (which stay as they were).
+        task_id, activity, domain = review_task or task_id, review_activity or activity, review_domain or domain
         part_id = part_id or ctx.task_parts.get(task_id) or ctx.sole_time_part.get(engagement_id)
         engagement = ctx.engagements[engagement_id]
         part = ctx.parts.get(part_id)
@@ -190,7 +193,7 @@ def _harvest_time(period: Period, ctx: PortfolioContext, out: _Collector) -> Non
         key = (engagement.client_id, engagement_id, activity, domain, collaborator_id)
         if key not in rule_cache:
             rule_cache[key] = _article_for(ctx, part, TimeFacts(*key, collaborator.groups))
-        article_id, rule_id, problem = rule_cache[key]
+        article_id, rule_id, problem = rule_cache[key] if review_article is None else (review_article, None, "")
         if problem:
             out.result.skipped[problem] += 1
             continue

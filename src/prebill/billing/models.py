@@ -50,6 +50,13 @@ class BillableItem(models.Model):
         max_length=20, choices=[(d.value, d.value) for d in Decision], default=Decision.BILL_NOW
     )
     postponed_to = models.DateField(null=True, blank=True)
+    # Set by a reviewer in the periodic billing wizard; the time entry itself never changes.
+    review_task = models.ForeignKey("engagements.Task", on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    review_activity = models.CharField(max_length=50, blank=True, default="", db_default="")
+    review_domain = models.CharField(max_length=50, blank=True, default="", db_default="")
+    review_article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="+")
     adjusted_quantity = models.DecimalField(**QUANTITY, null=True, blank=True)
     adjusted_amount = models.DecimalField(**MONEY, null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

@@ -28,7 +28,7 @@ from prebill.core.money import round_money
 from prebill.core.periods import Period
 from prebill.core.review import BILLED_NOW, Decision
 from prebill.core.valuation import line_amount
-from prebill.engagements.models import Engagement
+from prebill.engagements.models import Engagement, Task
 from prebill.orders.models import CustomerOrder, DeliveryNoteLine, OrderAllocation, OrderLine
 from prebill.organisation.models import Organisation
 
@@ -113,8 +113,12 @@ def save_step(*, session_id: int, step: int, user=None) -> ReviewSession:
 
 @transaction.atomic
 def edit_time(*, session_id: int, item_id: int, billable: str | None = None, hours: Decimal | None = None,
-              user=None) -> BillableItem:
-    """Change how a time entry is billed (billable yes/no/undecided, billable hours); the entry is untouched."""
+              task: str | None = None, activity: str | None = None, domain: str | None = None,
+              article: str | None = None, user=None) -> BillableItem:
+    """Change how a time entry is billed: billable yes/no/undecided, billable hours, task, activity, domain,
+    article and sub-code. The entry itself never changes; each edit is audited (who, when, before, after).
+    The article applies at once; task, activity and domain also steer the article rules and the
+    designation from the next run of the month."""
     org = Organisation.objects.first()
     if org is not None and not org.review_time_edits:
         raise ReviewRefused(gettext("This firm does not allow editing time in a review."))
@@ -122,7 +126,9 @@ def edit_time(*, session_id: int, item_id: int, billable: str | None = None, hou
     item = _element(session, item_id)
     if item.kind != ItemKind.TIME:
         raise ReviewRefused(gettext("Only time is edited in the time tab."))
-    before = {"decision": item.decision, "adjusted_quantity": str(item.adjusted_quantity or "")}
+    fields = ("decision", "adjusted_quantity", "review_task_id", "review_activity", "review_domain",
+              "review_article_id", "article_id")
+    before = {name: str(getattr(item, name) or "") for name in fields}
     if billable is not None:
         if billable not in BILLABLE:
             raise ReviewRefused(gettext("Billable is yes, no or undecided."))
@@ -132,10 +138,26 @@ def edit_time(*, session_id: int, item_id: int, billable: str | None = None, hou
             raise ReviewRefused(gettext("Billable hours are between 0 and 24."))
         per_day = org.hours_per_day if org else Decimal(7)
         item.adjusted_quantity = (hours / per_day).quantize(Decimal("0.0001")) if item.unit == "day" else hours
-    item.save(update_fields=["decision", "adjusted_quantity", "updated_at"])
+    if task:
+        found = Task.objects.filter(engagement_id=item.engagement_id, code=task).first()
+        if found is None:
+            raise ReviewRefused(gettext("The engagement has no task %(code)s.") % {"code": task})
+        item.review_task = found
+    if activity is not None:
+        item.review_activity = activity.strip()[:50]
+    if domain is not None:
+        item.review_domain = domain.strip()[:50]
+    if article:
+        code, _, sub_code = article.partition("/")
+        found = Article.objects.filter(code=code, sub_code=sub_code).first()
+        if found is None:
+            raise ReviewRefused(gettext("Unknown article %(code)s.") % {"code": article})
+        item.review_article = item.article = found
+        item.vat_rate = found.vat_rate
+    item.save(update_fields=[*fields[:2], "review_task", "review_activity", "review_domain", "review_article",
+                             "article", "vat_rate", "updated_at"])
     record(user=user, action="review_time", obj=item, before=before,
-           after={"decision": item.decision, "adjusted_quantity": str(item.adjusted_quantity or ""),
-                  "review": session.pk})
+           after={**{name: str(getattr(item, name) or "") for name in fields}, "review": session.pk})
     return item
 
 

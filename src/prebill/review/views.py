@@ -76,7 +76,8 @@ def step(request, pk: int, step: int):
     if step == 2:
         org = Organisation.objects.first()
         tab = request.GET.get("tab", "time")
-        items = services.elements(session).select_related("time_entry__task", "collaborator", "article", "engagement")
+        items = services.elements(session).select_related(
+            "time_entry__task", "collaborator", "article", "engagement", "review_task", "review_article")
         context.update(tab=tab, time_edits=bool(org and org.review_time_edits),
                        delivery_notes=bool(org and org.delivery_notes),
                        items=items.filter(kind="time").order_by("service_date", "pk")[:500],
@@ -111,8 +112,10 @@ def edit_time(request, pk: int, item_id: int):
     if hours and parsed is None:
         messages.error(request, _("Billable hours are a number."))
         return redirect("review:step", pk=pk, step=2)
-    return _act(request, pk, 2, services.edit_time, item_id=item_id, billable=request.POST.get("billable") or None,
-                hours=parsed)
+    post = request.POST
+    return _act(request, pk, 2, services.edit_time, item_id=item_id, billable=post.get("billable") or None,
+                hours=parsed, task=post.get("task", "").strip() or None, activity=post.get("activity"),
+                domain=post.get("domain"), article=post.get("article", "").strip() or None)
 
 
 @role_required(RUN_PRE_BILLING)
