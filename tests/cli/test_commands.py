@@ -127,11 +127,19 @@ def test_a_pro_forma_from_the_command_line(capsys, firm):
 
     generated = run(capsys, "pro-forma", "generate", "ACME", "--until", "2026-11-30")
     empty = run(capsys, "pro-forma", "generate", "ACME", "--until", "2026-11-30")
-    processed = run(capsys, "pro-forma", "process", generated[1].split()[2], "--date", "2026-11-30")
+    pro_forma = generated[1].split()[2]
+    shown = run(capsys, "pro-forma", "show", pro_forma)
+    line = shown[1].splitlines()[1].split()[0]
+    changed = run(capsys, "pro-forma", "amount", line, "150")
+    bad = run(capsys, "pro-forma", "amount", line, "lots")
+    processed = run(capsys, "pro-forma", "process", pro_forma, "--date", "2026-11-30")
+    late = run(capsys, "pro-forma", "status", line, "withdrawn")
 
     assert generated[0] == 0 and "1 line(s) added" in generated[1]
     assert empty[0] == 2 and "ACME" in empty[2]
-    assert processed[0] == 0 and "(240.00 incl. VAT)" in processed[1]
+    assert "200.00" in shown[1] and changed[1] == f"line {line}: 150.00 to bill\n" and bad[0] == 2
+    assert processed[0] == 0 and "(180.00 incl. VAT)" in processed[1]
+    assert late[0] == 2 and "traitée" in late[2]
 
 
 def test_the_periodic_billing_wizard_from_the_command_line(capsys, firm):
@@ -145,6 +153,9 @@ def test_the_periodic_billing_wizard_from_the_command_line(capsys, firm):
     review = started[1].split()[1].rstrip(":")
     listed = run(capsys, "review", "elements", review)
     first = listed[1].split()[0]
+    timed = run(capsys, "review", "time", review, first, "--hours", "1")
+    added = run(capsys, "review", "add", review, "--engagement", "P-1", "--date", "2026-11-20", "--article", "CONS",
+                "--designation", "Support", "--quantity", "1", "--price", "60")
     held = run(capsys, "review", "move", review, first, "extra")
     blocked = run(capsys, "review", "confirm", review)
     run(capsys, "review", "move", review, first, "not_billed")
@@ -153,4 +164,5 @@ def test_the_periodic_billing_wizard_from_the_command_line(capsys, firm):
     assert started[0] == 0 and "2 element(s) in scope" in started[1]
     assert len(listed[1].splitlines()) == 2 and "bill_now" in listed[1]
     assert held[0] == 0 and blocked[0] == 2 and "supplément" in blocked[2]
-    assert confirmed[0] == 0 and "ACME 240.00 incl. VAT" in confirmed[1]
+    assert timed[0] == 0 and "1 hour" in timed[1] and added[0] == 0 and "Support 60.00" in added[1]
+    assert confirmed[0] == 0 and "ACME 240.00 incl. VAT" in confirmed[1] and "ACME 72.00 incl. VAT" in confirmed[1]

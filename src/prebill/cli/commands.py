@@ -44,11 +44,22 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--date", help="issue date YYYY-MM-DD (default: today)")
     cmd = commands.add_parser("duplicate", help="copy a pre-invoice into a draft typed by hand (kept by runs)")
     cmd.add_argument("pre_invoice", type=int, help="pre-invoice id")
-    cmd = commands.add_parser("pro-forma", help="put a client's hours on its pro forma, or process a pro forma")
-    cmd.add_argument("action", choices=["generate", "process"])
-    cmd.add_argument("target", help="client code (generate) or pro forma id (process)")
-    cmd.add_argument("--until", help="generate: cost lines done up to YYYY-MM-DD (default: today)")
-    cmd.add_argument("--date", help="process: invoice date YYYY-MM-DD (default: today)")
+    cmd = commands.add_parser("pro-forma", help="pro forma invoices: generate, show, change a line, process")
+    actions = cmd.add_subparsers(dest="action", required=True)
+    sub = actions.add_parser("generate", help="put a client's hours and units on its open pro forma")
+    sub.add_argument("client")
+    sub.add_argument("--until", help="cost lines done up to YYYY-MM-DD (default: today)")
+    sub = actions.add_parser("show", help="a pro forma's lines")
+    sub.add_argument("pro_forma", type=int)
+    sub = actions.add_parser("amount", help="bill another amount for a line")
+    sub.add_argument("line", type=int)
+    sub.add_argument("amount")
+    sub = actions.add_parser("status", help="transfer a line to a later invoice, withdraw it, or bill it")
+    sub.add_argument("line", type=int)
+    sub.add_argument("status", choices=["open", "transferred", "withdrawn"])
+    sub = actions.add_parser("process", help="the open lines become a pre-invoice")
+    sub.add_argument("pro_forma", type=int)
+    sub.add_argument("--date", help="invoice date YYYY-MM-DD (default: today)")
     cmd = commands.add_parser("review", help="the periodic billing wizard: start, list, decide, allocate, confirm")
     steps = cmd.add_subparsers(dest="step", required=True)
     sub = steps.add_parser("start", help="step 1: open a review of a scope")
@@ -59,6 +70,20 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(f"--{name}", default="")
     sub.add_argument("--task-status", action="append", default=[], help="preparing, active, done, rejected "
                      "(default: active and done)")
+    sub = steps.add_parser("time", help="step 2: how a time entry is billed (the entry never changes)")
+    sub.add_argument("review", type=int)
+    sub.add_argument("element", type=int)
+    sub.add_argument("--billable", choices=["yes", "no", "undecided"])
+    sub.add_argument("--hours")
+    for name in ("task", "activity", "domain", "article"):
+        sub.add_argument(f"--{name}")
+    sub = steps.add_parser("add", help="step 2: an element entered by hand")
+    sub.add_argument("review", type=int)
+    for name in ("engagement", "date", "article", "designation", "quantity", "price"):
+        sub.add_argument(f"--{name}", required=True)
+    sub = steps.add_parser("deliver", help="step 2: bill a delivery note line")
+    sub.add_argument("review", type=int)
+    sub.add_argument("line", type=int)
     sub = steps.add_parser("elements", help="steps 2-3: the elements with their decision and matching order lines")
     sub.add_argument("review", type=int)
     sub = steps.add_parser("move", help="step 3: decide an element")
@@ -249,23 +274,39 @@ def _duplicate(args) -> int:
 def _pro_forma(args) -> int:
     from prebill.clients.models import Client
     from prebill.proforma import services
+    from prebill.proforma.models import ProForma
 
     try:
         if args.action == "generate":
-            client = Client.objects.filter(code=args.target).first()
+            client = Client.objects.filter(code=args.client).first()
             if client is None:
-                print(f"error: no client {args.target}", file=sys.stderr)
+                print(f"error: no client {args.client}", file=sys.stderr)
                 return EXIT_BAD_INPUT
             pro_forma, added = services.generate(client_id=client.pk, until=_day(args.until))
             print(f"pro forma {pro_forma.pk} of {client.code}: {added} line(s) added; their time is locked")
-        else:
-            if not args.target.isdigit():
-                print(f"error: a pro forma id is a number, got {args.target!r}", file=sys.stderr)
+        elif args.action == "show":
+            pro_forma = ProForma.objects.filter(pk=args.pro_forma).first()
+            if pro_forma is None:
+                print(f"error: no pro forma {args.pro_forma}", file=sys.stderr)
                 return EXIT_BAD_INPUT
-            pre = services.process(pro_forma_id=int(args.target), on=_day(args.date))
-            print(f"pro forma {args.target} -> pre-invoice {pre.pk} ({_euros(pre.total_including_vat)} incl. VAT)")
+            print(f"pro forma {pro_forma.pk} of {pro_forma.client.code}: {pro_forma.state}")
+            for line in pro_forma.lines.order_by("position"):
+                print(f"{line.pk}\t{line.designation}\t{line.quantity.normalize()} {line.unit}\t"
+                      f"{_euros(line.proposed_amount)}\t{_euros(line.amount)}\t{line.status}")
+        elif args.action == "amount":
+            line = services.change_amount(line_id=args.line, amount=Decimal(args.amount))
+            print(f"line {line.pk}: {_euros(line.amount)} to bill")
+        elif args.action == "status":
+            line = services.set_status(line_id=args.line, status=args.status)
+            print(f"line {line.pk}: {line.status}")
+        else:
+            pre = services.process(pro_forma_id=args.pro_forma, on=_day(args.date))
+            print(f"pro forma {args.pro_forma} -> pre-invoice {pre.pk} ({_euros(pre.total_including_vat)} incl. VAT)")
     except services.ProFormaRefused as refused:
         print(f"error: {refused}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ArithmeticError:
+        print(f"error: an amount is a number, got {args.amount!r}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
 
@@ -296,6 +337,20 @@ def _review(args) -> int:
                                    "left)" for line in lines) or "-"
                 print(f"{item.pk}\t{item.engagement.code}\t{item.service_date}\t{item.quantity.normalize()}\t"
                       f"{_euros(item.amount)}\t{item.decision}\tallocated {allocated.normalize()}\torders: {orders}")
+        elif args.step == "time":
+            item = services.edit_time(session_id=session.pk, item_id=args.element, billable=args.billable,
+                                      hours=Decimal(args.hours) if args.hours else None, task=args.task,
+                                      activity=args.activity, domain=args.domain, article=args.article)
+            print(f"element {item.pk}: {item.decision}, {(item.adjusted_quantity or item.quantity).normalize()} "
+                  f"{item.unit}, {item.article}")
+        elif args.step == "add":
+            item = services.add_element(session_id=session.pk, engagement_code=args.engagement, day=_day(args.date),
+                                        article_code=args.article, designation=args.designation,
+                                        quantity=Decimal(args.quantity), unit_price=Decimal(args.price))
+            print(f"element {item.pk}: {item.designation} {_euros(item.amount)}")
+        elif args.step == "deliver":
+            item = services.bill_delivery_note_line(session_id=session.pk, line_id=args.line)
+            print(f"element {item.pk}: {item.designation} {_euros(item.amount)}")
         elif args.step == "move":
             services.move(session_id=session.pk, item_id=args.element, to=args.to,
                           postpone_to=_day(args.until) if args.until else None)
@@ -312,7 +367,7 @@ def _review(args) -> int:
         print(f"error: {refused}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ArithmeticError:
-        print(f"error: a quantity is a number, got {args.quantity!r}", file=sys.stderr)
+        print("error: quantities, hours and prices are numbers", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
 
