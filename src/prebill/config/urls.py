@@ -21,6 +21,7 @@ urlpatterns = [
     path("payments/", include("prebill.payments.urls")),
     path("pro-forma/", include("prebill.proforma.urls")),
     path("review/", include("prebill.review.urls")),
+    path("orders/", include("prebill.orders.urls")),
     path("audit/", include("prebill.audit.urls")),
     path("accounting/", include("prebill.accounting.urls")),
     path("api/", api_urls.urls()),

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "orders"
+urlpatterns = [
+    path("", views.order_list, name="list"),
+    path("enter/", views.enter, name="enter"),
+]
