@@ -235,8 +235,8 @@ def open_order_lines(item: BillableItem) -> list[OrderLine]:
 
 def matches(session: ReviewSession) -> list[tuple[BillableItem, list[OrderLine], Decimal]]:
     """Each element with the open order lines it matches and the quantity already allocated."""
-    items = list(elements(session).select_related("engagement", "article").order_by("client_id", "service_date",
-                                                                                     "pk"))
+    items = list(elements(session).select_related("engagement", "article", "client").order_by(
+        "client__code", "engagement__code", "service_date", "pk"))
     allocated = dict(OrderAllocation.objects.filter(item__in=items).values("item_id").annotate(
         total=Sum("quantity")).values_list("item_id", "total"))
     lines = list(OrderLine.objects.filter(

@@ -80,12 +80,12 @@ def step(request, pk: int, step: int):
             "time_entry__task", "collaborator", "article", "engagement", "review_task", "review_article")
         context.update(tab=tab, time_edits=bool(org and org.review_time_edits),
                        delivery_notes=bool(org and org.delivery_notes),
-                       items=items.filter(kind="time").order_by("service_date", "pk")[:500],
+                       items=items.filter(kind="time").order_by("engagement__code", "service_date", "pk")[:500],
                        manual=items.filter(kind="manual").select_related("manual_element__delivery_note_line__note")
                        .order_by("pk"),
                        deliveries=services.delivery_lines(session) if org and org.delivery_notes else [])
     elif step == 3:
-        context.update(matches=services.matches(session), moves=services.MOVES)
+        context.update(matches=services.matches(session), moves=services.MOVES, summary=services.summary(session))
     else:
         context.update(summary=services.summary(session) if session.state == "open" else None,
                        created=PreInvoice.objects.filter(pk__in=session.pre_invoices).select_related("client"))
