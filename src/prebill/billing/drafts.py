@@ -121,12 +121,12 @@ def groupable_items(items, ctx: PortfolioContext):
     rows = items.values_list(
         "id", "kind", "engagement_id", "part_id", "installment_id", "collaborator_id", "article_id", "quantity", "unit",
         "unit_price", "amount", "vat_rate", "designation", "service_date", "invoice_date", "decision",
-        "adjusted_quantity", "adjusted_amount", "billed_quantity", "written_off_quantity",
+        "adjusted_quantity", "adjusted_amount", "billed_quantity", "written_off_quantity", "grouping_hint",
     ).order_by("id")
     terms_cache: dict = {}
     for (item_id, kind, engagement_id, part_id, installment_id, collaborator_id, article_id, quantity, unit,
          unit_price, amount, vat_rate, designation, service_date, invoice_date, decision, adj_quantity,
-         adj_amount, billed, written_off) in rows.iterator(chunk_size=10000):
+         adj_amount, billed, written_off, hint) in rows.iterator(chunk_size=10000):
         terms = terms_cache.get((engagement_id, invoice_date))
         if terms is None:
             terms = terms_cache[(engagement_id, invoice_date)] = ctx.terms(engagement_id, invoice_date)
@@ -146,6 +146,7 @@ def groupable_items(items, ctx: PortfolioContext):
             collaborator_name=collaborator.name if collaborator else "", engagement_code=engagement.code,
             part_code=part.code if part else "", engagement_on_one_invoice=engagement.on_one_invoice,
             part_on_own_invoice=bool(part and part.on_own_invoice), standalone=decision == Decision.STANDALONE,
+            hint=hint,
         )
 
 

@@ -36,7 +36,8 @@ VALUE_FIELDS = (
 )
 ITEM_VALUES = tuple(f"billable_item__{name}" for name in ("id", "status", *VALUE_FIELDS))
 OWED = (VALUE_FIELDS.index("quantity"), VALUE_FIELDS.index("unit_price"), VALUE_FIELDS.index("amount"))
-INSERT_COLUMNS = ("kind", "installment_id", "time_entry_id", "unit_metric_id", "period", "decision", "status",
+INSERT_COLUMNS = ("kind", "installment_id", "time_entry_id", "unit_metric_id", "expense_id", "purchase_id",
+                  "overtime_id", "period", "decision", "status",
                   "created_at", "updated_at", *VALUE_FIELDS)
 
 
@@ -107,6 +108,9 @@ def harvest(period: Period, ctx: PortfolioContext) -> HarvestResult:
     _harvest_installments(period, ctx, collector)
     _harvest_metrics(period, ctx, collector)
     _harvest_time(period, ctx, collector)
+    from .harvest_costs import harvest_costs  # builds on this module's fields and collector
+
+    harvest_costs(period, ctx, collector)
     collector.write()
     return result
 
@@ -128,7 +132,8 @@ def _harvest_installments(period: Period, ctx: PortfolioContext, out: _Collector
             due, due, quantity, article.unit, unit_price, amount, article.vat_rate,
             installment_designation(part.label, label, start, end, due),
         )
-        out.add(PART_KIND_TO_ITEM[part.kind], (installment_id, None, None), values, tuple(existing), Decision.BILL_NOW)
+        out.add(PART_KIND_TO_ITEM[part.kind], (installment_id, None, None, None, None, None), values, tuple(existing),
+                Decision.BILL_NOW)
 
 
 def _harvest_metrics(period: Period, ctx: PortfolioContext, out: _Collector) -> None:
@@ -156,7 +161,7 @@ def _harvest_metrics(period: Period, ctx: PortfolioContext, out: _Collector) -> 
             quantity, article.unit, part.unit_price, line_amount(quantity, part.unit_price), article.vat_rate,
             metric_designation(part.label, period),
         )
-        out.add(ItemKind.UNITS, (None, None, metric_id), values, tuple(existing), Decision.BILL_NOW)
+        out.add(ItemKind.UNITS, (None, None, metric_id, None, None, None), values, tuple(existing), Decision.BILL_NOW)
 
 
 def _harvest_time(period: Period, ctx: PortfolioContext, out: _Collector) -> None:
@@ -214,7 +219,7 @@ def _harvest_time(period: Period, ctx: PortfolioContext, out: _Collector) -> Non
             time_designation(collaborator.name, day, billed_hours, ctx.task_labels.get(task_id, ""), activity),
         )
         decision = Decision.ON_HOLD if billable == TimeEntry.Billable.UNDECIDED else Decision.BILL_NOW
-        out.add(ItemKind.TIME, (None, entry_id, None), values, tuple(existing), decision)
+        out.add(ItemKind.TIME, (None, entry_id, None, None, None, None), values, tuple(existing), decision)
 
 
 def _article_for(ctx: PortfolioContext, part, facts: TimeFacts) -> tuple[int | None, int | None, str]:

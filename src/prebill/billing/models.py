@@ -34,6 +34,15 @@ class BillableItem(models.Model):
     manual_element = models.OneToOneField(
         "activity.ManualElement", on_delete=models.PROTECT, null=True, blank=True, related_name="billable_item"
     )
+    expense = models.OneToOneField("costs.Expense", on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="billable_item")
+    purchase = models.OneToOneField("costs.Purchase", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="billable_item")
+    overtime = models.OneToOneField("costs.Overtime", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="billable_item")
+    grouping_hint = models.CharField(
+        max_length=40, blank=True, default="", db_default="",
+        help_text="'collaborator' (one invoice per collaborator's costs) or 'installment:<id>' (join that fixed fee).")
     collaborator = models.ForeignKey("team.Collaborator", on_delete=models.PROTECT, null=True, blank=True)
     article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT)
     article_rule = models.ForeignKey("catalogue.ArticleRule", on_delete=models.SET_NULL, null=True, blank=True)
@@ -74,7 +83,8 @@ class BillableItem(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(installment__isnull=False) | models.Q(time_entry__isnull=False)
-                | models.Q(unit_metric__isnull=False) | models.Q(manual_element__isnull=False),
+                | models.Q(unit_metric__isnull=False) | models.Q(manual_element__isnull=False)
+                | models.Q(expense__isnull=False) | models.Q(purchase__isnull=False) | models.Q(overtime__isnull=False),
                 name="item_has_a_source",
             ),
         ]

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "prebill.proforma",
     "prebill.review",
     "prebill.orders",
+    "prebill.attachments",
+    "prebill.costs",
     "prebill.audit",
     "prebill.imports",
     "prebill.api",
@@ -93,6 +95,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Proofs (receipts, signed reports): outside the web root, served only through prebill's access checks.
+PREBILL_FILES_DIR = Path(os.environ.get("PREBILL_FILES_DIR", VAR_DIR / "files"))
 
 LOCALE_PATHS = [Path(__file__).resolve().parent.parent / "locale"]
 

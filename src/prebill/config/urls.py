@@ -22,6 +22,8 @@ urlpatterns = [
     path("pro-forma/", include("prebill.proforma.urls")),
     path("review/", include("prebill.review.urls")),
     path("orders/", include("prebill.orders.urls")),
+    path("files/", include("prebill.attachments.urls")),
+    path("costs/", include("prebill.costs.urls")),
     path("audit/", include("prebill.audit.urls")),
     path("accounting/", include("prebill.accounting.urls")),
     path("api/", api_urls.urls()),

@@ -78,6 +78,7 @@ class GroupableItem:
     engagement_on_one_invoice: bool = False
     part_on_own_invoice: bool = False
     standalone: bool = False
+    hint: str = ""  # rebillable costs: "collaborator", or "installment:<id>" to join that fixed fee
 
 
 @dataclass
@@ -119,8 +120,17 @@ class DraftPreInvoice:
         return totals(self.vat)
 
 
+REBILLABLE = frozenset({ItemKind.EXPENSE, ItemKind.PURCHASE, ItemKind.OVERTIME})
+
+
 def document_key(item: GroupableItem) -> tuple[str, str]:
     """Which document of its terms an item goes on, and why (a plain sentence)."""
+    if item.kind in REBILLABLE and item.hint.startswith("installment:"):
+        # Joins the fixed fee's own document; the terms are part of a document's identity, so an item
+        # whose terms differ can never land on it (the service refuses the join, saying which differ).
+        return item.hint, f"frais et achats joints au forfait de la mission {item.engagement_code}"
+    if item.kind in REBILLABLE and item.hint == "collaborator" and item.collaborator is not None:
+        return f"collaborator:{item.collaborator}", f"frais de {item.collaborator_name} regroupés sur une facture"
     if item.part_on_own_invoice:
         return f"part:{item.part}", f"la partie {item.engagement_code}/{item.part_code} est toujours facturée seule"
     if item.engagement_on_one_invoice:

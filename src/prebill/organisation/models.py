@@ -28,6 +28,12 @@ class Organisation(models.Model):
     review_time_edits = models.BooleanField(
         default=True, help_text="Reviewers may change a time entry's billing (never the entry itself).")
     delivery_notes = models.BooleanField(default=False, help_text="The review shows delivery notes to bill.")
+    expense_article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="+", help_text="Article of rebilled expenses.")
+    purchase_article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT, null=True, blank=True,
+                                         related_name="+", help_text="Article of rebilled purchases.")
+    overtime_article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT, null=True, blank=True,
+                                         related_name="+", help_text="Article of overtime.")
     customer_account = models.CharField(max_length=20, default="411000")
     vat_account = models.CharField(max_length=20, default="445710")
     sales_journal = models.CharField(max_length=10, default="VE")
