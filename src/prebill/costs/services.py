@@ -1,0 +1,179 @@
+"""Declaring rebillable costs with their proofs, and deciding which invoice they go on."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, time
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext
+
+from prebill.attachments.services import FileRefused, store
+from prebill.audit.services import record
+from prebill.billing.context import PortfolioContext
+from prebill.billing.drafts import rebuild_drafts
+from prebill.billing.models import BillableItem
+from prebill.core.grouping import REBILLABLE, terms_change
+from prebill.core.periods import Period
+from prebill.core.vat import vat_rate_problem
+from prebill.engagements.models import Engagement
+
+from .models import ActivityReport, Expense, Overtime, Purchase
+
+REBILLABLE_KINDS = [kind.value for kind in REBILLABLE]
+
+
+class CostRefused(ValueError):
+    """The cost or the decision is refused; the message says why."""
+
+
+def _user(user):
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def _check_engagement(client_id: int, engagement_id: int | None) -> None:
+    if engagement_id is not None and not Engagement.objects.filter(pk=engagement_id, client_id=client_id).exists():
+        raise CostRefused(gettext("This engagement is not one of the client's."))
+
+
+def _check_amounts(excluding: Decimal, vat_rate: Decimal, including: Decimal | None = None) -> None:
+    if excluding < 0 or (including is not None and including < excluding):
+        raise CostRefused(gettext("Amounts are positive and the amount incl. VAT is not below the amount excl. VAT."))
+    if problem := vat_rate_problem(vat_rate):
+        raise CostRefused(problem)
+
+
+def _proof(upload, client_id: int, user):
+    if upload is None:
+        return None
+    try:
+        return store(upload, client_id=client_id, user=user)
+    except FileRefused as refused:
+        raise CostRefused(str(refused)) from None
+
+
+def _not_invoiced(item_of, what: str) -> None:
+    item = getattr(item_of, "billable_item", None) if item_of.pk else None
+    if item is not None and (item.status == BillableItem.Status.BILLED or item.billed_quantity):
+        raise CostRefused(gettext("This %(what)s is invoiced: correct it with a credit note.") % {"what": what})
+
+
+@transaction.atomic
+def declare_expense(*, collaborator_id: int, client_id: int, engagement_id: int | None, day: date, nature: str,
+                    amount_excluding_vat: Decimal, amount_including_vat: Decimal, vat_rate: Decimal,
+                    rebillable: bool = True, receipt=None, expense_id: int | None = None, user=None) -> Expense:
+    """Declare (or correct, while not invoiced) an expense; a correction without a new receipt keeps the old one."""
+    _check_engagement(client_id, engagement_id)
+    _check_amounts(amount_excluding_vat, vat_rate, amount_including_vat)
+    if not nature.strip():
+        raise CostRefused(gettext("Say what the expense was for."))
+    expense = Expense() if expense_id is None else Expense.objects.select_for_update().get(pk=expense_id)
+    _not_invoiced(expense, gettext("expense"))
+    before = {"amount": str(expense.amount_excluding_vat or ""), "receipt": expense.receipt_id}
+    expense.collaborator_id, expense.client_id, expense.engagement_id, expense.date = (
+        collaborator_id, client_id, engagement_id, day)
+    expense.nature, expense.vat_rate, expense.rebillable = nature.strip()[:100], vat_rate, rebillable
+    expense.amount_excluding_vat, expense.amount_including_vat = amount_excluding_vat, amount_including_vat
+    expense.receipt = _proof(receipt, client_id, user) or expense.receipt
+    expense.created_by = expense.created_by or _user(user)
+    expense.save()
+    record(user=user, action="declare_expense", obj=expense, before=before,
+           after={"amount": str(amount_excluding_vat), "receipt": expense.receipt_id})
+    return expense
+
+
+@transaction.atomic
+def record_purchase(*, client_id: int, engagement_id: int | None, day: date, supplier: str, reference: str,
+                    amount_excluding_vat: Decimal, vat_rate: Decimal, rebillable: bool = True,
+                    markup_percent: Decimal | None = None, resale_price: Decimal | None = None, proof=None,
+                    user=None) -> Purchase:
+    _check_engagement(client_id, engagement_id)
+    _check_amounts(amount_excluding_vat, vat_rate)
+    if markup_percent is not None and resale_price is not None:
+        raise CostRefused(gettext("Give a markup or a resale price, not both."))
+    if not supplier.strip():
+        raise CostRefused(gettext("Name the supplier."))
+    purchase = Purchase.objects.create(
+        client_id=client_id, engagement_id=engagement_id, date=day, supplier=supplier.strip()[:100],
+        reference=reference.strip()[:100], amount_excluding_vat=amount_excluding_vat, vat_rate=vat_rate,
+        rebillable=rebillable, markup_percent=markup_percent, resale_price=resale_price,
+        proof=_proof(proof, client_id, user))
+    record(user=user, action="record_purchase", obj=purchase, before={},
+           after={"amount": str(amount_excluding_vat), "proof": purchase.proof_id})
+    return purchase
+
+
+@transaction.atomic
+def declare_overtime(*, collaborator_id: int, engagement_id: int, day: date, start: time, end: time,
+                     comment: str = "", user=None) -> Overtime:
+    if start == end:
+        raise CostRefused(gettext("Overtime starts and ends at different times."))
+    overtime = Overtime.objects.create(collaborator_id=collaborator_id, engagement_id=engagement_id, date=day,
+                                       start=start, end=end, comment=comment[:200])
+    record(user=user, action="declare_overtime", obj=overtime, before={},
+           after={"date": day.isoformat(), "start": start.isoformat(), "end": end.isoformat()})
+    return overtime
+
+
+@transaction.atomic
+def attach_signed_report(*, collaborator_id: int, engagement_id: int, month: date, upload, user=None) -> ActivityReport:
+    """Keep the client-signed activity report of a month (a new file never replaces the old one on disk)."""
+    engagement = Engagement.objects.get(pk=engagement_id)
+    report, _ = ActivityReport.objects.get_or_create(collaborator_id=collaborator_id, engagement=engagement,
+                                                     month=month.replace(day=1))
+    before = report.signed_id
+    report.signed = _proof(upload, engagement.client_id, user)
+    report.save(update_fields=["signed"])
+    record(user=user, action="sign_activity_report", obj=report, before={"signed": before},
+           after={"signed": report.signed_id})
+    return report
+
+
+# Which invoice the costs go on ---------------------------------------------------------------------
+
+def _pending_costs() -> Q:
+    return Q(kind__in=REBILLABLE_KINDS, status=BillableItem.Status.PENDING)
+
+
+@transaction.atomic
+def group_by_collaborator(*, period: Period, collaborator_id: int, on: bool = True, user=None) -> int:
+    """All the collaborator's untreated costs of the month onto one invoice (or back to their own)."""
+    count = BillableItem.objects.filter(_pending_costs(), period=period.first_day,
+                                        collaborator_id=collaborator_id).update(
+        grouping_hint="collaborator" if on else "")
+    record(user=user, action="group_costs_by_collaborator", obj=BillableItem(pk=0), before={},
+           after={"collaborator": collaborator_id, "period": str(period), "on": on, "items": count})
+    rebuild_drafts(period, PortfolioContext.load())
+    return count
+
+
+@transaction.atomic
+def join_fixed_fee(*, item_id: int, installment_item_id: int | None, user=None) -> BillableItem:
+    """Put a cost on the fixed-fee invoice of its engagement (None: back on its own). Refused, saying why,
+    when it is another engagement or the billing terms differ (address, conditions, currency...)."""
+    item = BillableItem.objects.select_for_update().filter(_pending_costs(), pk=item_id).first()
+    if item is None:
+        raise CostRefused(gettext("This cost is not waiting for an invoice."))
+    ctx = PortfolioContext.load()
+    before = {"hint": item.grouping_hint}
+    if installment_item_id is None:
+        item.grouping_hint = ""
+    else:
+        fee = BillableItem.objects.filter(pk=installment_item_id, installment__isnull=False,
+                                          status=BillableItem.Status.PENDING).first()
+        if fee is None:
+            raise CostRefused(gettext("This fixed fee is not waiting for an invoice."))
+        if fee.engagement_id != item.engagement_id:
+            raise CostRefused(gettext("A cost joins a fixed fee of its own engagement only."))
+        mine = ctx.terms(item.engagement_id, item.invoice_date)
+        theirs = ctx.terms(fee.engagement_id, fee.invoice_date)
+        if difference := terms_change(dataclasses.replace(mine, invoice_date=fee.invoice_date), theirs):
+            raise CostRefused(gettext("It cannot join that invoice: %(what)s.") % {"what": difference})
+        item.grouping_hint = f"installment:{fee.installment_id}"
+        item.period, item.invoice_date = fee.period, fee.invoice_date
+    item.save(update_fields=["grouping_hint", "period", "invoice_date", "updated_at"])
+    record(user=user, action="join_fixed_fee", obj=item, before=before, after={"hint": item.grouping_hint})
+    rebuild_drafts(Period.of(item.period), ctx)
+    return item
