@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from prebill.accounts.roles import RUN_PRE_BILLING, SEE_PRE_BILLING, role_required
 from prebill.core.money import ZERO
 from prebill.core.periods import Period, PeriodError
+from prebill.costs.selectors import fixed_fees_to_join, rebillables
 from prebill.payments import services as payments
 from prebill.team.models import Collaborator
 from prebill.web.forms import parse_amount
@@ -53,6 +54,12 @@ def pre_billing(request: HttpRequest, period: str) -> HttpResponse:
         "managers": Collaborator.objects.filter(managed_engagements__isnull=False).distinct().order_by("name"),
         "kinds": selectors.KINDS,
     }
+    if not (request.htmx and request.htmx.target == "overview"):
+        # Rebillable costs sit on top until they are on an invoice (the partial overview leaves them out).
+        untreated_only = get.get("untreated", "1") != "0"
+        costs = rebillables(month, untreated_only=untreated_only)
+        context.update(rebillables=costs, untreated_only=untreated_only,
+                       joinable=fixed_fees_to_join(month, {item.engagement_id for item in costs}))
     template = "billing/_overview.html" if request.htmx and request.htmx.target == "overview" else "billing/pre_billing.html"
     return render(request, template, context)
 

@@ -12,6 +12,12 @@ SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF"}
 
 
 @register.filter
+def get_item(mapping, key):
+    """mapping[key] in a template (None when absent)."""
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
 def money(value, currency: str = "EUR") -> str:
     if value in (None, ""):
         return ""
