@@ -68,6 +68,12 @@ ARTICLES = (
      "unit_price": None, "vat_rate": "20", "revenue_account": "706500"},
     {"code": "CONS", "sub_code": "STR", "label": "Honoraires de conseil stratégique", "unit": "heure",
      "unit_price": None, "vat_rate": "20", "revenue_account": "706410"},
+    {"code": "FRAIS", "sub_code": "", "label": "Frais refacturés", "unit": "forfait", "unit_price": None,
+     "vat_rate": "20", "revenue_account": "708500"},
+    {"code": "ACHAT", "sub_code": "", "label": "Achats refacturés", "unit": "unité", "unit_price": None,
+     "vat_rate": "20", "revenue_account": "707000"},
+    {"code": "HSUP", "sub_code": "", "label": "Heures supplémentaires", "unit": "heure", "unit_price": None,
+     "vat_rate": "20", "revenue_account": "706400"},
 )
 
 # --- word lists ------------------------------------------------------------------------------------

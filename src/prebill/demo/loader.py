@@ -10,6 +10,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 
 from prebill.billing.services import RunSummary, run_pre_billing
+from prebill.catalogue.models import Article
 from prebill.core.periods import Period
 from prebill.imports.activity import import_metrics_csv, import_time_csv
 from prebill.imports.portfolio import import_portfolio, load_portfolio_file
@@ -27,7 +28,10 @@ def load_demo(*, clients: int, seed: int, today: date, time_entries: int | None 
         import_portfolio(load_portfolio_file(files.portfolio), source=str(files.portfolio))
         import_time_csv(files.time)
         import_metrics_csv(files.metrics)
-    Organisation.objects.update(delivery_notes=True)  # the demo's consultancy bills delivery notes in review
+    # The demo's consultancy bills delivery notes in review, and its costs under their own articles.
+    articles = {a.code: a for a in Article.objects.filter(code__in=["FRAIS", "ACHAT", "HSUP"], sub_code="")}
+    Organisation.objects.update(delivery_notes=True, expense_article=articles.get("FRAIS"),
+                                purchase_article=articles.get("ACHAT"), overtime_article=articles.get("HSUP"))
     summary = run_pre_billing(period=Period.of(today))
     return summary, (DEMO_USER, _demo_user_password())
 
