@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("file", type=Path)
     cmd = commands.add_parser("import-metrics", help="import a payroll metrics CSV file (all or nothing)")
     cmd.add_argument("file", type=Path)
+    cmd = commands.add_parser("import-costs", help="import an expenses, purchases or overtime CSV file (all or nothing)")
+    cmd.add_argument("kind", choices=["expenses", "purchases", "overtime"])
+    cmd.add_argument("file", type=Path)
     cmd = commands.add_parser("export", help="export the portfolio or a period's pre-invoices")
     cmd.add_argument("what", choices=["portfolio", "pre-invoices"])
     cmd.add_argument("--period", help="YYYY-MM (pre-invoices)")
@@ -153,6 +156,13 @@ def _import_metrics(args) -> int:
     from prebill.imports.activity import import_metrics_csv
 
     _print_counts(args.file, {"unit_metrics": import_metrics_csv(args.file)})
+    return 0
+
+
+def _import_costs(args) -> int:
+    from prebill.imports.costs import import_costs_csv
+
+    _print_counts(args.file, {args.kind: import_costs_csv(args.kind, args.file)})
     return 0
 
 
@@ -430,6 +440,7 @@ def _serve(args) -> int:
 
 COMMANDS = {
     "migrate": _migrate, "import": _import, "import-time": _import_time, "import-metrics": _import_metrics,
+    "import-costs": _import_costs,
     "export": _export, "run": _run, "demo": _demo, "serve": _serve, "validate": _validate, "credit": _credit,
     "post": _post, "fec": _fec, "duplicate": _duplicate,
     "pro-forma": _pro_forma, "review": _review,

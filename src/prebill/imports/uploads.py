@@ -10,6 +10,7 @@ from pathlib import Path
 from django.core.files.uploadedfile import UploadedFile
 
 from .activity import import_metrics_csv, import_time_csv
+from .costs import import_costs_csv
 from .portfolio import import_portfolio, load_portfolio_file
 from .problems import ImportRejected, Problem
 
@@ -18,6 +19,8 @@ KINDS: dict[str, tuple[str, Callable[[Path], dict]]] = {
     "portfolio": (".json", lambda path: import_portfolio(load_portfolio_file(path), source=path.name)),
     "time": (".csv", lambda path: {"time_entries": import_time_csv(path)}),
     "metrics": (".csv", lambda path: {"unit_metrics": import_metrics_csv(path)}),
+    **{kind: (".csv", lambda path, kind=kind: {kind: import_costs_csv(kind, path)})
+       for kind in ("expenses", "purchases", "overtime")},
 }
 
 

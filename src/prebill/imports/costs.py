@@ -1,0 +1,136 @@
+"""Bulk import of rebillable costs: expenses, purchases and overtime CSV files, all or nothing.
+
+Proofs are files and arrive through the web application or the API, never in a CSV.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import time
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+
+from prebill.core.vat import vat_rate_problem
+from prebill.costs.models import Expense, Overtime, Purchase
+
+from .csvfiles import read_csv
+from .problems import Checker
+from .references import References
+
+Where = Callable[[str], str]
+COLUMNS = {
+    "expenses": (("collaborator", "client", "date", "nature", "amount_excluding_vat", "amount_including_vat",
+                  "vat_rate"), ("engagement", "rebillable")),
+    "purchases": (("client", "date", "supplier", "amount_excluding_vat", "vat_rate"),
+                  ("engagement", "reference", "rebillable", "markup_percent", "resale_price")),
+    "overtime": (("collaborator", "engagement", "date", "start", "end"), ("comment",)),
+}
+
+
+def _client_engagement(row: dict, where: Where, refs: References, checker: Checker, *, needed: bool = False):
+    client = row.get("client", "")
+    engagement = row.get("engagement", "")
+    if "client" in row and client not in refs.clients:
+        checker.add(where("client"), f"unknown client {client!r}")
+    if engagement and engagement not in refs.engagements:
+        checker.add(where("engagement"), f"unknown engagement {engagement!r}")
+    elif engagement and client and refs.engagement_clients.get(engagement) not in (None, client):
+        checker.add(where("engagement"), f"engagement {engagement} belongs to another client than {client}")
+    elif needed and not engagement:
+        checker.add(where("engagement"), "an engagement is required")
+    return refs.clients.get(client), refs.engagements.get(engagement) if engagement else None
+
+
+def _yes_no(row: dict, where: Where, checker: Checker) -> bool:
+    value = (row.get("rebillable") or "yes").lower()
+    if value not in ("yes", "no", "oui", "non"):
+        checker.add(where("rebillable"), f"rebillable is yes or no, got {value!r}")
+    return value in ("yes", "oui")
+
+
+def _rate(row: dict, where: Where, checker: Checker) -> Decimal | None:
+    rate = checker.decimal(row.get("vat_rate"), where("vat_rate"), what="VAT rate")
+    if rate is not None and (problem := vat_rate_problem(rate)):
+        checker.add(where("vat_rate"), problem)
+    return rate
+
+
+def _time(value: str, where: str, checker: Checker) -> time | None:
+    try:
+        return time.fromisoformat(value)
+    except (TypeError, ValueError):
+        checker.add(where, f"a time is written HH:MM, got {value!r}")
+        return None
+
+
+def check_expense(row: dict, where: Where, refs: References, checker: Checker) -> Expense:
+    client, engagement = _client_engagement(row, where, refs, checker)
+    if row.get("collaborator", "") not in refs.collaborators:
+        checker.add(where("collaborator"), f"unknown collaborator {row.get('collaborator')!r}")
+    excluding = checker.decimal(row.get("amount_excluding_vat"), where("amount_excluding_vat"), what="amount")
+    including = checker.decimal(row.get("amount_including_vat"), where("amount_including_vat"), what="amount")
+    if excluding is not None and including is not None and including < excluding:
+        checker.add(where("amount_including_vat"), "the amount incl. VAT is below the amount excl. VAT")
+    if not row.get("nature"):
+        checker.add(where("nature"), "say what the expense was for")
+    return Expense(collaborator_id=refs.collaborators.get(row.get("collaborator", "")), client_id=client,
+                   engagement_id=engagement, date=checker.date(row.get("date"), where("date")),
+                   nature=row.get("nature", "")[:100], amount_excluding_vat=excluding,
+                   amount_including_vat=including, vat_rate=_rate(row, where, checker),
+                   rebillable=_yes_no(row, where, checker))
+
+
+def check_purchase(row: dict, where: Where, refs: References, checker: Checker) -> Purchase:
+    client, engagement = _client_engagement(row, where, refs, checker)
+    markup = checker.decimal(row.get("markup_percent"), where("markup_percent"), what="markup")
+    resale = checker.decimal(row.get("resale_price"), where("resale_price"), what="resale price")
+    if markup is not None and resale is not None:
+        checker.add(where("resale_price"), "give a markup or a resale price, not both")
+    if not row.get("supplier"):
+        checker.add(where("supplier"), "name the supplier")
+    return Purchase(client_id=client, engagement_id=engagement, date=checker.date(row.get("date"), where("date")),
+                    supplier=row.get("supplier", "")[:100], reference=row.get("reference", "")[:100],
+                    amount_excluding_vat=checker.decimal(row.get("amount_excluding_vat"),
+                                                         where("amount_excluding_vat"), what="amount"),
+                    vat_rate=_rate(row, where, checker), rebillable=_yes_no(row, where, checker),
+                    markup_percent=markup, resale_price=resale)
+
+
+def check_overtime(row: dict, where: Where, refs: References, checker: Checker) -> Overtime:
+    _, engagement = _client_engagement(row, where, refs, checker, needed=True)
+    if row.get("collaborator", "") not in refs.collaborators:
+        checker.add(where("collaborator"), f"unknown collaborator {row.get('collaborator')!r}")
+    start, end = _time(row.get("start"), where("start"), checker), _time(row.get("end"), where("end"), checker)
+    if start is not None and start == end:
+        checker.add(where("end"), "overtime starts and ends at different times")
+    return Overtime(collaborator_id=refs.collaborators.get(row.get("collaborator", "")), engagement_id=engagement,
+                    date=checker.date(row.get("date"), where("date")), start=start, end=end,
+                    comment=row.get("comment", "")[:200])
+
+
+CHECKS = {"expenses": check_expense, "purchases": check_purchase, "overtime": check_overtime}
+
+
+def check_costs(kind: str, located: Iterable[tuple[Where, dict]], refs: References, checker: Checker) -> list:
+    return [CHECKS[kind](row, where, refs, checker) for where, row in located]
+
+
+def write_costs(rows: list) -> int:
+    if rows:
+        type(rows[0]).objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def import_costs_csv(kind: str, path: Path) -> dict[str, int]:
+    """Import an expenses, purchases or overtime CSV file: every problem with its line and column, or all rows."""
+    required, optional = COLUMNS[kind]
+    checker = Checker()
+    located = ((lambda column, n=n: f"line {n}, column {column}", row)
+               for n, row in read_csv(path, required=required, optional=optional, checker=checker))
+    rows = check_costs(kind, located, References.from_database(), checker)
+    if checker.problems:
+        raise checker.rejected(str(path))
+    with transaction.atomic():
+        return {"created": write_costs(rows)}
