@@ -3,6 +3,7 @@
 import logging
 
 from django.contrib.auth.decorators import login_not_required, login_required
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -10,6 +11,7 @@ from prebill.accounts.roles import SEE_PORTFOLIO, role_required
 from prebill.imports.problems import ImportRejected
 
 from .auth import AUTH
+from .costs import router as costs_router
 from .endpoints import router
 from .invoicing import router as invoicing_router
 from .proforma import router as proforma_router
@@ -29,6 +31,7 @@ api.add_router("/", router)
 api.add_router("/", invoicing_router)
 api.add_router("/", proforma_router)
 api.add_router("/", review_router)
+api.add_router("/", costs_router)
 
 
 @api.exception_handler(ImportRejected)
@@ -51,6 +54,11 @@ def _unauthenticated(request, error):
 @api.exception_handler(HttpError)
 def _http_error(request, error: HttpError):
     return api.create_response(request, {"detail": str(error)}, status=error.status_code)
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_upload(request, error: MultiPartParserError):
+    return api.create_response(request, {"detail": f"malformed multipart upload: {error}"}, status=400)
 
 
 @api.exception_handler(Exception)

@@ -45,13 +45,16 @@ def _check_amounts(excluding: Decimal, vat_rate: Decimal, including: Decimal | N
         raise CostRefused(problem)
 
 
-def _proof(upload, client_id: int, user):
-    if upload is None:
-        return None
+def store_proof(*, upload, client_id: int, user=None):
+    """Keep a proof of a client's cost (type and size checked on the content)."""
     try:
         return store(upload, client_id=client_id, user=user)
     except FileRefused as refused:
         raise CostRefused(str(refused)) from None
+
+
+def _proof(upload, client_id: int, user):
+    return None if upload is None else store_proof(upload=upload, client_id=client_id, user=user)
 
 
 def _not_invoiced(item_of, what: str) -> None:

@@ -36,7 +36,7 @@ def _client_engagement(row: dict, where: Where, refs: References, checker: Check
         checker.add(where("client"), f"unknown client {client!r}")
     if engagement and engagement not in refs.engagements:
         checker.add(where("engagement"), f"unknown engagement {engagement!r}")
-    elif engagement and client and refs.engagement_clients.get(engagement) not in (None, client):
+    elif engagement and client in refs.clients and refs.engagement_clients.get(engagement) not in (None, client):
         checker.add(where("engagement"), f"engagement {engagement} belongs to another client than {client}")
     elif needed and not engagement:
         checker.add(where("engagement"), "an engagement is required")

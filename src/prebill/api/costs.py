@@ -1,0 +1,139 @@
+"""Endpoints of rebillable costs: bulk declarations, proofs, the month's untreated costs, their invoice."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from ninja import Field, File, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+
+from prebill.accounts.roles import RUN_PRE_BILLING, SEE_PRE_BILLING
+from prebill.core.periods import Period, PeriodError
+from prebill.costs import services
+from prebill.costs.models import Expense, Purchase
+from prebill.costs.selectors import rebillables
+from prebill.imports.costs import check_costs, write_costs
+from prebill.imports.problems import Checker
+from prebill.imports.references import References
+
+from .auth import require
+from .schemas import Message
+
+router = Router(tags=["costs"])
+ERRORS = {401: Message, 403: Message, 404: Message, 409: Message}
+
+
+class JoinIn(Schema):
+    fixed_fee_item: int | None = Field(None, ge=1, le=2**62, description="a pending fixed-fee item; null: its own")
+
+
+class GroupIn(Schema):
+    period: str = Field(pattern=r"^\d{4}-\d{2}$")
+    collaborator: int = Field(ge=1, le=2**62)
+    on: bool = True
+
+
+def _rows(payload: list[dict]) -> list[dict]:
+    """JSON values as the CSV checks read them (booleans become yes/no)."""
+    def text(value):
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return "" if value is None else str(value).replace("\x00", "")
+    return [{str(k): text(v) for k, v in row.items()} if isinstance(row, dict) else {} for row in payload]
+
+
+def _bulk(request, kind: str, payload: list[dict]):
+    require(request, RUN_PRE_BILLING)
+    checker = Checker()
+    located = ((lambda field, i=i: f"$[{i}].{field}", row) for i, row in enumerate(_rows(payload)))
+    rows = check_costs(kind, located, References.from_database(), checker)
+    if checker.problems:
+        return Status(422, {"detail": [{"loc": p.where, "msg": p.why} for p in checker.problems]})
+    with transaction.atomic():
+        write_costs(rows)
+    return Status(200, {"created": len(rows), "ids": [row.pk for row in rows]})
+
+
+@router.post("/expenses/bulk", response={200: dict, 422: dict, **ERRORS})
+def expenses_bulk(request, payload: list[dict]):
+    """Expenses as in expenses.csv (collaborator, client, engagement, date, nature, amounts, vat_rate, rebillable);
+    all or nothing. Receipts: POST /expenses/{id}/receipt."""
+    return _bulk(request, "expenses", payload)
+
+
+@router.post("/purchases/bulk", response={200: dict, 422: dict, **ERRORS})
+def purchases_bulk(request, payload: list[dict]):
+    return _bulk(request, "purchases", payload)
+
+
+@router.post("/overtime/bulk", response={200: dict, 422: dict, **ERRORS})
+def overtime_bulk(request, payload: list[dict]):
+    return _bulk(request, "overtime", payload)
+
+
+def _attach(request, model, pk: int, field: str, file: UploadedFile):
+    require(request, RUN_PRE_BILLING)
+    cost = get_object_or_404(model, pk=pk)
+    item = getattr(cost, "billable_item", None)
+    if item is not None and item.status == "billed":
+        raise HttpError(409, "this cost is invoiced: its proof stays as it was")
+    try:
+        attachment = services.store_proof(upload=file, client_id=cost.client_id, user=request.auth)
+    except services.CostRefused as refused:
+        raise HttpError(422, str(refused)) from None
+    setattr(cost, field, attachment)
+    cost.save(update_fields=[field])
+    return Status(201, {"id": attachment.pk, "name": attachment.original_name, "size": attachment.size,
+                        "content_type": attachment.content_type})
+
+
+@router.post("/expenses/{expense_id}/receipt", response={201: dict, 422: Message, **ERRORS})
+def expense_receipt(request, expense_id: int, file: File[UploadedFile]):
+    """A PDF, PNG or JPEG of at most 10 MB, checked on its content; a new receipt never deletes the old file."""
+    return _attach(request, Expense, expense_id, "receipt", file)
+
+
+@router.post("/purchases/{purchase_id}/proof", response={201: dict, 422: Message, **ERRORS})
+def purchase_proof(request, purchase_id: int, file: File[UploadedFile]):
+    return _attach(request, Purchase, purchase_id, "proof", file)
+
+
+@router.get("/costs", response={200: list[dict], 422: Message, **ERRORS})
+def month_costs(request, period: str, untreated: bool = True):
+    """The month's rebillable costs (expenses, purchases, overtime); untreated: not on an invoice yet."""
+    require(request, SEE_PRE_BILLING)
+    try:
+        month = Period.parse(period)
+    except PeriodError as error:
+        raise HttpError(422, str(error)) from None
+    return [{"id": i.pk, "kind": i.kind, "client": i.client.code, "engagement": i.engagement.code,
+             "collaborator": i.collaborator.code if i.collaborator else None, "designation": i.designation,
+             "amount": str(i.amount), "status": i.status, "grouping": i.grouping_hint,
+             "pre_invoice": i.pre_invoice_line.pre_invoice_id if i.pre_invoice_line else None}
+            for i in rebillables(month, untreated_only=untreated)]
+
+
+@router.put("/cost-items/{item_id}/invoice", response={200: dict, **ERRORS})
+def join(request, item_id: int, payload: JoinIn):
+    """Put a cost on the fixed-fee invoice of its engagement (or back on its own); 409 says why not."""
+    require(request, RUN_PRE_BILLING)
+    try:
+        item = services.join_fixed_fee(item_id=item_id, installment_item_id=payload.fixed_fee_item,
+                                       user=request.auth)
+    except services.CostRefused as refused:
+        raise HttpError(409, str(refused)) from None
+    return {"id": item.pk, "grouping": item.grouping_hint}
+
+
+@router.post("/cost-groups", response={200: dict, 422: Message, **ERRORS})
+def group(request, payload: GroupIn):
+    """All of a collaborator's untreated costs of the month on one invoice (on=false: back on their own)."""
+    require(request, RUN_PRE_BILLING)
+    try:
+        month = Period.parse(payload.period)
+    except PeriodError as error:
+        raise HttpError(422, str(error)) from None
+    count = services.group_by_collaborator(period=month, collaborator_id=payload.collaborator, on=payload.on,
+                                           user=request.auth)
+    return {"items": count}
