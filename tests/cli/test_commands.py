@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from prebill.billing.models import PreInvoice
+from prebill.billing.models import BillableItem, PreInvoice
 from prebill.billing.services import run_pre_billing
 from prebill.cli.commands import dispatch
 from prebill.clients.models import Client
@@ -166,3 +166,28 @@ def test_the_periodic_billing_wizard_from_the_command_line(capsys, firm):
     assert held[0] == 0 and blocked[0] == 2 and "supplément" in blocked[2]
     assert timed[0] == 0 and "1 hour" in timed[1] and added[0] == 0 and "Support 60.00" in added[1]
     assert confirmed[0] == 0 and "ACME 240.00 incl. VAT" in confirmed[1] and "ACME 72.00 incl. VAT" in confirmed[1]
+
+
+def test_costs_from_the_command_line(capsys, firm, tmp_path):
+    from prebill.organisation.models import Organisation
+
+    Organisation.objects.update(expense_article=f.article("FRAIS"))
+    engagement = f.engagement(f.client(code="ACME"), "P-1")
+    f.fixed_fee_part(engagement, installments=[(date(2026, 11, 30), "1000.00")])
+    f.collaborator("ANNE")
+    csv_file = tmp_path / "expenses.csv"
+    csv_file.write_text("collaborator,client,engagement,date,nature,amount_excluding_vat,amount_including_vat,vat_rate\n"
+                        "ANNE,ACME,P-1,2026-11-10,Train,84.50,92.95,10\n", encoding="utf-8")
+
+    imported = run(capsys, "import-costs", "expenses", str(csv_file))
+    run_pre_billing(period=Period(2026, 11))
+    listed = run(capsys, "costs", "list", "--period", "2026-11")
+    item = listed[1].split()[0]
+    grouped = run(capsys, "costs", "group", "--period", "2026-11", "ANNE")
+    fee = str(BillableItem.objects.get(installment__isnull=False).pk)
+    joined = run(capsys, "costs", "join", item, fee)
+
+    assert imported[0] == 0 and "expenses: 1 created" in imported[1]
+    assert "Train" in listed[1] and "84.50" in listed[1]
+    assert grouped[1] == "1 cost(s) of ANNE on one invoice\n"
+    assert joined[0] == 0 and "installment:" in joined[1]

@@ -61,3 +61,22 @@ def test_declare_attach_list_and_join_through_the_api(acme, api):
     assert Expense.objects.get().receipt.original_name == "ticket.pdf"
     assert [(c["kind"], c["amount"]) for c in listed] == [("expense", "84.50")]
     assert joined.json()["grouping"] == f"installment:{fee.installment_id}"
+
+
+def test_activity_reports_count_days_from_time_and_keep_the_signed_file(acme, api, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from prebill.engagements.models import Engagement
+
+    engagement = Engagement.objects.get(code="P-1")
+    for day in (2, 3, 4):
+        f.time_entry(acme, engagement, date(2026, 11, day), "7")
+    f.time_entry(acme, engagement, date(2026, 11, 5), "3.5")
+    preparer = api("preparer")
+
+    signed = preparer.post(f"/api/activity-reports/{acme.pk}/{engagement.pk}/2026-11/signed",
+                           {"file": SimpleUploadedFile("cra.pdf", b"%PDF-1.7 signed", "application/pdf")})
+    reports = preparer.get("/api/activity-reports", {"month": "2026-11"}).json()
+
+    assert signed.status_code == 201
+    assert reports == [{"collaborator": "ANNE", "engagement": "P-1", "days": "3.50", "signed": signed.json()["signed"]}]

@@ -152,3 +152,18 @@ def test_an_invoiced_expense_cannot_be_edited_but_a_pending_one_keeps_its_receip
             collaborator_id=anne.pk, client_id=client.pk, engagement_id=engagement.pk, day=date(2026, 11, 10),
             nature="Taxi", amount_excluding_vat=Decimal("1"), amount_including_vat=Decimal("1.1"),
             vat_rate=Decimal("10"), expense_id=first.pk)
+
+
+def test_units_entered_at_actual_are_billed_at_the_part_price(consultancy, client, user_with):
+    _, engagement, *_ = consultancy
+    f.units_part(engagement, price="18.50", metric="SESSIONS", code="ATELIERS")
+    client.force_login(user_with("preparer"))
+
+    client.post("/costs/units/", {"engagement": "P-1", "part": "ATELIERS", "month": "2026-11", "quantity": "4"})
+    refused = client.post("/costs/units/", {"engagement": "P-1", "part": "NOPE", "month": "2026-11",
+                                            "quantity": "4"}, follow=True)
+    run_pre_billing(period=NOV)
+
+    item = BillableItem.objects.get(kind="units")
+    assert (item.quantity, item.amount) == (Decimal("4"), Decimal("74.00"))
+    assert "NOPE" in refused.content.decode()

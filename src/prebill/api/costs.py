@@ -12,10 +12,12 @@ from prebill.accounts.roles import RUN_PRE_BILLING, SEE_PRE_BILLING
 from prebill.core.periods import Period, PeriodError
 from prebill.costs import services
 from prebill.costs.models import Expense, Purchase
-from prebill.costs.selectors import rebillables
+from prebill.costs.selectors import activity_reports, rebillables
+from prebill.engagements.models import Engagement
 from prebill.imports.costs import check_costs, write_costs
 from prebill.imports.problems import Checker
 from prebill.imports.references import References
+from prebill.team.models import Collaborator
 
 from .auth import require
 from .schemas import Message
@@ -137,3 +139,34 @@ def group(request, payload: GroupIn):
     count = services.group_by_collaborator(period=month, collaborator_id=payload.collaborator, on=payload.on,
                                            user=request.auth)
     return {"items": count}
+
+
+@router.get("/activity-reports", response={200: list[dict], 422: Message, **ERRORS})
+def list_activity_reports(request, month: str):
+    """Per collaborator and engagement, the days worked in the month (from time entries) and the signed file."""
+    require(request, SEE_PRE_BILLING)
+    try:
+        period = Period.parse(month)
+    except PeriodError as error:
+        raise HttpError(422, str(error)) from None
+    return [{"collaborator": r["collaborator__code"], "engagement": r["engagement__code"], "days": str(r["days"]),
+             "signed": r["report"].signed_id if r["report"] else None} for r in activity_reports(period)]
+
+
+@router.post("/activity-reports/{collaborator_id}/{engagement_id}/{month}/signed",
+             response={201: dict, 422: Message, **ERRORS})
+def sign_activity_report(request, collaborator_id: int, engagement_id: int, month: str, file: File[UploadedFile]):
+    """The report signed by the client (PDF, PNG or JPEG, at most 10 MB)."""
+    require(request, RUN_PRE_BILLING)
+    try:
+        period = Period.parse(month)
+    except PeriodError as error:
+        raise HttpError(422, str(error)) from None
+    get_object_or_404(Collaborator, pk=collaborator_id)
+    get_object_or_404(Engagement, pk=engagement_id)
+    try:
+        report = services.attach_signed_report(collaborator_id=collaborator_id, engagement_id=engagement_id,
+                                               month=period.first_day, upload=file, user=request.auth)
+    except services.CostRefused as refused:
+        raise HttpError(422, str(refused)) from None
+    return Status(201, {"id": report.pk, "signed": report.signed_id})

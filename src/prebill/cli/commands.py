@@ -31,6 +31,18 @@ def _parser() -> argparse.ArgumentParser:
     cmd = commands.add_parser("import-costs", help="import an expenses, purchases or overtime CSV file (all or nothing)")
     cmd.add_argument("kind", choices=["expenses", "purchases", "overtime"])
     cmd.add_argument("file", type=Path)
+    cmd = commands.add_parser("costs", help="rebillable costs of a month: list, join a fixed fee, group")
+    actions = cmd.add_subparsers(dest="action", required=True)
+    sub = actions.add_parser("list", help="the month's costs (untreated only unless --all)")
+    sub.add_argument("--period", required=True, help="YYYY-MM")
+    sub.add_argument("--all", action="store_true", help="also the costs already on an invoice")
+    sub = actions.add_parser("join", help="put a cost on a fixed-fee invoice of its engagement (no fee: its own)")
+    sub.add_argument("item", type=int)
+    sub.add_argument("fee", type=int, nargs="?", help="the pending fixed-fee item")
+    sub = actions.add_parser("group", help="a collaborator's costs of the month on one invoice")
+    sub.add_argument("--period", required=True, help="YYYY-MM")
+    sub.add_argument("collaborator", help="collaborator code")
+    sub.add_argument("--off", action="store_true", help="back on their own invoices")
     cmd = commands.add_parser("export", help="export the portfolio or a period's pre-invoices")
     cmd.add_argument("what", choices=["portfolio", "pre-invoices"])
     cmd.add_argument("--period", help="YYYY-MM (pre-invoices)")
@@ -163,6 +175,34 @@ def _import_costs(args) -> int:
     from prebill.imports.costs import import_costs_csv
 
     _print_counts(args.file, {args.kind: import_costs_csv(args.kind, args.file)})
+    return 0
+
+
+def _costs(args) -> int:
+    from prebill.costs import services
+    from prebill.costs.selectors import rebillables
+    from prebill.team.models import Collaborator
+
+    try:
+        if args.action == "list":
+            for item in rebillables(Period.parse(args.period), untreated_only=not args.all):
+                where = (f"pre-invoice {item.pre_invoice_line.pre_invoice_id}" if item.pre_invoice_line
+                         else item.status)
+                print(f"{item.pk}\t{item.kind}\t{item.client.code}\t{item.designation}\t{_euros(item.amount)}\t{where}")
+        elif args.action == "join":
+            item = services.join_fixed_fee(item_id=args.item, installment_item_id=args.fee)
+            print(f"cost {item.pk}: {item.grouping_hint or 'on its own invoice'}")
+        else:
+            collaborator = Collaborator.objects.filter(code=args.collaborator).first()
+            if collaborator is None:
+                print(f"error: no collaborator {args.collaborator}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            count = services.group_by_collaborator(period=Period.parse(args.period), collaborator_id=collaborator.pk,
+                                                   on=not args.off)
+            print(f"{count} cost(s) of {collaborator.code} {'on their own invoices' if args.off else 'on one invoice'}")
+    except services.CostRefused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 
@@ -440,7 +480,7 @@ def _serve(args) -> int:
 
 COMMANDS = {
     "migrate": _migrate, "import": _import, "import-time": _import_time, "import-metrics": _import_metrics,
-    "import-costs": _import_costs,
+    "import-costs": _import_costs, "costs": _costs,
     "export": _export, "run": _run, "demo": _demo, "serve": _serve, "validate": _validate, "credit": _credit,
     "post": _post, "fec": _fec, "duplicate": _duplicate,
     "pro-forma": _pro_forma, "review": _review,

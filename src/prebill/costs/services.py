@@ -180,3 +180,24 @@ def join_fixed_fee(*, item_id: int, installment_item_id: int | None, user=None) 
     record(user=user, action="join_fixed_fee", obj=item, before=before, after={"hint": item.grouping_hint})
     rebuild_drafts(Period.of(item.period), ctx)
     return item
+
+
+@transaction.atomic
+def enter_units(*, engagement_code: str, part_code: str, month: Period, quantity: Decimal, user=None):
+    """Units done at actual against a units part (billed at the part's price by the month's run)."""
+    from prebill.activity.models import UnitMetric  # a source, written here for the form's convenience
+    from prebill.engagements.models import EngagementPart
+
+    part = EngagementPart.objects.select_related("engagement").filter(
+        engagement__code=engagement_code, code=part_code, kind=EngagementPart.Kind.UNITS).first()
+    if part is None:
+        raise CostRefused(gettext("No units part %(part)s on engagement %(engagement)s.")
+                          % {"part": part_code, "engagement": engagement_code})
+    if quantity < 0:
+        raise CostRefused(gettext("A quantity is zero or more."))
+    metric, created = UnitMetric.objects.update_or_create(
+        client_id=part.engagement.client_id, engagement=part.engagement, metric_code=part.metric_code,
+        period=month.first_day, defaults={"quantity": quantity})
+    record(user=user, action="enter_units", obj=metric, before={} if created else {"quantity": "?"},
+           after={"quantity": str(quantity), "period": str(month)})
+    return metric

@@ -6,7 +6,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib import messages
-from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_date, parse_time
@@ -14,31 +13,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import RUN_PRE_BILLING, SEE_PORTFOLIO, role_required
-from prebill.activity.models import TimeEntry
 from prebill.billing.models import BillableItem
 from prebill.clients.models import Client
 from prebill.core.periods import Period, PeriodError
 from prebill.engagements.models import Engagement
-from prebill.organisation.models import Organisation
 from prebill.team.models import Collaborator
 from prebill.web.forms import parse_amount
 
 from . import services
-from .models import ActivityReport, Expense, Overtime, Purchase
+from .models import Expense, Overtime, Purchase
+from .selectors import activity_reports
 
 
 @role_required(SEE_PORTFOLIO)
 def cost_list(request):
     month = Period.of(parse_date(request.GET.get("month", "") or "") or date.today())
-    org = Organisation.objects.first()
-    hours_per_day = org.hours_per_day if org else Decimal(7)
-    days = (TimeEntry.objects.filter(date__range=(month.first_day, month.last_day))
-            .values("collaborator__code", "collaborator_id", "engagement__code", "engagement_id")
-            .annotate(hours=Sum("hours")).order_by("engagement__code", "collaborator__code")[:300])
-    signed = {(r.collaborator_id, r.engagement_id): r for r in ActivityReport.objects.filter(
-        month=month.first_day).select_related("signed")}
-    reports = [{**row, "days": (row["hours"] / hours_per_day).quantize(Decimal("0.01")),
-                "report": signed.get((row["collaborator_id"], row["engagement_id"]))} for row in days]
+    reports = activity_reports(month)
     return render(request, "costs/list.html", {
         "expenses": Expense.objects.select_related("collaborator", "client", "engagement", "receipt")
         .order_by("-date", "-pk")[:100],
@@ -130,6 +120,25 @@ def declare_overtime(request):
                                   comment=post.get("comment", ""), user=request.user)
 
     return _done(request, declare, _("Overtime declared."))
+
+
+@role_required(RUN_PRE_BILLING)
+@require_POST
+def enter_units(request):
+    post = request.POST
+
+    def enter():
+        quantity = parse_amount(post.get("quantity"))
+        try:
+            month = Period.parse(post.get("month", ""))
+        except PeriodError as error:
+            raise services.CostRefused(str(error)) from None
+        if quantity is None:
+            raise services.CostRefused(_("Amounts and rates are numbers."))
+        services.enter_units(engagement_code=post.get("engagement", "").strip(), part_code=post.get("part", "").strip(),
+                             month=month, quantity=quantity, user=request.user)
+
+    return _done(request, enter, _("Units saved; the month's run bills them."))
 
 
 @role_required(RUN_PRE_BILLING)
