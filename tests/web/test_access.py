@@ -63,3 +63,13 @@ def test_users_without_a_role_are_refused(client, user_with, name, url):
 
 def test_the_routes_are_all_checked():
     assert len(guarded_urls()) >= 6
+
+
+def test_a_nul_character_in_a_parameter_is_a_bad_request(client, user_with):
+    client.force_login(user_with("preparer"))
+
+    page = client.get("/clients/", {"q": "\x00"})
+    endpoint = client.get("/api/clients", {"search": "a\x00b"})
+
+    assert page.status_code == 400
+    assert endpoint.status_code == 400 and endpoint["Content-Type"].startswith("application/json")
