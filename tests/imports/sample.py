@@ -39,7 +39,11 @@ PORTFOLIO = {
               "fee_amount": "1000.00", "frequency": "quarterly",
               "schedule": {"start": "2026-01-01", "end": "2026-12-31"}},
              {"code": "REGIE", "label": "Conseil", "kind": "time_and_materials", "article": "CONS",
-              "rates": [{"grade": "manager", "hourly_rate": "150"}, {"collaborator": "PMA", "hourly_rate": "70"}]},
+              "rates": [{"grade": "manager", "hourly_rate": "150"}, {"collaborator": "PMA", "hourly_rate": "70"}],
+              "overtime": {"hourly_rate": "110", "bands": [
+                  {"day_kind": "weekday", "start": "20:00", "end": "22:00", "percent": "25"},
+                  {"day_kind": "weekday", "start": "22:00", "end": "00:00", "percent": "50"},
+                  {"day_kind": "sunday", "start": "00:00", "end": "00:00", "percent": "100"}]}},
              {"code": "PAIE", "label": "Bulletins", "kind": "units", "article": "BUL", "unit_price": "18.50",
               "metric_code": "PAYSLIPS"},
          ],

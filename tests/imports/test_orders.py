@@ -66,3 +66,20 @@ def test_an_order_billed_against_keeps_its_lines():
 
     assert found == ["$.customer_orders[0].lines: PO-1 has been billed against: its lines cannot change"]
     assert again["customer_orders"] == {"created": 0, "updated": 0, "unchanged": 1}
+
+
+def test_overtime_conditions_come_with_the_time_part_and_bad_bands_say_where():
+    from prebill.costs.models import OvertimeTerms
+
+    import_portfolio(portfolio())
+    terms = OvertimeTerms.objects.get()
+    bad = portfolio()
+    bands = bad["engagements"][0]["parts"][1]["overtime"]["bands"]
+    bands[0]["end"] = "19:00"
+    bands[1]["percent"] = "-5"
+
+    found = problems(bad)
+
+    assert terms.hourly_rate == Decimal("110.00") and terms.bands.count() == 3
+    assert any(p.startswith("$.engagements[0].parts[1].overtime.bands[0]: surcharge band 20:00-19:00") for p in found)
+    assert any(p.startswith("$.engagements[0].parts[1].overtime.bands[1].percent") for p in found)

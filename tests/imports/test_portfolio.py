@@ -9,6 +9,7 @@ import pytest
 from prebill.activity.models import TimeEntry, UnitMetric
 from prebill.catalogue.models import Article, ArticleRule
 from prebill.clients.models import BillingAddress, BillingConditions, Client
+from prebill.costs.models import OvertimeTerms, SurchargeBand
 from prebill.engagements.models import Engagement, EngagementPart, Installment, PartRate, Task
 from prebill.imports.portfolio import export_portfolio, import_portfolio, load_portfolio_file
 from prebill.imports.problems import ImportRejected
@@ -142,7 +143,8 @@ def test_the_round_trip_is_lossless():
     import_portfolio(portfolio())
     exported = export_portfolio()
     # Empty the database, then import what was exported and export again.
-    for model in (CustomerOrder, DeliveryNote, TimeEntry, UnitMetric, ArticleRule, Installment, Task, PartRate,
+    for model in (SurchargeBand, OvertimeTerms, CustomerOrder, DeliveryNote, TimeEntry, UnitMetric, ArticleRule,
+                  Installment, Task, PartRate,
                   EngagementPart, Engagement,
                   Article, BillingConditions, BillingAddress, Client, Collaborator, CollaboratorGroup,
                   InvoiceSeries, Organisation):

@@ -41,6 +41,13 @@ def _seconds(t: time) -> int:
     return t.hour * 3600 + t.minute * 60 + t.second
 
 
+def check_band(band: SurchargeBand) -> None:
+    """Raise OvertimeError when a band ends before it starts or its surcharge is negative."""
+    _band_span(band)
+    if band.percent < 0:
+        raise OvertimeError(f"surcharge {band.percent} % is negative")
+
+
 def _band_span(band: SurchargeBand) -> tuple[int, int]:
     end = _seconds(band.end) or 24 * 3600
     if end <= _seconds(band.start):

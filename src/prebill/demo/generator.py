@@ -76,6 +76,15 @@ ARTICLES = (
      "vat_rate": "20", "revenue_account": "706400"},
 )
 
+# Overtime surcharges of the consulting engagements (the collaborator's hourly rate, raised).
+OVERTIME_BANDS = [
+    {"day_kind": "weekday", "start": "20:00", "end": "22:00", "percent": "25"},
+    {"day_kind": "weekday", "start": "22:00", "end": "00:00", "percent": "50"},
+    {"day_kind": "saturday", "start": "00:00", "end": "00:00", "percent": "25"},
+    {"day_kind": "sunday", "start": "00:00", "end": "00:00", "percent": "100"},
+    {"day_kind": "holiday", "start": "00:00", "end": "00:00", "percent": "100"},
+]
+
 # --- word lists ------------------------------------------------------------------------------------
 
 FIRST_NAMES = (
@@ -419,6 +428,7 @@ def _consulting(rng: random.Random, client: dict, year: int, manager: str, sales
     part: dict = {
         "code": "REGIE", "label": "Honoraires au temps passé", "kind": "time_and_materials",
         "article": "CONS/STD", "billing_unit": unit, "on_own_invoice": rng.random() < 0.25, "rates": [],
+        "overtime": {"hourly_rate": None, "bands": OVERTIME_BANDS},
     }
     if rng.random() < 0.35:
         grade = rng.choice(("manager", "senior", "associe"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import defaultdict
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -17,9 +17,13 @@ from jsonschema import Draft202012Validator
 from prebill.billing.models import BillableItem
 from prebill.catalogue.models import Article, ArticleRule
 from prebill.clients.models import BillingAddress, BillingConditions, Client
+from prebill.core.holidays import DayKind
 from prebill.core.identifiers import siren_problem, siret_problem, vat_number_problem
+from prebill.core.overtime import OvertimeError, check_band
+from prebill.core.overtime import SurchargeBand as CoreBand
 from prebill.core.schedules import Frequency, ScheduleError, check_explicit_schedule, expand_schedule
 from prebill.core.vat import vat_rate_problem
+from prebill.costs.models import OvertimeTerms, SurchargeBand
 from prebill.engagements.models import Engagement, EngagementPart, Installment, PartRate, Task
 from prebill.invoicing.models import InvoiceLineItem
 from prebill.orders.models import CustomerOrder, DeliveryNote
@@ -300,7 +304,28 @@ class _Plan:
                 "metric_code": part.get("metric_code", ""), "fee_amount": fee, "frequency": part.get("frequency", ""),
             },
             "article": part.get("article"), "installments": installments, "rates": rates,
+            "overtime": self._check_overtime(part, kind, path),
         }
+
+    def _check_overtime(self, part: dict, kind: str, path: str) -> dict | None:
+        """The part's overtime conditions: an hourly rate and surcharge bands by kind of day and time range."""
+        if "overtime" not in part:
+            return None
+        where, overtime = f"{path}.overtime", part["overtime"]
+        if kind != "time_and_materials":
+            self.c.add(where, "only time and materials parts have overtime conditions")
+        bands = []
+        for j, band in enumerate(overtime.get("bands", [])):
+            at = f"{where}.bands[{j}]"
+            start, end = time.fromisoformat(band["start"]), time.fromisoformat(band["end"])
+            percent = self.c.decimal(band["percent"], f"{at}.percent", what="surcharge")
+            try:
+                check_band(CoreBand(DayKind(band["day_kind"]), start, end, percent or Decimal(0)))
+            except OvertimeError as error:
+                self.c.add(at, str(error))
+            bands.append({"day_kind": band["day_kind"], "start": start, "end": end, "percent": percent})
+        return {"hourly_rate": self.c.decimal(overtime.get("hourly_rate"), f"{where}.hourly_rate",
+                                              what="overtime hourly rate"), "bands": bands}
 
     def _check_schedule(self, part: dict, fee: Decimal | None, path: str) -> list[dict] | None:
         """Installments the file wants for the part, or None to leave them as they are."""
@@ -515,6 +540,7 @@ class _Plan:
         parts, _ = upsert(EngagementPart, {(p.engagement_id, p.code): p for p in
                                            EngagementPart.objects.filter(engagement_id__in=engagement_ids)}, wanted_parts)
         self._write_rates(saved, parts, refs)
+        self._write_overtime(saved, parts)
         self._write_installments(saved, parts)
         self._write_tasks(saved, parts)
         return counts
@@ -528,6 +554,15 @@ class _Plan:
                      hourly_rate=rate["hourly_rate"], daily_rate=rate["daily_rate"])
             for code, plan in self.engagements.items() for part in plan["parts"] for rate in part["rates"]
         ], batch_size=500)
+
+    def _write_overtime(self, saved, parts) -> None:
+        """A part's overtime conditions are replaced when the file gives them, left alone otherwise."""
+        given = {parts[(saved[code].pk, part["values"]["code"])].pk: part["overtime"]
+                 for code, plan in self.engagements.items() for part in plan["parts"] if part["overtime"] is not None}
+        OvertimeTerms.objects.filter(part_id__in=list(given)).delete()
+        for part_id, overtime in given.items():
+            terms = OvertimeTerms.objects.create(part_id=part_id, hourly_rate=overtime["hourly_rate"])
+            SurchargeBand.objects.bulk_create(SurchargeBand(terms=terms, **band) for band in overtime["bands"])
 
     def _write_installments(self, saved, parts) -> None:
         wanted, replaced = {}, []
@@ -634,7 +669,8 @@ def export_portfolio() -> dict:
     ]
     data["engagements"] = [_export_engagement(e) for e in Engagement.objects.order_by("code").select_related(
         "client", "manager", "salesperson", "billing_address").prefetch_related(
-        "parts__article", "parts__rates__collaborator", "parts__installments", "tasks__parent", "tasks__part")]
+        "parts__article", "parts__rates__collaborator", "parts__overtime_terms__bands", "parts__installments",
+        "tasks__parent", "tasks__part")]
     data["article_rules"] = [
         {"code": r.code, "article": article_ref(r.article.code, r.article.sub_code),
          "client": _code(r.client), "engagement": _code(r.engagement), "activity": r.activity, "domain": r.domain,
@@ -703,6 +739,11 @@ def _export_engagement(e: Engagement) -> dict:
                 for r in sorted(p.rates.all(), key=lambda r: (r.collaborator.code if r.collaborator else "", r.grade))
             ],
         }
+        terms = getattr(p, "overtime_terms", None)
+        if terms is not None:
+            part["overtime"] = {"hourly_rate": _text(terms.hourly_rate), "bands": [
+                {"day_kind": b.day_kind, "start": b.start.strftime("%H:%M"), "end": b.end.strftime("%H:%M"),
+                 "percent": str(b.percent)} for b in terms.bands.all()]}
         parts.append(part)
     return {
         "code": e.code, "client": e.client.code, "label": e.label, "class": e.engagement_class,
