@@ -10,6 +10,7 @@ WORKERS ?= 2
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
+	scripts/ensure-pango.sh
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	test -x $(BIN)/uv || $(BIN)/pip install -q uv
 	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'

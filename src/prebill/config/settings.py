@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "prebill.orders",
     "prebill.attachments",
     "prebill.costs",
+    "prebill.documents",
     "prebill.audit",
     "prebill.imports",
     "prebill.api",

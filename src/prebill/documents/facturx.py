@@ -1,0 +1,163 @@
+"""The Factur-X XML (UN/CEFACT CII, EN 16931 profile) of a validated invoice or credit note.
+
+Element order follows the CII XSD; French CTC data: SIREN with scheme 0002, electronic addresses
+(scheme 0225), "cadre de facturation" S1, the PMT / PMD / AAB notes.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import date
+from decimal import Decimal
+
+from prebill.core.legal import VAT_CATEGORY, VATEX, exemption_wording, payment_notes
+from prebill.core.vat import VatRegime
+
+NS = {
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+    "qdt": "urn:un:unece:uncefact:data:standard:QualifiedDataType:100",
+    "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
+}
+for _prefix, _uri in NS.items():
+    ET.register_namespace(_prefix, _uri)
+
+UNIT_CODES = {"hour": "HUR", "heure": "HUR", "day": "DAY", "jour": "DAY", "month": "MON", "mois": "MON"}
+PAYMENT_MEANS = {"transfer": "30", "direct_debit": "59", "cheque": "20", "card": "48", "cash": "10"}
+INVOICE, CREDIT_NOTE = "380", "381"
+
+
+def _el(parent: ET.Element, tag: str, text: str | None = None, **attributes) -> ET.Element:
+    prefix, name = tag.split(":")
+    element = ET.SubElement(parent, f"{{{NS[prefix]}}}{name}", attributes)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _date(parent: ET.Element, tag: str, day: date, kind: str = "udt") -> None:
+    _el(_el(parent, tag), f"{kind}:DateTimeString", day.strftime("%Y%m%d"), format="102")
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _quantity(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _address(party: ET.Element, text: str) -> None:
+    """Snapshot addresses are 'line1\\nline2\\nPOSTCODE City\\nCOUNTRY'."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    country = lines.pop() if lines and len(lines[-1].strip()) == 2 else "FR"
+    city_line = lines.pop() if lines else ""
+    postcode, _, city = city_line.partition(" ")
+    address = _el(party, "ram:PostalTradeAddress")
+    _el(address, "ram:PostcodeCode", postcode)
+    for tag, line in zip(("ram:LineOne", "ram:LineTwo"), lines, strict=False):
+        _el(address, tag, line)
+    _el(address, "ram:CityName", city or postcode)
+    _el(address, "ram:CountryID", country.strip().upper())
+
+
+def _party(parent: ET.Element, tag: str, *, name: str, siren: str, vat: str, address: str) -> None:
+    party = _el(parent, tag)
+    _el(party, "ram:Name", name)
+    if siren:
+        _el(_el(party, "ram:SpecifiedLegalOrganization"), "ram:ID", siren, schemeID="0002")
+    _address(party, address)
+    if siren:  # the SIREN-based routing address of the French directory
+        _el(_el(party, "ram:URIUniversalCommunication"), "ram:URIID", siren, schemeID="0225")
+    if vat:
+        _el(_el(party, "ram:SpecifiedTaxRegistration"), "ram:ID", vat, schemeID="VA")
+
+
+def invoice_xml(invoice, *, lines, vat_lines, prepaid: Decimal = Decimal(0), penalty_rate: str | None = None) -> bytes:
+    """CII XML of an invoice snapshot; amounts, identifiers and dates are the invoice's own."""
+    credit = invoice.kind == "credit_note"
+    regime = VatRegime(invoice.vat_regime)
+    category = VAT_CATEGORY[regime]
+    root = ET.Element(f"{{{NS['rsm']}}}CrossIndustryInvoice")
+    context = _el(root, "rsm:ExchangedDocumentContext")
+    _el(_el(context, "ram:BusinessProcessSpecifiedDocumentContextParameter"), "ram:ID", "S1")
+    _el(_el(context, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", "urn:cen.eu:en16931:2017")
+
+    document = _el(root, "rsm:ExchangedDocument")
+    _el(document, "ram:ID", invoice.number)
+    _el(document, "ram:TypeCode", CREDIT_NOTE if credit else INVOICE)
+    _date(document, "ram:IssueDateTime", invoice.issue_date)
+    notes = payment_notes(penalty_rate) if penalty_rate else payment_notes()
+    notes["AAI"] = f"{invoice.seller_name} — SIREN {invoice.seller_siren}"
+    for code, text in notes.items():
+        note = _el(document, "ram:IncludedNote")
+        _el(note, "ram:Content", text)
+        _el(note, "ram:SubjectCode", code)
+
+    transaction = _el(root, "rsm:SupplyChainTradeTransaction")
+    for line in lines:
+        item = _el(transaction, "ram:IncludedSupplyChainTradeLineItem")
+        _el(_el(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", str(line.position))
+        product = _el(item, "ram:SpecifiedTradeProduct")
+        _el(product, "ram:SellerAssignedID", line.article_code)
+        _el(product, "ram:Name", line.designation[:500])
+        price = _el(_el(item, "ram:SpecifiedLineTradeAgreement"), "ram:NetPriceProductTradePrice")
+        _el(price, "ram:ChargeAmount", f"{line.unit_price.normalize():f}" if line.unit_price else "0")
+        _el(_el(item, "ram:SpecifiedLineTradeDelivery"), "ram:BilledQuantity", _quantity(line.quantity),
+            unitCode=UNIT_CODES.get(line.unit.lower(), "C62"))
+        settlement = _el(item, "ram:SpecifiedLineTradeSettlement")
+        tax = _el(settlement, "ram:ApplicableTradeTax")
+        _el(tax, "ram:TypeCode", "VAT")
+        _el(tax, "ram:CategoryCode", category)
+        _el(tax, "ram:RateApplicablePercent", _quantity(line.vat_rate) if category == "S" else "0")
+        if line.service_start and line.service_end:
+            period = _el(settlement, "ram:BillingSpecifiedPeriod")
+            _date(period, "ram:StartDateTime", line.service_start)
+            _date(period, "ram:EndDateTime", line.service_end)
+        _el(_el(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"), "ram:LineTotalAmount",
+            _amount(line.amount))
+
+    agreement = _el(transaction, "ram:ApplicableHeaderTradeAgreement")
+    _party(agreement, "ram:SellerTradeParty", name=invoice.seller_name, siren=invoice.seller_siren,
+           vat=invoice.seller_vat_number, address=invoice.seller_address)
+    _party(agreement, "ram:BuyerTradeParty", name=invoice.buyer_name, siren=invoice.buyer_siren,
+           vat=invoice.buyer_vat_number, address=invoice.buyer_address)
+    _el(transaction, "ram:ApplicableHeaderTradeDelivery")
+
+    settlement = _el(transaction, "ram:ApplicableHeaderTradeSettlement")
+    _el(settlement, "ram:InvoiceCurrencyCode", invoice.currency)
+    _el(_el(settlement, "ram:SpecifiedTradeSettlementPaymentMeans"), "ram:TypeCode",
+        PAYMENT_MEANS.get(invoice.payment_method, "30"))
+    reason = exemption_wording(regime, invoice.issue_date)
+    for vat in vat_lines:
+        tax = _el(settlement, "ram:ApplicableTradeTax")
+        _el(tax, "ram:CalculatedAmount", _amount(vat.vat))
+        _el(tax, "ram:TypeCode", "VAT")
+        if reason:
+            _el(tax, "ram:ExemptionReason", reason)
+        _el(tax, "ram:BasisAmount", _amount(vat.base))
+        _el(tax, "ram:CategoryCode", category)
+        if regime in VATEX:
+            _el(tax, "ram:ExemptionReasonCode", VATEX[regime])
+        _el(tax, "ram:RateApplicablePercent", _quantity(vat.rate) if category == "S" else "0")
+    starts = [line.service_start for line in lines if line.service_start]
+    ends = [line.service_end for line in lines if line.service_end]
+    if starts and ends:
+        period = _el(settlement, "ram:BillingSpecifiedPeriod")
+        _date(period, "ram:StartDateTime", min(starts))
+        _date(period, "ram:EndDateTime", max(ends))
+    terms = _el(settlement, "ram:SpecifiedTradePaymentTerms")
+    _date(terms, "ram:DueDateDateTime", invoice.due_date)
+    totals = _el(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
+    _el(totals, "ram:LineTotalAmount", _amount(sum((line.amount for line in lines), Decimal(0))))
+    _el(totals, "ram:TaxBasisTotalAmount", _amount(invoice.total_excluding_vat))
+    _el(totals, "ram:TaxTotalAmount", _amount(invoice.total_vat), currencyID=invoice.currency)
+    _el(totals, "ram:GrandTotalAmount", _amount(invoice.total_including_vat))
+    if prepaid:
+        _el(totals, "ram:TotalPrepaidAmount", _amount(prepaid))
+    _el(totals, "ram:DuePayableAmount", _amount(invoice.total_including_vat - prepaid))
+    if credit and invoice.credited_invoice_id:
+        reference = _el(settlement, "ram:InvoiceReferencedDocument")
+        _el(reference, "ram:IssuerAssignedID", invoice.credited_invoice.number)
+        _date(reference, "ram:FormattedIssueDateTime", invoice.credited_invoice.issue_date, kind="qdt")
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,69 @@
+"""The Factur-X XML: valid against the EN 16931 XSD, its figures the invoice's own, credit notes 381."""
+
+from datetime import date
+from decimal import Decimal
+
+import facturx
+import pytest
+from lxml import etree
+
+from prebill.billing.models import PreInvoice
+from prebill.billing.services import run_pre_billing
+from prebill.core.periods import Period
+from prebill.documents.facturx import NS, invoice_xml
+from prebill.invoicing.services import issue_credit_note, validate_pre_invoice
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def invoice(firm):
+    engagement = f.engagement(f.client(code="ACME"))
+    f.time_part(engagement)
+    consultant = f.collaborator(hourly="150")
+    for day in (2, 3):
+        f.time_entry(consultant, engagement, date(2026, 11, day), "7")
+    f.fixed_fee_part(engagement, installments=[(date(2026, 11, 30), "1000.00")])
+    run_pre_billing(period=Period(2026, 11))
+    pre = PreInvoice.objects.order_by("-total_excluding_vat").first()
+    return validate_pre_invoice(pre_invoice_id=pre.pk, issue_date=date(2026, 11, 30))
+
+
+def xml_of(document) -> bytes:
+    return invoice_xml(document, lines=list(document.lines.all()), vat_lines=list(document.vat_lines.all()))
+
+
+def text(tree, path: str) -> str:
+    return tree.findtext(path, namespaces=NS)
+
+
+def test_the_xml_is_valid_and_carries_the_invoice_figures(invoice):
+    xml = xml_of(invoice)
+
+    assert facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")
+    tree = etree.fromstring(xml)
+    totals = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/" \
+             "ram:SpecifiedTradeSettlementHeaderMonetarySummation/"
+    assert text(tree, "rsm:ExchangedDocument/ram:ID") == invoice.number
+    assert text(tree, "rsm:ExchangedDocument/ram:TypeCode") == "380"
+    assert Decimal(text(tree, totals + "ram:TaxBasisTotalAmount")) == invoice.total_excluding_vat
+    assert Decimal(text(tree, totals + "ram:TaxTotalAmount")) == invoice.total_vat
+    assert Decimal(text(tree, totals + "ram:GrandTotalAmount")) == invoice.total_including_vat
+    assert {n.findtext("ram:SubjectCode", namespaces=NS) for n in tree.iterfind(
+        "rsm:ExchangedDocument/ram:IncludedNote", NS)} >= {"PMT", "PMD", "AAB"}
+    seller = tree.find("rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement/ram:SellerTradeParty", NS)
+    assert seller.find("ram:SpecifiedLegalOrganization/ram:ID", NS).get("schemeID") == "0002"
+
+
+def test_a_credit_note_is_381_and_references_its_invoice(invoice):
+    note = issue_credit_note(invoice_id=invoice.pk, rebill=False, issue_date=date(2026, 12, 1))
+
+    xml = xml_of(note)
+
+    assert facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")
+    tree = etree.fromstring(xml)
+    reference = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/ram:InvoiceReferencedDocument/"
+    assert text(tree, "rsm:ExchangedDocument/ram:TypeCode") == "381"
+    assert text(tree, reference + "ram:IssuerAssignedID") == invoice.number
+    assert text(tree, reference + "ram:FormattedIssueDateTime/qdt:DateTimeString") == "20261130"
