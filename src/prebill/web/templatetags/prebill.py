@@ -17,6 +17,15 @@ def get_item(mapping, key):
     return mapping.get(key) if mapping else None
 
 
+UNIT_LABELS = {"hour": "h", "day": "j", "unit": "u."}
+
+
+@register.filter
+def unit_label(unit: str) -> str:
+    """Billing units as French documents print them."""
+    return UNIT_LABELS.get(unit, unit)
+
+
 @register.filter
 def money(value, currency: str = "EUR") -> str:
     if value in (None, ""):

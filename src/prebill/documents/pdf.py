@@ -1,0 +1,156 @@
+"""PDF documents: invoices and credit notes as Factur-X (PDF/A-3b with factur-x.xml), pre-invoices as drafts.
+
+Proofs kept with the billed costs (expense receipts, purchase proofs) follow the document as extra pages.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import facturx
+from django.db.models import Sum
+from django.template.loader import render_to_string
+from pypdf import PdfReader, PdfWriter
+from weasyprint import HTML
+
+from prebill.attachments.services import path_of
+from prebill.core.legal import exemption_wording, payment_notes
+from prebill.core.vat import VatRegime
+from prebill.organisation.models import Organisation
+
+from .facturx import invoice_xml
+
+METHODS = {"transfer": "virement bancaire", "direct_debit": "prélèvement", "cheque": "chèque", "card": "carte",
+           "cash": "espèces"}
+
+
+def terms_text(days: int, end_of_month: bool) -> str:
+    if days == 0:
+        return "à réception"
+    return f"{days} jours{' fin de mois' if end_of_month else ''}"
+
+
+def _period(lines) -> tuple:
+    starts = [line.service_start for line in lines if line.service_start]
+    ends = [line.service_end for line in lines if line.service_end]
+    return (min(starts), max(ends)) if starts and ends else (None, None)
+
+
+def _org_context() -> dict:
+    org = Organisation.objects.first()
+    return {"iban": org.iban if org else "", "bic": org.bic if org else "",
+            "legal_form": org.legal_form if org else ""}
+
+
+def invoice_context(invoice) -> dict:
+    lines = list(invoice.lines.all())
+    credit = invoice.kind == "credit_note"
+    deposits = invoice.allocations.aggregate(total=Sum("amount"))["total"] or Decimal(0) if not credit else Decimal(0)
+    start, end = _period(lines)
+    org = _org_context()
+    return {
+        "title": f"{'Avoir' if credit else 'Facture'} n° {invoice.number}", "draft": False,
+        "seller": {"name": invoice.seller_name, "siren": invoice.seller_siren, "vat": invoice.seller_vat_number,
+                   "address": invoice.seller_address, "legal_form": org["legal_form"]},
+        "buyer": {"name": invoice.buyer_name, "siren": invoice.buyer_siren, "vat": invoice.buyer_vat_number,
+                  "address": invoice.buyer_address, "code": invoice.buyer_code},
+        "issue_date": invoice.issue_date, "due_date": invoice.due_date, "period_start": start, "period_end": end,
+        "terms": terms_text(invoice.payment_terms_days, invoice.end_of_month),
+        "credited": invoice.credited_invoice if credit else None, "lines": lines,
+        "vat_lines": list(invoice.vat_lines.all()), "currency": invoice.currency,
+        "total_excluding_vat": invoice.total_excluding_vat, "total_vat": invoice.total_vat,
+        "total_including_vat": invoice.total_including_vat, "deposits": deposits,
+        "amount_due": invoice.total_including_vat - deposits,
+        "exemption": exemption_wording(VatRegime(invoice.vat_regime), invoice.issue_date),
+        "payment_method": METHODS.get(invoice.payment_method, invoice.payment_method), "iban": org["iban"],
+        "bic": org["bic"], "notes": list(payment_notes().values()),
+    }
+
+
+def pre_invoice_context(pre) -> dict:
+    from datetime import date
+
+    from prebill.payments.services import reservations_on
+
+    org = Organisation.objects.first()
+    client, address = pre.client, pre.billing_address
+    lines = list(pre.lines.select_related("article").order_by("position"))
+    for line in lines:
+        line.designation = line.designation_override or line.designation
+    start, end = _period(lines)
+    reserved = sum((r.amount for r in reservations_on(pre)), Decimal(0))
+    org_context = _org_context()
+    seller_address = "\n".join(part for part in ([org.address_line1, org.address_line2, f"{org.postcode} {org.city}",
+                                                  org.country] if org else []) if part.strip())
+    buyer_address = "\n".join(part for part in ([address.line1, address.line2, f"{address.postcode} {address.city}",
+                                                 address.country] if address else []) if part.strip())
+    return {
+        "title": f"Pré-facture #{pre.pk} (brouillon, sans numéro)", "draft": True,
+        "seller": {"name": org.legal_name if org else "", "siren": org.siren if org else "",
+                   "vat": org.vat_number if org else "", "address": seller_address,
+                   "legal_form": org_context["legal_form"]},
+        "buyer": {"name": client.name, "siren": client.siren, "vat": client.vat_number, "address": buyer_address,
+                  "code": client.code},
+        "issue_date": date.today(), "due_date": pre.invoice_date, "period_start": start, "period_end": end,
+        "terms": terms_text(pre.payment_terms_days, pre.end_of_month), "credited": None, "lines": lines,
+        "vat_lines": list(pre.vat_lines.all()), "currency": pre.currency,
+        "total_excluding_vat": pre.total_excluding_vat, "total_vat": pre.total_vat,
+        "total_including_vat": pre.total_including_vat, "deposits": reserved,
+        "amount_due": pre.total_including_vat - reserved,
+        "exemption": exemption_wording(VatRegime(pre.vat_regime), pre.invoice_date),
+        "payment_method": METHODS.get(pre.payment_method, pre.payment_method), "iban": org_context["iban"],
+        "bic": org_context["bic"], "notes": list(payment_notes().values()),
+    }
+
+
+def render(context: dict, *, pdf_a: bool) -> bytes:
+    html = render_to_string("documents/invoice.html", context)
+    return HTML(string=html).write_pdf(pdf_variant="pdf/a-3b" if pdf_a else None)
+
+
+def proofs_of(invoice) -> list:
+    """The receipts and proofs of the costs an invoice bills, in line order."""
+    from prebill.invoicing.models import InvoiceLineItem
+
+    proofs = []
+    for share in InvoiceLineItem.objects.filter(line__invoice=invoice).select_related(
+            "item__expense__receipt", "item__purchase__proof").order_by("line__position", "pk"):
+        item = share.item
+        proof = (item.expense.receipt if item.expense_id and item.expense.receipt_id else
+                 item.purchase.proof if item.purchase_id and item.purchase.proof_id else None)
+        if proof is not None and proof not in proofs:
+            proofs.append(proof)
+    return proofs
+
+
+def with_proofs(pdf: bytes, proofs: list) -> bytes:
+    """The document followed by its proofs as pages (PDF pages as they are, pictures one per page)."""
+    if not proofs:
+        return pdf
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    for proof in proofs:
+        path = path_of(proof)
+        if proof.content_type == "application/pdf":
+            data = path.read_bytes()
+        else:
+            html = f'<img src="{path.as_uri()}" style="max-width:100%;max-height:260mm">'
+            data = HTML(string=f"<html><body style='margin:0'>{html}</body></html>").write_pdf()
+        for page in PdfReader(io.BytesIO(data)).pages:
+            writer.add_page(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def invoice_pdf(invoice) -> bytes:
+    """The invoice or credit note as a Factur-X EN 16931 PDF/A-3b, its proofs appended."""
+    context = invoice_context(invoice)
+    xml = invoice_xml(invoice, lines=context["lines"], vat_lines=context["vat_lines"],
+                      prepaid=context["deposits"])
+    pdf = with_proofs(render(context, pdf_a=True), proofs_of(invoice))
+    return facturx.generate_from_binary(pdf, xml, flavor="factur-x", level="en16931", check_xsd=True, lang="fr-FR")
+
+
+def pre_invoice_pdf(pre) -> bytes:
+    return render(pre_invoice_context(pre), pdf_a=False)

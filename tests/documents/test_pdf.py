@@ -1,0 +1,105 @@
+"""Rendered documents read back: every mandatory mention, the Factur-X XML inside, proofs as pages."""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import facturx
+import pytest
+from lxml import etree
+from pypdf import PdfReader
+
+from prebill.billing.models import PreInvoice
+from prebill.billing.services import run_pre_billing
+from prebill.core.periods import Period
+from prebill.documents.facturx import NS
+from prebill.documents.pdf import invoice_pdf, pre_invoice_pdf
+from prebill.invoicing.services import issue_credit_note, validate_pre_invoice
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def invoice(firm):
+    firm.iban, firm.bic = "FR7630006000011234567890189", "AGRIFRPP"
+    firm.save()
+    engagement = f.engagement(f.client(code="ACME"))
+    f.time_part(engagement)
+    consultant = f.collaborator(hourly="150")
+    for day in (2, 3):
+        f.time_entry(consultant, engagement, date(2026, 11, day), "7")
+    run_pre_billing(period=Period(2026, 11))
+    return validate_pre_invoice(pre_invoice_id=PreInvoice.objects.get().pk, issue_date=date(2026, 11, 30))
+
+
+def text_of(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_an_invoice_pdf_has_every_mandatory_mention_and_its_factur_x(invoice):
+    pdf = invoice_pdf(invoice)
+
+    text = " ".join(text_of(pdf).split())
+    for mention in (f"Facture n° {invoice.number}", invoice.seller_name, f"SIREN {invoice.seller_siren}",
+                    invoice.seller_vat_number, invoice.buyer_name, f"SIREN {invoice.buyer_siren}",
+                    "Date d'émission 30/11/2026", "Période de prestation du 02/11/2026 au 03/11/2026",
+                    "Échéance", invoice.due_date.strftime("%d/%m/%Y"), "7 h", "150,00 €", "TVA 20 %",
+                    "2 100,00 €", "420,00 €", "2 520,00 €", "Net à payer", "40 €", "pénalités",
+                    "Pas d'escompte", "prestations de services", "IBAN FR7630006000011234567890189",
+                    "Page 1 / 1"):
+        assert mention.replace("\u202f", " ") in text.replace("\u202f", " ").replace("\xa0", " "), mention
+    _, xml = facturx.get_xml_from_pdf(pdf, check_xsd=True)
+    tree = etree.fromstring(xml)
+    assert tree.findtext("rsm:ExchangedDocument/ram:ID", namespaces=NS) == invoice.number
+    grand = tree.findtext("rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/"
+                          "ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:GrandTotalAmount", namespaces=NS)
+    assert Decimal(grand) == invoice.total_including_vat
+    assert facturx.get_level(etree.fromstring(xml)) == "en16931"
+    xmp = PdfReader(io.BytesIO(pdf)).xmp_metadata
+    assert (xmp.pdfaid_part, xmp.pdfaid_conformance) == ("3", "B")
+
+
+def test_a_credit_note_pdf_references_its_invoice(invoice):
+    note = issue_credit_note(invoice_id=invoice.pk, rebill=False, issue_date=date(2026, 12, 1))
+
+    pdf = invoice_pdf(note)
+
+    text = " ".join(text_of(pdf).split())
+    assert f"Avoir n° {note.number}" in text and f"Avoir sur la facture {invoice.number} du 30/11/2026" in text
+    _, xml = facturx.get_xml_from_pdf(pdf, check_xsd=True)
+    assert etree.fromstring(xml).findtext("rsm:ExchangedDocument/ram:TypeCode", namespaces=NS) == "381"
+
+
+def test_a_pre_invoice_pdf_is_a_draft_without_number(firm):
+    f.fixed_fee_part(f.engagement(f.client(code="ACME")), installments=[(date(2026, 11, 30), "100.00")])
+    run_pre_billing(period=Period(2026, 11))
+    pre = PreInvoice.objects.get()
+
+    text = " ".join(text_of(pre_invoice_pdf(pre)).split())
+
+    assert f"Pré-facture #{pre.pk} (brouillon, sans numéro)" in text and "F2026-" not in text
+
+
+def test_receipts_of_the_billed_expenses_follow_as_pages(firm, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from weasyprint import HTML
+
+    from prebill.costs.services import declare_expense
+    from prebill.organisation.models import Organisation
+
+    settings.PREBILL_FILES_DIR = tmp_path
+    Organisation.objects.update(expense_article=f.article("FRAIS"))
+    client = f.client(code="ACME")
+    engagement = f.engagement(client)
+    receipt = HTML(string="<p>TICKET SNCF 84,50</p>").write_pdf()
+    declare_expense(collaborator_id=f.collaborator().pk, client_id=client.pk, engagement_id=engagement.pk,
+                    day=date(2026, 11, 10), nature="Train", amount_excluding_vat=Decimal("84.50"),
+                    amount_including_vat=Decimal("92.95"), vat_rate=Decimal("10"),
+                    receipt=SimpleUploadedFile("ticket.pdf", receipt))
+    run_pre_billing(period=Period(2026, 11))
+    invoice = validate_pre_invoice(pre_invoice_id=PreInvoice.objects.get().pk, issue_date=date(2026, 11, 30))
+
+    pages = PdfReader(io.BytesIO(invoice_pdf(invoice))).pages
+
+    assert len(pages) == 2 and "TICKET SNCF 84,50" in pages[1].extract_text()
