@@ -103,3 +103,23 @@ def test_receipts_of_the_billed_expenses_follow_as_pages(firm, settings, tmp_pat
     pages = PdfReader(io.BytesIO(invoice_pdf(invoice))).pages
 
     assert len(pages) == 2 and "TICKET SNCF 84,50" in pages[1].extract_text()
+
+
+def test_documents_from_the_web_and_the_command_line(invoice, client, user_with, tmp_path, capsys):
+    from prebill.cli.commands import dispatch
+
+    client.force_login(user_with("accountant"))
+    pdf = client.get(f"/documents/invoices/{invoice.pk}/pdf/")
+    xml = client.get(f"/documents/invoices/{invoice.pk}/xml/")
+    client.force_login(user_with(username="nobody"))
+    refused = client.get(f"/documents/invoices/{invoice.pk}/pdf/")
+    code = dispatch(["pdf", invoice.number, "F2099-999999", "-o", str(tmp_path)])
+    dispatch(["facturx", invoice.number, "-o", str(tmp_path)])
+
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert f'filename="{invoice.number}.pdf"' in pdf["Content-Disposition"]
+    assert facturx.xml_check_xsd(xml.content, flavor="factur-x", level="en16931")
+    assert refused.status_code == 403
+    assert code == 2 and "no invoice F2099-999999" in capsys.readouterr().err
+    assert (tmp_path / f"{invoice.number}.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / f"{invoice.number}-factur-x.xml").exists()

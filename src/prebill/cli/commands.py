@@ -121,6 +121,12 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--date", help="issue date YYYY-MM-DD (default: today)")
     cmd = commands.add_parser("post", help="post invoices and credit notes to the sales journal")
     cmd.add_argument("number", nargs="+")
+    cmd = commands.add_parser("pdf", help="write the PDF (Factur-X for invoices and credit notes) of documents")
+    cmd.add_argument("number", nargs="+", help="invoice or credit note numbers")
+    cmd.add_argument("-o", "--output", type=Path, help="directory to write into (default: current)")
+    cmd = commands.add_parser("facturx", help="write the Factur-X CII XML of invoices and credit notes")
+    cmd.add_argument("number", nargs="+")
+    cmd.add_argument("-o", "--output", type=Path, help="directory to write into (default: current)")
     cmd = commands.add_parser("fec", help="write the FEC file of a fiscal year")
     cmd.add_argument("--year", type=int, required=True, help="fiscal year (January to December)")
     cmd.add_argument("-o", "--output", type=Path, help="directory to write into (default: current)")
@@ -462,6 +468,30 @@ def _post(args) -> int:
     return EXIT_BAD_INPUT if failures else 0
 
 
+def _documents(args) -> int:
+    from prebill.documents.facturx import invoice_xml
+    from prebill.documents.pdf import invoice_pdf
+    from prebill.invoicing.models import Invoice
+
+    directory = args.output or Path.cwd()
+    directory.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    for number in args.number:
+        invoice = Invoice.objects.select_related("credited_invoice").filter(number=number).first()
+        if invoice is None:
+            print(f"error: no invoice {number}", file=sys.stderr)
+            failures += 1
+            continue
+        if args.command == "pdf":
+            path, content = directory / f"{number}.pdf", invoice_pdf(invoice)
+        else:
+            path = directory / f"{number}-factur-x.xml"
+            content = invoice_xml(invoice, lines=list(invoice.lines.all()), vat_lines=list(invoice.vat_lines.all()))
+        path.write_bytes(content)
+        print(f"{path} ({len(content)} bytes)")
+    return EXIT_BAD_INPUT if failures else 0
+
+
 def _fec(args) -> int:
     from prebill.accounting.services import fec_file
 
@@ -480,7 +510,7 @@ def _serve(args) -> int:
 
 COMMANDS = {
     "migrate": _migrate, "import": _import, "import-time": _import_time, "import-metrics": _import_metrics,
-    "import-costs": _import_costs, "costs": _costs,
+    "import-costs": _import_costs, "pdf": _documents, "facturx": _documents, "costs": _costs,
     "export": _export, "run": _run, "demo": _demo, "serve": _serve, "validate": _validate, "credit": _credit,
     "post": _post, "fec": _fec, "duplicate": _duplicate,
     "pro-forma": _pro_forma, "review": _review,

@@ -23,6 +23,7 @@ urlpatterns = [
     path("review/", include("prebill.review.urls")),
     path("orders/", include("prebill.orders.urls")),
     path("files/", include("prebill.attachments.urls")),
+    path("documents/", include("prebill.documents.urls")),
     path("costs/", include("prebill.costs.urls")),
     path("audit/", include("prebill.audit.urls")),
     path("accounting/", include("prebill.accounting.urls")),

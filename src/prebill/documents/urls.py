@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "documents"
+urlpatterns = [
+    path("invoices/<int:pk>/pdf/", views.invoice_document, name="invoice_pdf"),
+    path("invoices/<int:pk>/xml/", views.invoice_cii, name="invoice_xml"),
+    path("pre-invoices/<int:pk>/pdf/", views.pre_invoice_document, name="pre_invoice_pdf"),
+]
