@@ -23,6 +23,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def invoice(firm):
     firm.iban, firm.bic = "FR7630006000011234567890189", "AGRIFRPP"
+    firm.address_line1, firm.postcode, firm.city = "12 rue de la Bourse", "69002", "Lyon"
+    firm.legal_form = "SAS au capital de 50 000 € — RCS Lyon 732 829 320"
     firm.save()
     engagement = f.engagement(f.client(code="ACME"))
     f.time_part(engagement)
@@ -123,3 +125,22 @@ def test_documents_from_the_web_and_the_command_line(invoice, client, user_with,
     assert code == 2 and "no invoice F2099-999999" in capsys.readouterr().err
     assert (tmp_path / f"{invoice.number}.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / f"{invoice.number}-factur-x.xml").exists()
+
+
+def test_sample_documents_render_as_pictures(invoice):
+    """PDF -> PNG of a sample invoice and credit note; docs/screenshots is refreshed with PREBILL_SCREENSHOTS=1."""
+    import os
+    from pathlib import Path
+
+    import pypdfium2
+
+    note = issue_credit_note(invoice_id=invoice.pk, quantities={invoice.lines.first().item_shares.first().item_id:
+                                                                Decimal("7")}, rebill=False,
+                             issue_date=date(2026, 12, 1))
+    for name, document in (("invoice-sample.png", invoice), ("credit-note-sample.png", note)):
+        page = pypdfium2.PdfDocument(invoice_pdf(document))[0]
+        image = page.render(scale=1.5).to_pil()
+        inked = sum(1 for pixel in image.convert("L").getdata() if pixel < 128)
+        assert image.size[0] > 800 and inked > 5000  # a page with text on it, not a blank sheet
+        if os.environ.get("PREBILL_SCREENSHOTS"):
+            image.save(Path(__file__).resolve().parents[2] / "docs" / "screenshots" / name)
