@@ -42,6 +42,7 @@ test: lint test-sqlite test-postgres
 
 bench: install
 	$(BIN)/python benchmarks/monthly_run.py
+	$(BIN)/python benchmarks/documents.py
 
 clean:
 	rm -rf $(VENV) var build src/*.egg-info
