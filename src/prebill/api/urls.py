@@ -12,6 +12,7 @@ from prebill.imports.problems import ImportRejected
 
 from .auth import AUTH
 from .costs import router as costs_router
+from .documents import router as documents_router
 from .endpoints import router
 from .invoicing import router as invoicing_router
 from .proforma import router as proforma_router
@@ -32,6 +33,7 @@ api.add_router("/", invoicing_router)
 api.add_router("/", proforma_router)
 api.add_router("/", review_router)
 api.add_router("/", costs_router)
+api.add_router("/", documents_router)
 
 
 @api.exception_handler(ImportRejected)

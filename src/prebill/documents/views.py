@@ -1,13 +1,19 @@
 """Document downloads: the invoice's Factur-X PDF, its CII XML, and a pre-invoice's draft PDF."""
 
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import SEE_INVOICES, SEE_PRE_BILLING, role_required
 from prebill.billing.models import PreInvoice
+from prebill.core.periods import Period, PeriodError
 from prebill.invoicing.models import Invoice
 
+from . import services
 from .facturx import invoice_xml
+from .models import DocumentBatch
 from .pdf import invoice_pdf, pre_invoice_pdf
 
 
@@ -35,3 +41,38 @@ def invoice_cii(request, pk: int):
 def pre_invoice_document(request, pk: int):
     pre = get_object_or_404(PreInvoice.objects.select_related("client", "billing_address"), pk=pk)
     return _download(pre_invoice_pdf(pre), "application/pdf", f"pre-facture-{pre.pk}.pdf")
+
+
+@role_required(SEE_INVOICES)
+@require_POST
+def start_batch(request):
+    try:
+        period = Period.parse(request.POST.get("period", "")) if request.POST.get("period") else None
+    except PeriodError as error:
+        messages.error(request, str(error))
+        return redirect("invoicing:list")
+    numbers = [n for n in request.POST.getlist("number") if n]
+    try:
+        batch = services.start_batch(invoice_ids=services.invoices_of(period=period, numbers=numbers),
+                                     label=f"{_('Documents')} {period or ', '.join(numbers[:3])}", user=request.user)
+    except services.BatchRefused:
+        messages.error(request, _("No invoice to render for this choice."))
+        return redirect("invoicing:list")
+    return redirect("documents:batch", pk=batch.pk)
+
+
+@role_required(SEE_INVOICES)
+def batch_status(request, pk: int):
+    batch = get_object_or_404(DocumentBatch, pk=pk)
+    template = "documents/_batch.html" if request.htmx else "documents/batch.html"
+    return render(request, template, {"batch": batch, "section": "invoices"})
+
+
+@role_required(SEE_INVOICES)
+def batch_zip(request, pk: int):
+    batch = get_object_or_404(DocumentBatch, pk=pk, status=DocumentBatch.Status.DONE)
+    path = services.zip_path(batch)
+    if not path.exists():
+        raise Http404("the archive is no longer on the server")
+    return FileResponse(path.open("rb"), as_attachment=True, filename=f"documents-{batch.pk}.zip",
+                        content_type="application/zip")

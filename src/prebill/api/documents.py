@@ -1,0 +1,87 @@
+"""Endpoints of documents: an invoice's Factur-X PDF and CII XML, batches rendered as one zip."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
+
+from prebill.accounts.roles import SEE_INVOICES
+from prebill.core.periods import Period, PeriodError
+from prebill.documents import services
+from prebill.documents.facturx import invoice_xml
+from prebill.documents.models import DocumentBatch
+from prebill.documents.pdf import invoice_pdf
+from prebill.invoicing.models import Invoice
+
+from .auth import require
+from .schemas import Message
+
+router = Router(tags=["documents"])
+ERRORS = {401: Message, 403: Message, 404: Message, 409: Message}
+
+
+class BatchIn(Schema):
+    period: str | None = Field(None, pattern=r"^\d{4}-\d{2}$", description="every document issued in the month")
+    numbers: list[str] = Field([], description="or these numbers", max_length=10000)
+
+
+class BatchOut(Schema):
+    id: int
+    label: str
+    status: str
+    done: int
+    total: int
+    error: str
+
+
+def _invoice(number: str) -> Invoice:
+    return get_object_or_404(Invoice.objects.select_related("credited_invoice"), number=number.replace("\x00", ""))
+
+
+@router.get("/invoices/{number}/pdf", response={200: None, **ERRORS})
+def pdf(request, number: str):
+    """The invoice or credit note as a Factur-X EN 16931 PDF/A-3b."""
+    require(request, SEE_INVOICES)
+    invoice = _invoice(number)
+    return HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+
+
+@router.get("/invoices/{number}/xml", response={200: None, **ERRORS})
+def cii(request, number: str):
+    """The CII XML alone (the one embedded in the PDF)."""
+    require(request, SEE_INVOICES)
+    invoice = _invoice(number)
+    return HttpResponse(invoice_xml(invoice, lines=list(invoice.lines.all()), vat_lines=list(invoice.vat_lines.all())),
+                        content_type="application/xml")
+
+
+@router.post("/document-batches", response={202: BatchOut, 422: Message, **ERRORS})
+def start_batch(request, payload: BatchIn):
+    """Render the month's (or the named) documents in the background; follow GET /document-batches/{id}."""
+    require(request, SEE_INVOICES)
+    try:
+        period = Period.parse(payload.period) if payload.period else None
+        ids = services.invoices_of(period=period, numbers=[n.replace("\x00", "") for n in payload.numbers])
+        batch = services.start_batch(invoice_ids=ids, label=f"documents {payload.period or 'selection'}",
+                                     user=request.auth)
+    except (PeriodError, services.BatchRefused) as refused:
+        raise HttpError(422, str(refused)) from None
+    return Status(202, batch)
+
+
+@router.get("/document-batches/{batch_id}", response={200: BatchOut, **ERRORS})
+def batch_status(request, batch_id: int):
+    require(request, SEE_INVOICES)
+    return get_object_or_404(DocumentBatch, pk=batch_id)
+
+
+@router.get("/document-batches/{batch_id}/zip", response={200: None, **ERRORS})
+def batch_zip(request, batch_id: int):
+    require(request, SEE_INVOICES)
+    batch = get_object_or_404(DocumentBatch, pk=batch_id)
+    if batch.status != DocumentBatch.Status.DONE:
+        return Status(409, {"detail": f"the batch is {batch.status}"})
+    return FileResponse(services.zip_path(batch).open("rb"), content_type="application/zip", as_attachment=True,
+                        filename=f"documents-{batch.pk}.zip")
