@@ -31,7 +31,8 @@ def invoice(firm):
 
 
 def xml_of(document) -> bytes:
-    return invoice_xml(document, lines=list(document.lines.all()), vat_lines=list(document.vat_lines.all()))
+    return invoice_xml(document, lines=list(document.lines.all()), vat_lines=list(document.vat_lines.all()),
+                       iban="FR7630006000011234567890189")
 
 
 def text(tree, path: str) -> str:
@@ -67,3 +68,15 @@ def test_a_credit_note_is_381_and_references_its_invoice(invoice):
     assert text(tree, "rsm:ExchangedDocument/ram:TypeCode") == "381"
     assert text(tree, reference + "ram:IssuerAssignedID") == invoice.number
     assert text(tree, reference + "ram:FormattedIssueDateTime/qdt:DateTimeString") == "20261130"
+
+
+def test_the_xml_follows_the_en16931_business_rules(invoice):
+    from prebill.documents.schematron import en16931_failures
+
+    note = issue_credit_note(invoice_id=invoice.pk, rebill=False, issue_date=date(2026, 12, 1))
+
+    assert en16931_failures(xml_of(invoice)) == []
+    assert en16931_failures(xml_of(note)) == []
+    broken = xml_of(invoice).replace(b"<ram:TypeCode>380</ram:TypeCode>", b"<ram:TypeCode>999</ram:TypeCode>")
+    failures = en16931_failures(broken)
+    assert failures == ["FX-SCH-A-000555: Value of 'ram:TypeCode' is not allowed."]

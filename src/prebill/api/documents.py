@@ -10,9 +10,8 @@ from ninja.errors import HttpError
 from prebill.accounts.roles import SEE_INVOICES
 from prebill.core.periods import Period, PeriodError
 from prebill.documents import services
-from prebill.documents.facturx import invoice_xml
 from prebill.documents.models import DocumentBatch
-from prebill.documents.pdf import invoice_pdf
+from prebill.documents.pdf import factur_x_xml, invoice_pdf
 from prebill.invoicing.models import Invoice
 
 from .auth import require
@@ -53,7 +52,7 @@ def cii(request, number: str):
     """The CII XML alone (the one embedded in the PDF)."""
     require(request, SEE_INVOICES)
     invoice = _invoice(number)
-    return HttpResponse(invoice_xml(invoice, lines=list(invoice.lines.all()), vat_lines=list(invoice.vat_lines.all())),
+    return HttpResponse(factur_x_xml(invoice),
                         content_type="application/xml")
 
 

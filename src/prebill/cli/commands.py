@@ -469,8 +469,7 @@ def _post(args) -> int:
 
 
 def _documents(args) -> int:
-    from prebill.documents.facturx import invoice_xml
-    from prebill.documents.pdf import invoice_pdf
+    from prebill.documents.pdf import factur_x_xml, invoice_pdf
     from prebill.invoicing.models import Invoice
 
     directory = args.output or Path.cwd()
@@ -486,7 +485,7 @@ def _documents(args) -> int:
             path, content = directory / f"{number}.pdf", invoice_pdf(invoice)
         else:
             path = directory / f"{number}-factur-x.xml"
-            content = invoice_xml(invoice, lines=list(invoice.lines.all()), vat_lines=list(invoice.vat_lines.all()))
+            content = factur_x_xml(invoice)
         path.write_bytes(content)
         print(f"{path} ({len(content)} bytes)")
     return EXIT_BAD_INPUT if failures else 0

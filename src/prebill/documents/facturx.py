@@ -73,7 +73,8 @@ def _party(parent: ET.Element, tag: str, *, name: str, siren: str, vat: str, add
         _el(_el(party, "ram:SpecifiedTaxRegistration"), "ram:ID", vat, schemeID="VA")
 
 
-def invoice_xml(invoice, *, lines, vat_lines, prepaid: Decimal = Decimal(0), penalty_rate: str | None = None) -> bytes:
+def invoice_xml(invoice, *, lines, vat_lines, prepaid: Decimal = Decimal(0), penalty_rate: str | None = None,
+                iban: str = "") -> bytes:
     """CII XML of an invoice snapshot; amounts, identifiers and dates are the invoice's own."""
     credit = invoice.kind == "credit_note"
     regime = VatRegime(invoice.vat_regime)
@@ -126,8 +127,13 @@ def invoice_xml(invoice, *, lines, vat_lines, prepaid: Decimal = Decimal(0), pen
 
     settlement = _el(transaction, "ram:ApplicableHeaderTradeSettlement")
     _el(settlement, "ram:InvoiceCurrencyCode", invoice.currency)
-    _el(_el(settlement, "ram:SpecifiedTradeSettlementPaymentMeans"), "ram:TypeCode",
-        PAYMENT_MEANS.get(invoice.payment_method, "30"))
+    means = _el(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
+    code = PAYMENT_MEANS.get(invoice.payment_method, "30")
+    if code in ("30", "58", "59") and not iban:
+        code = "1"  # a transfer needs the payee's IBAN (CII-SR-470): without one the means stay undefined
+    _el(means, "ram:TypeCode", code)
+    if code in ("30", "58") and iban:
+        _el(_el(means, "ram:PayeePartyCreditorFinancialAccount"), "ram:IBANID", iban.replace(" ", ""))
     reason = exemption_wording(regime, invoice.issue_date)
     for vat in vat_lines:
         tax = _el(settlement, "ram:ApplicableTradeTax")

@@ -143,11 +143,20 @@ def with_proofs(pdf: bytes, proofs: list) -> bytes:
     return out.getvalue()
 
 
+def _xml(invoice, context: dict) -> bytes:
+    return invoice_xml(invoice, lines=context["lines"], vat_lines=context["vat_lines"], prepaid=context["deposits"],
+                       iban=context["iban"])
+
+
+def factur_x_xml(invoice) -> bytes:
+    """The CII XML alone, as embedded in the invoice's PDF."""
+    return _xml(invoice, invoice_context(invoice))
+
+
 def invoice_pdf(invoice) -> bytes:
     """The invoice or credit note as a Factur-X EN 16931 PDF/A-3b, its proofs appended."""
     context = invoice_context(invoice)
-    xml = invoice_xml(invoice, lines=context["lines"], vat_lines=context["vat_lines"],
-                      prepaid=context["deposits"])
+    xml = _xml(invoice, context)
     pdf = with_proofs(render(context, pdf_a=True), proofs_of(invoice))
     return facturx.generate_from_binary(pdf, xml, flavor="factur-x", level="en16931", check_xsd=True, lang="fr-FR")
 

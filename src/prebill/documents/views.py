@@ -12,9 +12,8 @@ from prebill.core.periods import Period, PeriodError
 from prebill.invoicing.models import Invoice
 
 from . import services
-from .facturx import invoice_xml
 from .models import DocumentBatch
-from .pdf import invoice_pdf, pre_invoice_pdf
+from .pdf import factur_x_xml, invoice_pdf, pre_invoice_pdf
 
 
 def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -33,7 +32,7 @@ def invoice_document(request, pk: int):
 @role_required(SEE_INVOICES)
 def invoice_cii(request, pk: int):
     invoice = get_object_or_404(Invoice.objects.select_related("credited_invoice"), pk=pk)
-    xml = invoice_xml(invoice, lines=list(invoice.lines.all()), vat_lines=list(invoice.vat_lines.all()))
+    xml = factur_x_xml(invoice)
     return _download(xml, "application/xml", f"{invoice.number}-factur-x.xml")
 
 
