@@ -13,6 +13,7 @@ from prebill.core import article_rules
 from prebill.core.grouping import BillingTerms, LineMode
 from prebill.core.valuation import BillingUnit, Rates
 from prebill.core.vat import VatRegime
+from prebill.documents.models import InvoiceTemplate, TemplateLine
 from prebill.engagements.models import Engagement, EngagementPart, PartRate, Task
 from prebill.organisation.models import Organisation
 from prebill.team.models import Collaborator
@@ -76,6 +77,11 @@ class PortfolioContext:
     rule_ids: dict[str, int] = field(default_factory=dict)
     default_address: dict[int, int] = field(default_factory=dict)
     conditions: dict[int, list[tuple[date, dict]]] = field(default_factory=dict)
+    # Invoice templates: which one applies (engagement, else client, else the default) and its wordings.
+    template_of_engagement: dict[int, int] = field(default_factory=dict)
+    template_of_client: dict[int, int] = field(default_factory=dict)
+    default_template: int | None = None
+    wordings: dict[tuple[int, str], tuple[list[str], str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> PortfolioContext:
@@ -139,7 +145,20 @@ class PortfolioContext:
                 "vat_regime": regime, "payment_terms_days": days, "end_of_month": eom, "payment_method": method,
                 "line_mode": mode,
             }))
+        ctx.default_template = InvoiceTemplate.objects.filter(is_default=True).values_list("pk", flat=True).first()
+        ctx.template_of_engagement = dict(InvoiceTemplate.engagements.through.objects.values_list(
+            "engagement_id", "invoicetemplate_id"))
+        ctx.template_of_client = dict(InvoiceTemplate.clients.through.objects.values_list(
+            "client_id", "invoicetemplate_id"))
+        ctx.wordings = {(template, kind): (elements, prefix) for template, kind, elements, prefix in
+                        TemplateLine.objects.values_list("template_id", "kind", "elements", "prefix")}
         return ctx
+
+    def wording(self, engagement_id: int, kind: str) -> tuple[list[str], str] | None:
+        """The template's elements and prefix for this kind of line on this engagement (None: the default)."""
+        template = (self.template_of_engagement.get(engagement_id)
+                    or self.template_of_client.get(self.engagements[engagement_id].client_id) or self.default_template)
+        return self.wordings.get((template, kind)) if template else None
 
     def conditions_at(self, client_id: int, day: date) -> dict:
         """The client's conditions row in force on `day` (the latest applies_from on or before it)."""

@@ -130,7 +130,8 @@ def _harvest_installments(period: Period, ctx: PortfolioContext, out: _Collector
         values = (
             ctx.engagements[part.engagement_id].client_id, part.engagement_id, part_id, None, part.article_id, None,
             due, due, quantity, article.unit, unit_price, amount, article.vat_rate,
-            installment_designation(part.label, label, start, end, due),
+            installment_designation(part.label, label, start, end, due, template=ctx.wording(part.engagement_id, part.kind),
+                                    engagement=ctx.engagements[part.engagement_id].code, article=article.label),
         )
         out.add(PART_KIND_TO_ITEM[part.kind], (installment_id, None, None, None, None, None), values, tuple(existing),
                 Decision.BILL_NOW)
@@ -216,7 +217,9 @@ def _harvest_time(period: Period, ctx: PortfolioContext, out: _Collector) -> Non
         values = (
             engagement.client_id, engagement_id, part_id, collaborator_id, article_id, rule_id, day, period.last_day,
             quantity, part.billing_unit.value, rate, line_amount(quantity, rate), ctx.articles[article_id].vat_rate,
-            time_designation(collaborator.name, day, billed_hours, ctx.task_labels.get(task_id, ""), activity),
+            time_designation(collaborator.name, day, billed_hours, ctx.task_labels.get(task_id, ""), activity,
+                             template=ctx.wording(engagement_id, "time"), engagement=engagement.code,
+                             article=ctx.articles[article_id].label),
         )
         decision = Decision.ON_HOLD if billable == TimeEntry.Billable.UNDECIDED else Decision.BILL_NOW
         out.add(ItemKind.TIME, (None, entry_id, None, None, None, None), values, tuple(existing), decision)

@@ -1,7 +1,8 @@
-"""Default wording of billable items (invoice templates may word lines otherwise)."""
+"""Wording of billable items: each kind has default elements; an invoice template may choose others."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -16,14 +17,47 @@ def period_wording(start: date | None, end: date | None, fallback: date) -> str:
     return Period.of(fallback).label
 
 
-def installment_designation(part_label: str, label: str, start: date | None, end: date | None, due: date) -> str:
-    return f"{part_label} — {label or period_wording(start, end, due)}"
+def installment_designation(part_label: str, label: str, start: date | None, end: date | None, due: date, *,
+                            template: tuple[Sequence[str], str] | None = None, engagement: str = "",
+                            article: str = "") -> str:
+    period = period_wording(start, end, due)
+    values = {"part": part_label, "label": label, "period": period, "label_or_period": label or period,
+              "engagement": engagement, "article": article}
+    elements, prefix = template or (DEFAULT_ELEMENTS["fixed_fee"], "")
+    return compose(values, elements, prefix)
 
 
-def time_designation(collaborator: str, day: date, hours: Decimal, task: str = "", activity: str = "") -> str:
-    what = task or activity
+# What a template may put in a designation, per kind of line, and the default choice.
+ELEMENTS = {
+    "time": ("collaborator", "date", "quantity", "task", "activity", "task_or_activity", "engagement", "article"),
+    "fixed_fee": ("part", "label", "period", "label_or_period", "engagement", "article"),
+    "units": ("part", "period", "quantity", "engagement", "article"),
+}
+DEFAULT_ELEMENTS = {"time": ("collaborator", "date", "quantity", "task_or_activity"),
+                    "fixed_fee": ("part", "label_or_period")}
+
+
+def compose(values: dict[str, str], elements: Sequence[str], prefix: str = "") -> str:
+    """The chosen elements that have a value, in order, after the prefix."""
+    text = " — ".join(values[name] for name in elements if values.get(name))
+    return f"{prefix} {text}".strip() if prefix else text
+
+
+def check_elements(kind: str, elements: Sequence[str]) -> list[str]:
+    """The elements a kind of line does not know (a template's typing mistakes)."""
+    known = ELEMENTS.get(kind, ())
+    return [name for name in elements if name not in known]
+
+
+def time_designation(collaborator: str, day: date, hours: Decimal, task: str = "", activity: str = "",
+                     *, template: tuple[Sequence[str], str] | None = None, engagement: str = "",
+                     article: str = "") -> str:
     hours_text = f"{hours.normalize():f}".replace(".", ",")  # French decimal comma on the document
-    return f"{collaborator} — {day:%d/%m/%Y} — {hours_text} h" + (f" — {what}" if what else "")
+    values = {"collaborator": collaborator, "date": f"{day:%d/%m/%Y}", "quantity": f"{hours_text} h", "task": task,
+              "activity": activity, "task_or_activity": task or activity, "engagement": engagement,
+              "article": article}
+    elements, prefix = template or (DEFAULT_ELEMENTS["time"], "")
+    return compose(values, elements, prefix)
 
 
 def metric_designation(part_label: str, period: Period) -> str:

@@ -20,6 +20,7 @@ from prebill.core.vat import VatRegime
 from prebill.organisation.models import Organisation
 
 from .facturx import invoice_xml
+from .models import InvoiceTemplate
 
 METHODS = {"transfer": "virement bancaire", "direct_debit": "prélèvement", "cheque": "chèque", "card": "carte",
            "cash": "espèces"}
@@ -109,16 +110,40 @@ def render(context: dict, *, pdf_a: bool) -> bytes:
     return HTML(string=html).write_pdf(pdf_variant="pdf/a-3b" if pdf_a else None)
 
 
+def template_for(engagement_id: int | None, client_id: int) -> InvoiceTemplate | None:
+    """The engagement's template, else the client's, else the organisation's default."""
+    templates = InvoiceTemplate.objects
+    return ((engagement_id and templates.filter(engagements=engagement_id).first())
+            or templates.filter(clients=client_id).first() or templates.filter(is_default=True).first())
+
+
 def proofs_of(invoice) -> list:
-    """The receipts and proofs of the costs an invoice bills, in line order."""
+    """The proofs that follow the document, in line order: receipts and purchase proofs (unless the template
+    says not), and the client-signed activity reports of its T&M lines (when the template asks)."""
+    from prebill.costs.models import ActivityReport
     from prebill.invoicing.models import InvoiceLineItem
 
+    shares = list(InvoiceLineItem.objects.filter(line__invoice=invoice).select_related(
+        "item__expense__receipt", "item__purchase__proof").order_by("line__position", "pk"))
+    if not shares:
+        return []
+    template = template_for(shares[0].item.engagement_id, invoice.client_id)
+    receipts = template is None or template.attach_receipts
+    reports = template is not None and template.attach_activity_reports
+    signed = {}
+    if reports:
+        signed = {(r.collaborator_id, r.engagement_id, r.month): r.signed for r in ActivityReport.objects.filter(
+            engagement_id__in={s.item.engagement_id for s in shares}, signed__isnull=False).select_related("signed")}
     proofs = []
-    for share in InvoiceLineItem.objects.filter(line__invoice=invoice).select_related(
-            "item__expense__receipt", "item__purchase__proof").order_by("line__position", "pk"):
+    for share in shares:
         item = share.item
-        proof = (item.expense.receipt if item.expense_id and item.expense.receipt_id else
-                 item.purchase.proof if item.purchase_id and item.purchase.proof_id else None)
+        proof = None
+        if receipts and item.expense_id and item.expense.receipt_id:
+            proof = item.expense.receipt
+        elif receipts and item.purchase_id and item.purchase.proof_id:
+            proof = item.purchase.proof
+        elif reports and item.kind == "time":
+            proof = signed.get((item.collaborator_id, item.engagement_id, item.service_date.replace(day=1)))
         if proof is not None and proof not in proofs:
             proofs.append(proof)
     return proofs
