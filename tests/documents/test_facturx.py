@@ -80,3 +80,17 @@ def test_the_xml_follows_the_en16931_business_rules(invoice):
     broken = xml_of(invoice).replace(b"<ram:TypeCode>380</ram:TypeCode>", b"<ram:TypeCode>999</ram:TypeCode>")
     failures = en16931_failures(broken)
     assert failures == ["FX-SCH-A-000555: Value of 'ram:TypeCode' is not allowed."]
+
+
+def test_the_same_invoice_as_ubl_2_1(invoice):
+    from prebill.documents.facturx import ubl_xml
+
+    ubl = ubl_xml(xml_of(invoice))
+    note = issue_credit_note(invoice_id=invoice.pk, rebill=False, issue_date=date(2026, 12, 1))
+    ubl_note = ubl_xml(xml_of(note))
+
+    tree = etree.fromstring(ubl)
+    cbc = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+    assert tree.tag.endswith("}Invoice") and etree.fromstring(ubl_note).tag.endswith("}CreditNote")
+    assert tree.findtext(f"{{{cbc}}}ID") == invoice.number
+    assert Decimal(tree.findtext(f".//{{{cbc}}}PayableAmount")) == invoice.total_including_vat

@@ -10,6 +10,7 @@ from ninja.errors import HttpError
 from prebill.accounts.roles import SEE_INVOICES
 from prebill.core.periods import Period, PeriodError
 from prebill.documents import services
+from prebill.documents.facturx import ubl_xml
 from prebill.documents.models import DocumentBatch
 from prebill.documents.pdf import factur_x_xml, invoice_pdf
 from prebill.invoicing.models import Invoice
@@ -54,6 +55,13 @@ def cii(request, number: str):
     invoice = _invoice(number)
     return HttpResponse(factur_x_xml(invoice),
                         content_type="application/xml")
+
+
+@router.get("/invoices/{number}/ubl", response={200: None, **ERRORS})
+def ubl(request, number: str):
+    """The same invoice as a UBL 2.1 Invoice (or CreditNote)."""
+    require(request, SEE_INVOICES)
+    return HttpResponse(ubl_xml(factur_x_xml(_invoice(number))), content_type="application/xml")
 
 
 @router.post("/document-batches", response={202: BatchOut, 422: Message, **ERRORS})

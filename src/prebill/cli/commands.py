@@ -126,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("-o", "--output", type=Path, help="directory to write into (default: current)")
     cmd = commands.add_parser("facturx", help="write the Factur-X CII XML of invoices and credit notes")
     cmd.add_argument("number", nargs="+")
+    cmd.add_argument("--ubl", action="store_true", help="write the UBL 2.1 invoice instead")
     cmd.add_argument("-o", "--output", type=Path, help="directory to write into (default: current)")
     cmd = commands.add_parser("fec", help="write the FEC file of a fiscal year")
     cmd.add_argument("--year", type=int, required=True, help="fiscal year (January to December)")
@@ -469,6 +470,7 @@ def _post(args) -> int:
 
 
 def _documents(args) -> int:
+    from prebill.documents.facturx import ubl_xml
     from prebill.documents.pdf import factur_x_xml, invoice_pdf
     from prebill.invoicing.models import Invoice
 
@@ -483,9 +485,10 @@ def _documents(args) -> int:
             continue
         if args.command == "pdf":
             path, content = directory / f"{number}.pdf", invoice_pdf(invoice)
+        elif args.ubl:
+            path, content = directory / f"{number}-ubl.xml", ubl_xml(factur_x_xml(invoice))
         else:
-            path = directory / f"{number}-factur-x.xml"
-            content = factur_x_xml(invoice)
+            path, content = directory / f"{number}-factur-x.xml", factur_x_xml(invoice)
         path.write_bytes(content)
         print(f"{path} ({len(content)} bytes)")
     return EXIT_BAD_INPUT if failures else 0

@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 from datetime import date
 from decimal import Decimal
 
+import facturx
+
 from prebill.core.legal import VAT_CATEGORY, VATEX, exemption_wording, payment_notes
 from prebill.core.vat import VatRegime
 
@@ -167,3 +169,9 @@ def invoice_xml(invoice, *, lines, vat_lines, prepaid: Decimal = Decimal(0), pen
         _el(reference, "ram:IssuerAssignedID", invoice.credited_invoice.number)
         _date(reference, "ram:FormattedIssueDateTime", invoice.credited_invoice.issue_date, kind="qdt")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def ubl_xml(cii: bytes) -> bytes:
+    """The same invoice as a UBL 2.1 Invoice or CreditNote (converted by `factur-x`, checked against its XSD)."""
+    data = facturx.parse_ubl_cii_xml(cii, float_as="string", date_as="date", check_xsd=True)
+    return facturx.generate_xml(data, flavor="ubl-2.1", level="en16931", check_xsd=True, check_schematron=False)

@@ -12,6 +12,7 @@ from prebill.core.periods import Period, PeriodError
 from prebill.invoicing.models import Invoice
 
 from . import services
+from .facturx import ubl_xml
 from .models import DocumentBatch
 from .pdf import factur_x_xml, invoice_pdf, pre_invoice_pdf
 
@@ -34,6 +35,12 @@ def invoice_cii(request, pk: int):
     invoice = get_object_or_404(Invoice.objects.select_related("credited_invoice"), pk=pk)
     xml = factur_x_xml(invoice)
     return _download(xml, "application/xml", f"{invoice.number}-factur-x.xml")
+
+
+@role_required(SEE_INVOICES)
+def invoice_ubl(request, pk: int):
+    invoice = get_object_or_404(Invoice.objects.select_related("credited_invoice"), pk=pk)
+    return _download(ubl_xml(factur_x_xml(invoice)), "application/xml", f"{invoice.number}-ubl.xml")
 
 
 @role_required(SEE_PRE_BILLING)
