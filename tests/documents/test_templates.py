@@ -99,3 +99,24 @@ def test_signed_activity_reports_follow_the_t_and_m_lines_when_the_template_asks
 
     assert without == 1 and len(pages) == 2 and "CRA SIGNE NOVEMBRE" in pages[1].extract_text()
     assert invoice.total_excluding_vat == Decimal("700.00")
+
+
+def test_costs_and_units_are_worded_by_the_template_too(consulting):
+    from prebill.costs.services import declare_expense
+    from prebill.organisation.models import Organisation
+
+    client, engagement, entry = consulting
+    Organisation.objects.update(expense_article=f.article("FRAIS"))
+    f.units_part(engagement, price="18.50", metric="PAYSLIPS")
+    f.metric(client, date(2026, 11, 1), "12", engagement=engagement)
+    declare_expense(collaborator_id=entry.collaborator_id, client_id=client.pk, engagement_id=engagement.pk,
+                    day=date(2026, 11, 10), nature="Train", amount_excluding_vat=Decimal("50"),
+                    amount_including_vat=Decimal("55"), vat_rate=Decimal("10"))
+    template = InvoiceTemplate.objects.create(code="DEF", label="Default", is_default=True)
+    TemplateLine.objects.create(template=template, kind="expense", elements=["nature", "date"], prefix="Frais :")
+    TemplateLine.objects.create(template=template, kind="units", elements=["quantity", "part"])
+
+    run_pre_billing(period=NOV)
+
+    assert designations()["expense"] == "Frais : Train — 10/11/2026"
+    assert designations()["units"] == "12 — Bulletins de paie"

@@ -131,7 +131,8 @@ def _harvest_installments(period: Period, ctx: PortfolioContext, out: _Collector
             ctx.engagements[part.engagement_id].client_id, part.engagement_id, part_id, None, part.article_id, None,
             due, due, quantity, article.unit, unit_price, amount, article.vat_rate,
             installment_designation(part.label, label, start, end, due, template=ctx.wording(part.engagement_id, part.kind),
-                                    engagement=ctx.engagements[part.engagement_id].code, article=article.label),
+                                    engagement=ctx.engagements[part.engagement_id].code, article=article.label,
+                                    kind=part.kind),
         )
         out.add(PART_KIND_TO_ITEM[part.kind], (installment_id, None, None, None, None, None), values, tuple(existing),
                 Decision.BILL_NOW)
@@ -160,7 +161,9 @@ def _harvest_metrics(period: Period, ctx: PortfolioContext, out: _Collector) -> 
         values = (
             client_id, part.engagement_id, parts[0], None, part.article_id, None, period.last_day, period.last_day,
             quantity, article.unit, part.unit_price, line_amount(quantity, part.unit_price), article.vat_rate,
-            metric_designation(part.label, period),
+            metric_designation(part.label, period, template=ctx.wording(part.engagement_id, "units"),
+                               quantity=quantity, engagement=ctx.engagements[part.engagement_id].code,
+                               article=article.label),
         )
         out.add(ItemKind.UNITS, (None, None, metric_id, None, None, None), values, tuple(existing), Decision.BILL_NOW)
 

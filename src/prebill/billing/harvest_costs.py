@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from decimal import Decimal
 
+from prebill.core.designations import designation
 from prebill.core.grouping import ItemKind
 from prebill.core.holidays import DayKind
 from prebill.core.money import round_money
@@ -61,9 +62,11 @@ def _expenses(period, ctx, out, article_id, engagement_of) -> None:
         if engagement_id is None:
             out.result.skipped["expense of a client without engagement"] += 1
             continue
-        who = ctx.collaborators[collaborator_id].name
+        words = {"nature": nature, "collaborator": ctx.collaborators[collaborator_id].name, "date": f"{day:%d/%m/%Y}",
+                 "engagement": ctx.engagements[engagement_id].code, "article": ctx.articles[article_id].label}
         values = (client_id, engagement_id, None, collaborator_id, article_id, None, day, period.last_day, ONE,
-                  ctx.articles[article_id].unit, amount, amount, vat_rate, f"{nature} — {who} — {day:%d/%m/%Y}")
+                  ctx.articles[article_id].unit, amount, amount, vat_rate,
+                  designation("expense", words, ctx.wording(engagement_id, "expense")))
         out.add(ItemKind.EXPENSE, (None, None, None, expense_id, None, None), values, tuple(existing),
                 Decision.BILL_NOW)
 
@@ -88,9 +91,11 @@ def _purchases(period, ctx, out, article_id, engagement_of) -> None:
             out.result.skipped["purchase of a client without engagement"] += 1
             continue
         price = purchase_price(cost, markup, resale)
+        words = {"supplier": f"Achat {supplier}", "reference": reference, "date": f"du {day:%d/%m/%Y}",
+                 "engagement": ctx.engagements[engagement_id].code, "article": ctx.articles[article_id].label}
         values = (client_id, engagement_id, None, None, article_id, None, day, period.last_day, ONE,
                   ctx.articles[article_id].unit, price, price, vat_rate,
-                  f"Achat {supplier}{' ' + reference if reference else ''} du {day:%d/%m/%Y}")
+                  designation("purchase", words, ctx.wording(engagement_id, "purchase")))
         out.add(ItemKind.PURCHASE, (None, None, None, None, purchase_id, None), values, tuple(existing),
                 Decision.BILL_NOW)
 
@@ -121,8 +126,10 @@ def _overtime(period, ctx, out, article_id) -> None:
         engagement = ctx.engagements[engagement_id]
         values = (engagement.client_id, engagement_id, None, collaborator_id, article_id, None, day, period.last_day,
                   hours, "hour", (amount / hours).quantize(QUANTITY), amount, ctx.articles[article_id].vat_rate,
-                  f"Heures supplémentaires — {collaborator.name} — {day:%d/%m/%Y} "
-                  f"{_hm(start)}-{_hm(end)}")
+                  designation("overtime", {
+                      "article": "Heures supplémentaires", "collaborator": collaborator.name,
+                      "date": f"{day:%d/%m/%Y}", "hours": f"{_hm(start)}-{_hm(end)}", "engagement": engagement.code,
+                  }, ctx.wording(engagement_id, "overtime")))
         out.add(ItemKind.OVERTIME, (None, None, None, None, None, overtime_id), values, tuple(existing),
                 Decision.BILL_NOW)
 

@@ -19,12 +19,11 @@ def period_wording(start: date | None, end: date | None, fallback: date) -> str:
 
 def installment_designation(part_label: str, label: str, start: date | None, end: date | None, due: date, *,
                             template: tuple[Sequence[str], str] | None = None, engagement: str = "",
-                            article: str = "") -> str:
+                            article: str = "", kind: str = "fixed_fee") -> str:
     period = period_wording(start, end, due)
     values = {"part": part_label, "label": label, "period": period, "label_or_period": label or period,
               "engagement": engagement, "article": article}
-    elements, prefix = template or (DEFAULT_ELEMENTS["fixed_fee"], "")
-    return compose(values, elements, prefix)
+    return designation("resale" if kind == "resale" else "fixed_fee", values, template)
 
 
 # What a template may put in a designation, per kind of line, and the default choice.
@@ -32,9 +31,23 @@ ELEMENTS = {
     "time": ("collaborator", "date", "quantity", "task", "activity", "task_or_activity", "engagement", "article"),
     "fixed_fee": ("part", "label", "period", "label_or_period", "engagement", "article"),
     "units": ("part", "period", "quantity", "engagement", "article"),
+    "resale": ("part", "label", "period", "label_or_period", "engagement", "article"),
+    "expense": ("nature", "collaborator", "date", "engagement", "article"),
+    "purchase": ("supplier", "reference", "date", "engagement", "article"),
+    "overtime": ("article", "collaborator", "date", "hours", "engagement"),
 }
-DEFAULT_ELEMENTS = {"time": ("collaborator", "date", "quantity", "task_or_activity"),
-                    "fixed_fee": ("part", "label_or_period")}
+DEFAULT_ELEMENTS = {
+    "time": ("collaborator", "date", "quantity", "task_or_activity"), "fixed_fee": ("part", "label_or_period"),
+    "resale": ("part", "label_or_period"), "units": ("part", "period"),
+    "expense": ("nature", "collaborator", "date"), "purchase": ("supplier", "reference", "date"),
+    "overtime": ("article", "collaborator", "date", "hours"),
+}
+
+
+def designation(kind: str, values: dict[str, str], template: tuple[Sequence[str], str] | None = None) -> str:
+    """A line's wording: the template's elements and prefix for its kind, else the kind's default."""
+    elements, prefix = template or (DEFAULT_ELEMENTS[kind], "")
+    return compose(values, elements, prefix)
 
 
 def compose(values: dict[str, str], elements: Sequence[str], prefix: str = "") -> str:
@@ -56,9 +69,11 @@ def time_designation(collaborator: str, day: date, hours: Decimal, task: str = "
     values = {"collaborator": collaborator, "date": f"{day:%d/%m/%Y}", "quantity": f"{hours_text} h", "task": task,
               "activity": activity, "task_or_activity": task or activity, "engagement": engagement,
               "article": article}
-    elements, prefix = template or (DEFAULT_ELEMENTS["time"], "")
-    return compose(values, elements, prefix)
+    return designation("time", values, template)
 
 
-def metric_designation(part_label: str, period: Period) -> str:
-    return f"{part_label} — {period.label}"
+def metric_designation(part_label: str, period: Period, *, template: tuple[Sequence[str], str] | None = None,
+                       quantity: Decimal | None = None, engagement: str = "", article: str = "") -> str:
+    values = {"part": part_label, "period": period.label, "engagement": engagement, "article": article,
+              "quantity": f"{quantity.normalize():f}".replace(".", ",") if quantity is not None else ""}
+    return designation("units", values, template)
