@@ -148,3 +148,20 @@ def test_sample_documents_render_as_pictures(invoice):
         assert image.size[0] > 800 and inked > 5000  # a page with text on it, not a blank sheet
         if os.environ.get("PREBILL_SCREENSHOTS"):
             image.save(Path(__file__).resolve().parents[2] / "docs" / "screenshots" / name)
+
+
+def test_the_firms_logo_heads_its_documents(invoice, tmp_path, capsys):
+    from prebill.cli.commands import dispatch
+
+    logo = tmp_path / "logo.png"  # a 1 x 1 pixel PNG
+    logo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes.fromhex(
+        "0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cf000003010100c9fe92ef"
+        "0000000049454e44ae426082"))
+    refused = dispatch(["logo", str(tmp_path / "missing.png")])
+    accepted = dispatch(["logo", str(logo)])
+
+    pdf = invoice_pdf(invoice)
+
+    assert (refused, accepted) == (2, 0)
+    images = [image for page in PdfReader(io.BytesIO(pdf)).pages for image in page.images]
+    assert len(images) == 1

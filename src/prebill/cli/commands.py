@@ -128,6 +128,8 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("number", nargs="+")
     cmd.add_argument("--ubl", action="store_true", help="write the UBL 2.1 invoice instead")
     cmd.add_argument("-o", "--output", type=Path, help="directory to write into (default: current)")
+    cmd = commands.add_parser("logo", help="the firm's logo on its documents (a PNG or JPEG file of at most 1 MB)")
+    cmd.add_argument("file", type=Path)
     cmd = commands.add_parser("fec", help="write the FEC file of a fiscal year")
     cmd.add_argument("--year", type=int, required=True, help="fiscal year (January to December)")
     cmd.add_argument("-o", "--output", type=Path, help="directory to write into (default: current)")
@@ -494,6 +496,22 @@ def _documents(args) -> int:
     return EXIT_BAD_INPUT if failures else 0
 
 
+def _logo(args) -> int:
+    from prebill.attachments.services import sniff
+    from prebill.organisation.models import Organisation
+
+    data = args.file.read_bytes() if args.file.is_file() else b""
+    kind = sniff(data[:16])
+    if not data or len(data) > 1024 * 1024 or kind is None or kind[0] == "application/pdf":
+        print(f"error: {args.file}: a PNG or JPEG file of at most 1 MB is expected", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not Organisation.objects.update(logo=data):
+        print("error: the firm's identity (organisation) is not set", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"logo set ({kind[0]}, {len(data)} bytes)")
+    return 0
+
+
 def _fec(args) -> int:
     from prebill.accounting.services import fec_file
 
@@ -512,7 +530,7 @@ def _serve(args) -> int:
 
 COMMANDS = {
     "migrate": _migrate, "import": _import, "import-time": _import_time, "import-metrics": _import_metrics,
-    "import-costs": _import_costs, "pdf": _documents, "facturx": _documents, "costs": _costs,
+    "import-costs": _import_costs, "pdf": _documents, "facturx": _documents, "logo": _logo, "costs": _costs,
     "export": _export, "run": _run, "demo": _demo, "serve": _serve, "validate": _validate, "credit": _credit,
     "post": _post, "fec": _fec, "duplicate": _duplicate,
     "pro-forma": _pro_forma, "review": _review,

@@ -5,6 +5,7 @@ Proofs kept with the billed costs (expense receipts, purchase proofs) follow the
 
 from __future__ import annotations
 
+import base64
 import io
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from django.template.loader import render_to_string
 from pypdf import PdfReader, PdfWriter
 from weasyprint import HTML
 
-from prebill.attachments.services import path_of
+from prebill.attachments.services import path_of, sniff
 from prebill.core.legal import exemption_wording, payment_notes
 from prebill.core.vat import VatRegime
 from prebill.organisation.models import Organisation
@@ -40,8 +41,11 @@ def _period(lines) -> tuple:
 
 def _org_context() -> dict:
     org = Organisation.objects.first()
+    logo = bytes(org.logo) if org and org.logo else b""
+    kind = sniff(logo[:16]) if logo else None
     return {"iban": org.iban if org else "", "bic": org.bic if org else "",
-            "legal_form": org.legal_form if org else ""}
+            "legal_form": org.legal_form if org else "",
+            "logo": f"data:{kind[0]};base64,{base64.b64encode(logo).decode()}" if kind else ""}
 
 
 def invoice_context(invoice) -> dict:
@@ -65,7 +69,7 @@ def invoice_context(invoice) -> dict:
         "amount_due": invoice.total_including_vat - deposits,
         "exemption": exemption_wording(VatRegime(invoice.vat_regime), invoice.issue_date),
         "payment_method": METHODS.get(invoice.payment_method, invoice.payment_method), "iban": org["iban"],
-        "bic": org["bic"], "notes": list(payment_notes().values()),
+        "bic": org["bic"], "notes": list(payment_notes().values()), "logo": org["logo"],
     }
 
 
@@ -101,7 +105,7 @@ def pre_invoice_context(pre) -> dict:
         "amount_due": pre.total_including_vat - reserved,
         "exemption": exemption_wording(VatRegime(pre.vat_regime), pre.invoice_date),
         "payment_method": METHODS.get(pre.payment_method, pre.payment_method), "iban": org_context["iban"],
-        "bic": org_context["bic"], "notes": list(payment_notes().values()),
+        "bic": org_context["bic"], "notes": list(payment_notes().values()), "logo": org_context["logo"],
     }
 
 

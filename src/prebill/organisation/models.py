@@ -28,6 +28,7 @@ class Organisation(models.Model):
     review_time_edits = models.BooleanField(
         default=True, help_text="Reviewers may change a time entry's billing (never the entry itself).")
     delivery_notes = models.BooleanField(default=False, help_text="The review shows delivery notes to bill.")
+    logo = models.BinaryField(blank=True, default=b"", help_text="PNG or JPEG printed on the documents' header.")
     expense_article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT, null=True, blank=True,
                                         related_name="+", help_text="Article of rebilled expenses.")
     purchase_article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT, null=True, blank=True,
