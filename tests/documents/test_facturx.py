@@ -94,3 +94,14 @@ def test_the_same_invoice_as_ubl_2_1(invoice):
     assert tree.tag.endswith("}Invoice") and etree.fromstring(ubl_note).tag.endswith("}CreditNote")
     assert tree.findtext(f"{{{cbc}}}ID") == invoice.number
     assert Decimal(tree.findtext(f".//{{{cbc}}}PayableAmount")) == invoice.total_including_vat
+
+
+def test_the_xml_follows_the_french_reform_rules(invoice):
+    from prebill.documents.schematron import fr_ctc_failures
+
+    note = issue_credit_note(invoice_id=invoice.pk, rebill=False, issue_date=date(2026, 12, 1))
+    without_indemnity = xml_of(invoice).replace(b"<ram:SubjectCode>PMT</ram:SubjectCode>",
+                                                b"<ram:SubjectCode>AAI</ram:SubjectCode>")
+
+    assert fr_ctc_failures(xml_of(invoice)) == [] and fr_ctc_failures(xml_of(note)) == []
+    assert [f.split(":")[0] for f in fr_ctc_failures(without_indemnity)] == ["BR-FR-05_BT-22_PMT"]
