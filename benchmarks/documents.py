@@ -19,12 +19,14 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from prebill.billing.models import PreInvoice  # noqa: E402
 from prebill.demo.loader import load_demo  # noqa: E402
 from prebill.documents.facturx import invoice_xml  # noqa: E402
 from prebill.documents.pdf import invoice_pdf  # noqa: E402
+from prebill.documents.services import start_batch  # noqa: E402
 from prebill.invoicing.models import Invoice  # noqa: E402
 from prebill.invoicing.services import validate_pre_invoice  # noqa: E402
 from prebill.organisation.models import InvoiceSeries, Organisation  # noqa: E402
@@ -51,9 +53,17 @@ def main() -> None:
         invoice_xml(invoice, lines=list(invoice.lines.all()), vat_lines=list(invoice.vat_lines.all()))
     xml_seconds = time.perf_counter() - started
 
+    settings.PREBILL_RUNS_INLINE = True
+    settings.PREBILL_FILES_DIR = Path(directory) / "files"
+    started = time.perf_counter()
+    batch = start_batch(invoice_ids=[invoice.pk for invoice in invoices], label="bench")
+    batch_seconds = time.perf_counter() - started
+    assert batch.status == "done", batch.error
+
     print(f"documents: {len(invoices)} invoices, {lines} lines, {sum(sizes) / len(sizes) / 1024:.0f} KiB a PDF")
     print(f"  Factur-X PDF/A-3b   {len(invoices) / pdf_seconds:6.1f} documents/s  ({pdf_seconds:.1f} s)")
     print(f"  CII XML alone       {len(invoices) / xml_seconds:6.1f} documents/s  ({xml_seconds:.2f} s)")
+    print(f"  batch into one zip  {len(invoices) / batch_seconds:6.1f} documents/s  ({batch_seconds:.1f} s)")
 
 
 if __name__ == "__main__":
