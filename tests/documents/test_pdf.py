@@ -165,3 +165,22 @@ def test_the_firms_logo_heads_its_documents(invoice, tmp_path, capsys):
     assert (refused, accepted) == (2, 0)
     images = [image for page in PdfReader(io.BytesIO(pdf)).pages for image in page.images]
     assert len(images) == 1
+
+
+def test_reverse_charge_prints_its_wording_and_follows_the_rules(firm):
+    from prebill.documents.pdf import factur_x_xml
+    from prebill.documents.schematron import en16931_failures
+
+    firm.iban = "FR7630006000011234567890189"
+    firm.save()
+    client = f.client(code="EUCO", conditions={"vat_regime": "reverse_charge"})
+    client.siren, client.vat_number = "", "DE123456789"
+    client.save()
+    f.fixed_fee_part(f.engagement(client), installments=[(date(2026, 11, 30), "1000.00")])
+    run_pre_billing(period=Period(2026, 11))
+    invoice = validate_pre_invoice(pre_invoice_id=PreInvoice.objects.get().pk, issue_date=date(2026, 11, 30))
+
+    text = " ".join(text_of(invoice_pdf(invoice)).split())
+
+    assert invoice.total_vat == 0 and "Autoliquidation" in text and "CIBS" in text
+    assert en16931_failures(factur_x_xml(invoice)) == []
