@@ -104,15 +104,20 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+def _on_line(request: HttpRequest, line: PreInvoiceLine, action, **kwargs) -> HttpResponse:
+    """A special action on a line's pre-invoice; a refusal becomes a message on the page."""
+    try:
+        action(user=request.user, **kwargs)
+    except (services.SpecialActionRefused, services.EditRefused) as refused:
+        messages.error(request, str(refused))
+    return redirect("billing:pre_invoice", pk=line.pre_invoice_id)
+
+
 @role_required(SEE_PRE_BILLING)
 @require_POST
 def replace_designation(request: HttpRequest, pk: int) -> HttpResponse:
     line = get_object_or_404(PreInvoiceLine, pk=pk)
-    try:
-        services.replace_designation(line_id=pk, text=request.POST.get("designation", ""), user=request.user)
-    except services.SpecialActionRefused as refused:
-        messages.error(request, str(refused))
-    return redirect("billing:pre_invoice", pk=line.pre_invoice_id)
+    return _on_line(request, line, services.replace_designation, line_id=pk, text=request.POST.get("designation", ""))
 
 
 @role_required(SEE_PRE_BILLING)
@@ -124,11 +129,7 @@ def move_line_up(request: HttpRequest, pk: int) -> HttpResponse:
     index = order.index(pk)
     if index:
         order[index - 1], order[index] = order[index], order[index - 1]
-    try:
-        services.reorder_lines(pre_invoice_id=line.pre_invoice_id, line_ids=order, user=request.user)
-    except (services.SpecialActionRefused, services.EditRefused) as refused:
-        messages.error(request, str(refused))
-    return redirect("billing:pre_invoice", pk=line.pre_invoice_id)
+    return _on_line(request, line, services.reorder_lines, pre_invoice_id=line.pre_invoice_id, line_ids=order)
 
 
 @role_required(SEE_PRE_BILLING)
@@ -148,24 +149,16 @@ def duplicate(request: HttpRequest, pk: int) -> HttpResponse:
 def change_copy_line(request: HttpRequest, pk: int) -> HttpResponse:
     line = get_object_or_404(PreInvoiceLine, pk=pk)
     quantity, unit_price = parse_amount(request.POST.get("quantity")), parse_amount(request.POST.get("unit_price"))
-    try:
-        if quantity is None or unit_price is None:
-            raise services.EditRefused(_("Quantity and unit price are numbers."))
-        services.change_copy_line(line_id=pk, quantity=quantity, unit_price=unit_price, user=request.user)
-    except (services.SpecialActionRefused, services.EditRefused) as refused:
-        messages.error(request, str(refused))
-    return redirect("billing:pre_invoice", pk=line.pre_invoice_id)
+    if quantity is None or unit_price is None:
+        messages.error(request, _("Quantity and unit price are numbers."))
+        return redirect("billing:pre_invoice", pk=line.pre_invoice_id)
+    return _on_line(request, line, services.change_copy_line, line_id=pk, quantity=quantity, unit_price=unit_price)
 
 
 @role_required(SEE_PRE_BILLING)
 @require_POST
 def remove_copy_line(request: HttpRequest, pk: int) -> HttpResponse:
-    line = get_object_or_404(PreInvoiceLine, pk=pk)
-    try:
-        services.remove_copy_line(line_id=pk, user=request.user)
-    except (services.SpecialActionRefused, services.EditRefused) as refused:
-        messages.error(request, str(refused))
-    return redirect("billing:pre_invoice", pk=line.pre_invoice_id)
+    return _on_line(request, get_object_or_404(PreInvoiceLine, pk=pk), services.remove_copy_line, line_id=pk)
 
 
 @role_required(SEE_PRE_BILLING)
