@@ -228,10 +228,10 @@ def get_pre_invoice(request, pre_invoice_id: int):
     """A pre-invoice with its lines, each line's billable items and their sources, VAT and totals."""
     require(request, SEE_PRE_BILLING)
     document = get_object_or_404(PreInvoice, pk=pre_invoice_id)
-    reservations = payments.reservations_on(document)
+    reservations, due = payments.pre_invoice_due(document)
     return {**next(selectors.pre_invoices_of_period(Period.of(document.period), ids=[document.pk])),
             "deposits": [{"id": r.pk, "payment": r.payment_id, "amount": str(r.amount)} for r in reservations],
-            "amount_due": str(document.total_including_vat - sum((r.amount for r in reservations), Decimal(0)))}
+            "amount_due": str(due)}
 
 
 @router.post("/runs", response={202: RunOut, 422: Message, **ERRORS}, tags=["pre-billing"])

@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import RUN_PRE_BILLING, SEE_PRE_BILLING, role_required
-from prebill.core.money import ZERO
 from prebill.core.periods import Period, PeriodError
 from prebill.costs.selectors import fixed_fees_to_join, rebillables
 from prebill.payments import services as payments
@@ -70,11 +69,10 @@ def pre_invoice(request: HttpRequest, pk: int) -> HttpResponse:
         document = selectors.pre_invoice_detail(pk)
     except selectors.PreInvoice.DoesNotExist:
         raise Http404("no such pre-invoice") from None
-    reservations = payments.reservations_on(document)
-    reserved = sum((r.amount for r in reservations), ZERO)
+    reservations, due = payments.pre_invoice_due(document)
     return render(request, "billing/pre_invoice.html", {
         "document": document, "period": Period.of(document.period), "section": "billing",
-        "reservations": reservations, "due": document.total_including_vat - reserved,
+        "reservations": reservations, "due": due,
         "deposits": payments.client_deposits(document.client_id)})
 
 

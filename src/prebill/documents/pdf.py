@@ -76,7 +76,7 @@ def invoice_context(invoice) -> dict:
 def pre_invoice_context(pre) -> dict:
     from datetime import date
 
-    from prebill.payments.services import reservations_on
+    from prebill.payments.services import pre_invoice_due
 
     org = Organisation.objects.first()
     client, address = pre.client, pre.billing_address
@@ -84,7 +84,7 @@ def pre_invoice_context(pre) -> dict:
     for line in lines:
         line.designation = line.designation_override or line.designation
     start, end = _period(lines)
-    reserved = sum((r.amount for r in reservations_on(pre)), Decimal(0))
+    due = pre_invoice_due(pre)[1]
     org_context = _org_context()
     seller_address = "\n".join(part for part in ([org.address_line1, org.address_line2, f"{org.postcode} {org.city}",
                                                   org.country] if org else []) if part.strip())
@@ -101,8 +101,8 @@ def pre_invoice_context(pre) -> dict:
         "terms": terms_text(pre.payment_terms_days, pre.end_of_month), "credited": None, "lines": lines,
         "vat_lines": list(pre.vat_lines.all()), "currency": pre.currency,
         "total_excluding_vat": pre.total_excluding_vat, "total_vat": pre.total_vat,
-        "total_including_vat": pre.total_including_vat, "deposits": reserved,
-        "amount_due": pre.total_including_vat - reserved,
+        "total_including_vat": pre.total_including_vat, "deposits": pre.total_including_vat - due,
+        "amount_due": due,
         "exemption": exemption_wording(VatRegime(pre.vat_regime), pre.invoice_date),
         "payment_method": METHODS.get(pre.payment_method, pre.payment_method), "iban": org_context["iban"],
         "bic": org_context["bic"], "notes": list(payment_notes().values()), "logo": org_context["logo"],

@@ -114,6 +114,12 @@ def reservations_on(pre_invoice: PreInvoice) -> list[DepositReservation]:
     ).select_related("payment").order_by("pk"))
 
 
+def pre_invoice_due(pre_invoice: PreInvoice) -> tuple[list[DepositReservation], Decimal]:
+    """The deposits set aside for a pre-invoice and what is left to pay of it."""
+    reservations = reservations_on(pre_invoice)
+    return reservations, pre_invoice.total_including_vat - sum((r.amount for r in reservations), ZERO)
+
+
 @transaction.atomic
 def reserve_deposit(*, payment: Payment, pre_invoice_id: int, amount: Decimal, user=None) -> DepositReservation:
     """Set part of a deposit aside for a pre-invoice, so that its amount due falls before validation."""
@@ -123,7 +129,7 @@ def reserve_deposit(*, payment: Payment, pre_invoice_id: int, amount: Decimal, u
         raise PaymentRefused("this pre-invoice no longer exists: the month was run again; open it anew")
     if pre.client_id != payment.client_id:
         raise PaymentRefused("a deposit only settles documents of the client who paid it")
-    due = pre.total_including_vat - sum((r.amount for r in reservations_on(pre)), ZERO)
+    due = pre_invoice_due(pre)[1]
     left = deposit_left(payment)
     if amount <= 0 or amount > due or amount > left:
         raise PaymentRefused(f"{amount} cannot be set aside for this pre-invoice: {due} is due and {left} "

@@ -47,7 +47,7 @@ def reserve(request, pre_invoice_id: int):
     """Set (part of) a deposit aside for a pre-invoice: by default all it can take."""
     pre = get_object_or_404(PreInvoice, pk=pre_invoice_id)
     payment = get_object_or_404(Payment, pk=request.POST.get("payment"), client_id=pre.client_id)
-    due = pre.total_including_vat - sum((r.amount for r in services.reservations_on(pre)), services.ZERO)
+    due = services.pre_invoice_due(pre)[1]
     amount = parse_amount(request.POST.get("amount")) or min(due, services.deposit_left(payment))
     try:
         services.reserve_deposit(payment=payment, pre_invoice_id=pre.pk, amount=amount, user=request.user)
