@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -130,6 +131,8 @@ def groupable_items(items, ctx: PortfolioContext):
         terms = terms_cache.get((engagement_id, invoice_date))
         if terms is None:
             terms = terms_cache[(engagement_id, invoice_date)] = ctx.terms(engagement_id, invoice_date)
+        if hint.endswith(";exempt"):  # exempt training goes on a document of its own VAT regime
+            terms = dataclasses.replace(terms, vat_regime=VatRegime.EXEMPT)
         if adj_quantity is not None or adj_amount is not None or billed or written_off:
             quantity, amount = to_bill_now(quantity, unit_price, amount, billed=billed, written_off=written_off,
                                            adjusted_quantity=adj_quantity, adjusted_amount=adj_amount)

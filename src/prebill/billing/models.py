@@ -40,6 +40,8 @@ class BillableItem(models.Model):
                                     related_name="billable_item")
     overtime = models.OneToOneField("costs.Overtime", on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="billable_item")
+    training_charge = models.OneToOneField("training.TrainingCharge", on_delete=models.PROTECT, null=True,
+                                           blank=True, related_name="billable_item")
     grouping_hint = models.CharField(
         max_length=40, blank=True, default="", db_default="",
         help_text="'collaborator' (one invoice per collaborator's costs) or 'installment:<id>' (join that fixed fee).")
@@ -84,7 +86,8 @@ class BillableItem(models.Model):
             models.CheckConstraint(
                 condition=models.Q(installment__isnull=False) | models.Q(time_entry__isnull=False)
                 | models.Q(unit_metric__isnull=False) | models.Q(manual_element__isnull=False)
-                | models.Q(expense__isnull=False) | models.Q(purchase__isnull=False) | models.Q(overtime__isnull=False),
+                | models.Q(expense__isnull=False) | models.Q(purchase__isnull=False) | models.Q(overtime__isnull=False)
+                | models.Q(training_charge__isnull=False),
                 name="item_has_a_source",
             ),
         ]

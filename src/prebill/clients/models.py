@@ -14,6 +14,11 @@ class Client(models.Model):
     vat_number = models.CharField(max_length=20, blank=True)
     email = models.EmailField(blank=True)
     active = models.BooleanField(default=True)
+    training_billing = models.CharField(
+        max_length=12, blank=True, default="", db_default="",
+        choices=[("", "as the firm's default"), ("none", "no automatic invoicing"),
+                 ("pair", "one invoice per funder and sponsor"), ("consolidated", "one invoice per funder")],
+        help_text="How sessions this client funds are invoiced; empty: the firm's default.")
 
     def __str__(self):
         return f"{self.code} {self.name}"

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "prebill.attachments",
     "prebill.costs",
     "prebill.documents",
+    "prebill.training",
     "prebill.audit",
     "prebill.imports",
     "prebill.api",

@@ -138,6 +138,11 @@ def document_key(item: GroupableItem) -> tuple[str, str]:
     if item.installment is not None:
         reason = f"une facture par échéance ({item.engagement_code}/{item.part_code})"
         return f"installment:{item.installment}", reason
+    if item.kind is ItemKind.TRAINING:
+        hint = item.hint.split(";")[0]  # ";exempt" marks exempt training (its terms say so already)
+        if hint.startswith("pair:"):
+            return f"training:{hint}", "formation financée : une facture par financeur et commanditaire"
+        return "training", "formations du client regroupées sur une facture"
     if item.kind is ItemKind.TIME:
         return "time", "temps passés du client regroupés sur une facture"
     return f"{item.kind.value}:{item.engagement}", f"{KIND_WORDS[item.kind]} de la mission {item.engagement_code}"

@@ -28,6 +28,11 @@ class Organisation(models.Model):
     review_time_edits = models.BooleanField(
         default=True, help_text="Reviewers may change a time entry's billing (never the entry itself).")
     delivery_notes = models.BooleanField(default=False, help_text="The review shows delivery notes to bill.")
+    training_billing = models.CharField(
+        max_length=12, default="pair", choices=[("none", "no automatic invoicing"),
+                                                ("pair", "one invoice per funder and sponsor"),
+                                                ("consolidated", "one invoice per funder")],
+        help_text="How funded training sessions are invoiced, unless a client says otherwise.")
     logo = models.BinaryField(blank=True, default=b"", help_text="PNG or JPEG printed on the documents' header.")
     expense_article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT, null=True, blank=True,
                                         related_name="+", help_text="Article of rebilled expenses.")

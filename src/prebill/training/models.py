@@ -1,0 +1,77 @@
+"""Training organisations: products, sessions, learners and the fundings that pay for them."""
+
+from django.db import models
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class TrainingProduct(models.Model):
+    class Basis(models.TextChoices):
+        PER_LEARNER = "per_learner", "per learner"
+        PER_GROUP = "per_group", "per group"
+
+    reference = models.CharField(max_length=30, unique=True)
+    label = models.CharField(max_length=200)
+    hours = models.DecimalField(max_digits=7, decimal_places=2)
+    days = models.DecimalField(max_digits=5, decimal_places=2)
+    price = models.DecimalField(**MONEY)
+    basis = models.CharField(max_length=12, choices=Basis.choices, default=Basis.PER_LEARNER)
+    article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT)
+    vat_exempt = models.BooleanField(default=True, help_text="Continuing vocational training is exempt from VAT.")
+
+    def __str__(self):
+        return self.reference
+
+
+class TrainingSession(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned"
+        ONGOING = "ongoing"
+        DONE = "done"
+        CANCELLED = "cancelled"
+
+    reference = models.CharField(max_length=30, unique=True)
+    product = models.ForeignKey(TrainingProduct, on_delete=models.PROTECT, related_name="sessions")
+    start = models.DateField()
+    end = models.DateField()
+    place = models.CharField(max_length=200, blank=True)
+    trainer = models.ForeignKey("team.Collaborator", on_delete=models.PROTECT, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+
+    def __str__(self):
+        return self.reference
+
+
+class Learner(models.Model):
+    session = models.ForeignKey(TrainingSession, on_delete=models.CASCADE, related_name="learners")
+    name = models.CharField(max_length=200)
+    sponsor = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="learners")
+
+    def __str__(self):
+        return self.name
+
+
+class Funding(models.Model):
+    """A funder pays part of what a sponsor owes for a session: an amount or a percentage."""
+
+    session = models.ForeignKey(TrainingSession, on_delete=models.CASCADE, related_name="fundings")
+    funder = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="fundings_paid")
+    sponsor = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="fundings_received")
+    amount = models.DecimalField(**MONEY, null=True, blank=True)
+    percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.funder_id} for {self.sponsor_id}"
+
+
+class TrainingCharge(models.Model):
+    """What a client is charged for a session once it is done: the source of a billable item."""
+
+    session = models.ForeignKey(TrainingSession, on_delete=models.PROTECT, related_name="charges")
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="training_charges")
+    sponsor = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    learners = models.PositiveIntegerField()
+    amount = models.DecimalField(**MONEY)
+
+    def __str__(self):
+        return f"{self.session_id} {self.client_id} {self.amount}"
