@@ -24,6 +24,7 @@ urlpatterns = [
     path("orders/", include("prebill.orders.urls")),
     path("files/", include("prebill.attachments.urls")),
     path("documents/", include("prebill.documents.urls")),
+    path("training/", include("prebill.training.urls")),
     path("costs/", include("prebill.costs.urls")),
     path("audit/", include("prebill.audit.urls")),
     path("accounting/", include("prebill.accounting.urls")),

@@ -1,6 +1,7 @@
 """Training organisations: products, sessions, learners and the fundings that pay for them."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -25,10 +26,10 @@ class TrainingProduct(models.Model):
 
 class TrainingSession(models.Model):
     class Status(models.TextChoices):
-        PLANNED = "planned"
-        ONGOING = "ongoing"
-        DONE = "done"
-        CANCELLED = "cancelled"
+        PLANNED = "planned", _("planned")
+        ONGOING = "ongoing", _("ongoing")
+        DONE = "done", _("done")
+        CANCELLED = "cancelled", _("cancelled")
 
     reference = models.CharField(max_length=30, unique=True)
     product = models.ForeignKey(TrainingProduct, on_delete=models.PROTECT, related_name="sessions")
