@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from .models import Funding, Learner, TrainingProduct, TrainingSession
+
+
+class LearnerInline(admin.TabularInline):
+    model = Learner
+    extra = 1
+
+
+class FundingInline(admin.TabularInline):
+    model = Funding
+    extra = 1
+
+
+@admin.register(TrainingProduct)
+class TrainingProductAdmin(admin.ModelAdmin):
+    list_display = ("reference", "label", "hours", "price", "basis", "vat_exempt")
+
+
+@admin.register(TrainingSession)
+class TrainingSessionAdmin(admin.ModelAdmin):
+    """Sessions are entered here for now; marking them done happens on prebill's session page."""
+
+    list_display = ("reference", "product", "start", "end", "status")
+    readonly_fields = ("status",)
+    inlines = [LearnerInline, FundingInline]
