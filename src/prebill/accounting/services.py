@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from prebill.accounts.roles import acting_user
 from prebill.audit.services import record
 from prebill.core.journal import FEC_COLUMNS, fec_amount, fec_date, fec_filename, fec_text, invoice_entry
 from prebill.core.lifecycle import InvoiceState, check_transition, posted_state
@@ -42,7 +43,7 @@ def post_invoice(*, invoice_id: int, user=None) -> JournalEntry:
     entry = JournalEntry.objects.create(
         journal=org.sales_journal, number=last + 1, date=invoice.issue_date, invoice=invoice,
         label=f"{invoice.number} {invoice.buyer_name}"[:250], posted_at=timezone.now(),
-        posted_by=user if getattr(user, "is_authenticated", False) else None)
+        posted_by=acting_user(user))
     JournalLine.objects.bulk_create(
         JournalLine(entry=entry, account=line.account, account_label=line.label, aux_code=line.aux_code,
                     aux_label=line.aux_label, debit=line.debit, credit=line.credit) for line in lines)

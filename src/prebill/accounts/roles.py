@@ -37,6 +37,11 @@ def roles_of(user) -> set[str]:
     return cached
 
 
+def acting_user(user):
+    """The user to record as the author of a change: None for the command line or an anonymous caller."""
+    return user if getattr(user, "is_authenticated", False) else None
+
+
 def has_role(user, roles: tuple[str, ...]) -> bool:
     held = roles_of(user)
     return ADMINISTRATOR in held or bool(held.intersection(roles))

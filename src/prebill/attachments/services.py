@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from prebill.accounts.roles import SEE_PORTFOLIO, has_role
+from prebill.accounts.roles import SEE_PORTFOLIO, acting_user, has_role
 
 from .models import Attachment
 
@@ -64,7 +64,7 @@ def store(upload: UploadedFile, *, client_id: int, user=None) -> Attachment:
         raise
     return Attachment.objects.create(
         client_id=client_id, original_name=name, stored_name=stored, content_type=content_type, size=size,
-        sha256=digest.hexdigest(), uploaded_by=user if getattr(user, "is_authenticated", False) else None)
+        sha256=digest.hexdigest(), uploaded_by=acting_user(user))
 
 
 def may_see(user, attachment: Attachment) -> bool:

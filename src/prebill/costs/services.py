@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext
 
+from prebill.accounts.roles import acting_user
 from prebill.attachments.services import FileRefused, store
 from prebill.audit.services import record
 from prebill.billing.context import PortfolioContext
@@ -28,9 +29,6 @@ REBILLABLE_KINDS = [kind.value for kind in REBILLABLE]
 class CostRefused(ValueError):
     """The cost or the decision is refused; the message says why."""
 
-
-def _user(user):
-    return user if getattr(user, "is_authenticated", False) else None
 
 
 def _check_engagement(client_id: int, engagement_id: int | None) -> None:
@@ -80,7 +78,7 @@ def declare_expense(*, collaborator_id: int, client_id: int, engagement_id: int 
     expense.nature, expense.vat_rate, expense.rebillable = nature.strip()[:100], vat_rate, rebillable
     expense.amount_excluding_vat, expense.amount_including_vat = amount_excluding_vat, amount_including_vat
     expense.receipt = _proof(receipt, client_id, user) or expense.receipt
-    expense.created_by = expense.created_by or _user(user)
+    expense.created_by = expense.created_by or acting_user(user)
     expense.save()
     record(user=user, action="declare_expense", obj=expense, before=before,
            after={"amount": str(amount_excluding_vat), "receipt": expense.receipt_id})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+from datetime import date
 from decimal import Decimal
 
 import facturx
@@ -18,7 +19,10 @@ from weasyprint import HTML
 from prebill.attachments.services import path_of, sniff
 from prebill.core.legal import exemption_wording, payment_notes
 from prebill.core.vat import VatRegime
+from prebill.costs.models import ActivityReport
+from prebill.invoicing.models import InvoiceLineItem
 from prebill.organisation.models import Organisation
+from prebill.payments.services import pre_invoice_due
 
 from .facturx import invoice_xml
 from .models import InvoiceTemplate
@@ -74,9 +78,6 @@ def invoice_context(invoice) -> dict:
 
 
 def pre_invoice_context(pre) -> dict:
-    from datetime import date
-
-    from prebill.payments.services import pre_invoice_due
 
     org = Organisation.objects.first()
     client, address = pre.client, pre.billing_address
@@ -124,9 +125,6 @@ def template_for(engagement_id: int | None, client_id: int) -> InvoiceTemplate |
 def proofs_of(invoice) -> list:
     """The proofs that follow the document, in line order: receipts and purchase proofs (unless the template
     says not), and the client-signed activity reports of its T&M lines (when the template asks)."""
-    from prebill.costs.models import ActivityReport
-    from prebill.invoicing.models import InvoiceLineItem
-
     shares = list(InvoiceLineItem.objects.filter(line__invoice=invoice).select_related(
         "item__expense__receipt", "item__purchase__proof").order_by("line__position", "pk"))
     if not shares:

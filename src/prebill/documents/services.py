@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from prebill.accounts.roles import acting_user
 from prebill.attachments.services import files_dir
 from prebill.core.periods import Period
 from prebill.invoicing.models import Invoice
@@ -40,7 +41,7 @@ def start_batch(*, invoice_ids: list[int], label: str, user=None) -> DocumentBat
     if not invoice_ids:
         raise BatchRefused("no invoice to render")
     batch = DocumentBatch.objects.create(label=label[:200], invoice_ids=invoice_ids, total=len(invoice_ids),
-                                         created_by=user if getattr(user, "is_authenticated", False) else None)
+                                         created_by=acting_user(user))
     if settings.PREBILL_RUNS_INLINE:
         render_batch(batch.pk)
         batch.refresh_from_db()

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from prebill.accounts.roles import acting_user
 from prebill.audit.services import record
 from prebill.billing.models import BillableItem, PreInvoice
 from prebill.core.ledger import CreditRefused, check_credit, remainder, to_bill_now
@@ -92,7 +93,7 @@ def validate_pre_invoice(*, pre_invoice_id: int, user=None, issue_date: date) ->
         end_of_month=pre.end_of_month, payment_method=pre.payment_method,
         total_excluding_vat=pre.total_excluding_vat, total_vat=pre.total_vat,
         total_including_vat=pre.total_including_vat, validated_at=timezone.now(),
-        validated_by=user if getattr(user, "is_authenticated", False) else None,
+        validated_by=acting_user(user),
     )
     items_by_line = defaultdict(list)
     for item in items.values():
@@ -180,7 +181,7 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
             "buyer_siren", "buyer_vat_number", "buyer_address", "currency", "vat_regime", "payment_terms_days",
             "end_of_month", "payment_method")},
         total_excluding_vat=total.excluding_vat, total_vat=total.vat, total_including_vat=total.including_vat,
-        validated_at=timezone.now(), validated_by=user if getattr(user, "is_authenticated", False) else None,
+        validated_at=timezone.now(), validated_by=acting_user(user),
     )
     for position, line, item, quantity, amount in lines:
         saved = InvoiceLine.objects.create(

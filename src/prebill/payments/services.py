@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 
+from prebill.accounts.roles import acting_user
 from prebill.audit.services import record
 from prebill.billing.models import PreInvoice
 from prebill.core.lifecycle import InvoiceState, check_transition
@@ -47,8 +48,7 @@ def record_payment(*, client_id: int, day: date, method: str, amount: Decimal, r
     if amount <= 0:
         raise PaymentRefused("a payment is a positive amount")
     payment = Payment.objects.create(client_id=client_id, date=day, method=method, amount=amount,
-                                     reference=reference, recorded_by=user if getattr(user, "is_authenticated",
-                                                                                      False) else None)
+                                     reference=reference, recorded_by=acting_user(user))
     record(user=user, action="payment", obj=payment, after={"amount": str(amount), "reference": reference})
     for invoice_id, share in (allocations or {}).items():
         allocate(payment=payment, invoice_id=invoice_id, amount=share, user=user)
@@ -136,7 +136,7 @@ def reserve_deposit(*, payment: Payment, pre_invoice_id: int, amount: Decimal, u
                              "is left of the deposit")
     reservation = DepositReservation.objects.create(
         payment=payment, period=pre.period, grouping_key=pre.grouping_key, amount=amount,
-        reserved_by=user if getattr(user, "is_authenticated", False) else None)
+        reserved_by=acting_user(user))
     record(user=user, action="reserve_deposit", obj=payment, before={"left": str(left)},
            after={"left": str(left - amount), "pre_invoice": pre.pk, "amount": str(amount)})
     return reservation

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from prebill.accounts.roles import acting_user
 from prebill.audit.services import record
 from prebill.billing.context import PortfolioContext
 from prebill.billing.drafts import groupable_items, rebuild_drafts
@@ -34,13 +35,10 @@ class ProFormaRefused(Exception):
     """The pro forma or its line refuses the action; the message says why."""
 
 
-def _user(user):
-    return user if getattr(user, "is_authenticated", False) else None
-
 
 def _open_for(client: Client, user) -> ProForma:
     pro_forma = ProForma.objects.filter(client=client, state=ProForma.State.OPEN).first()
-    return pro_forma or ProForma.objects.create(client=client, opened_by=_user(user))
+    return pro_forma or ProForma.objects.create(client=client, opened_by=acting_user(user))
 
 
 @transaction.atomic
@@ -169,7 +167,7 @@ def process(*, pro_forma_id: int, user=None, on: date | None = None) -> PreInvoi
                                 pro_forma_item__line__status=ProFormaLine.Status.WITHDRAWN).update(
         decision=Decision.WRITE_OFF)
     pro_forma.state, pro_forma.processed_at, pro_forma.processed_by, pro_forma.pre_invoice = (
-        ProForma.State.PROCESSED, timezone.now(), _user(user), pre)
+        ProForma.State.PROCESSED, timezone.now(), acting_user(user), pre)
     pro_forma.save(update_fields=["state", "processed_at", "processed_by", "pre_invoice"])
     record(user=user, action="process_pro_forma", obj=pro_forma, before={"state": "open"},
            after={"state": "processed", "pre_invoice": pre.pk, "total_excluding_vat": str(pre.total_excluding_vat)})

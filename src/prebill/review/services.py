@@ -17,6 +17,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from prebill.accounts.roles import acting_user
 from prebill.activity.models import ManualElement
 from prebill.audit.services import record
 from prebill.billing.context import PortfolioContext
@@ -50,9 +51,6 @@ def _plain(quantity: Decimal) -> str:
     return f"{quantity.normalize():f}"
 
 
-def _user(user):
-    return user if getattr(user, "is_authenticated", False) else None
-
 
 def scope_to_json(scope: Scope) -> dict:
     data = dataclasses.asdict(scope)
@@ -70,7 +68,7 @@ def start(*, scope: Scope, options: dict | None = None, label: str = "", user=No
     if scope.end < scope.start:
         raise ReviewRefused(gettext("The period ends before it starts."))
     session = ReviewSession.objects.create(label=label[:200], scope=scope_to_json(scope), options=options or {},
-                                           step=2, created_by=_user(user))
+                                           step=2, created_by=acting_user(user))
     record(user=user, action="start_review", obj=session, before={}, after={"scope": session.scope})
     return session
 
@@ -211,7 +209,7 @@ def _new_element(session: ReviewSession, *, engagement: Engagement, day: date, a
         raise ReviewRefused(gettext("An element has a designation, a positive quantity and a price of zero or more."))
     element = ManualElement.objects.create(
         engagement=engagement, date=day, article=article, designation=designation.strip()[:500], quantity=quantity,
-        unit_price=unit_price, delivery_note_line=delivery_note_line, created_by=_user(user))
+        unit_price=unit_price, delivery_note_line=delivery_note_line, created_by=acting_user(user))
     period = Period.of(day)
     item = BillableItem.objects.create(
         kind=ItemKind.MANUAL, client_id=engagement.client_id, engagement=engagement, manual_element=element,
@@ -290,7 +288,7 @@ def _allocate_to(line: OrderLine, item: BillableItem, quantity: Decimal, user) -
     line.remaining_amount -= amount
     line.save(update_fields=["remaining_quantity", "remaining_amount"])
     return OrderAllocation.objects.create(line=line, item=item, quantity=quantity, amount=amount,
-                                          allocated_by=_user(user))
+                                          allocated_by=acting_user(user))
 
 
 @transaction.atomic
@@ -370,7 +368,7 @@ def confirm(*, session_id: int, user=None) -> list[PreInvoice]:
     for first_day in sorted(periods):
         rebuild_drafts(Period.of(first_day), ctx)  # the month's drafts, without what the review took
     session.state, session.confirmed_by, session.confirmed_at = (
-        ReviewSession.State.CONFIRMED, _user(user), timezone.now())
+        ReviewSession.State.CONFIRMED, acting_user(user), timezone.now())
     session.pre_invoices, session.step = [p.pk for p in created], 4
     session.save(update_fields=["state", "confirmed_by", "confirmed_at", "pre_invoices", "step", "updated_at"])
     record(user=user, action="confirm_review", obj=session, before={"state": "open"},

@@ -60,8 +60,10 @@ def mark_done(*, session_id: int, user=None) -> int:
     org = Organisation.objects.first()
     default = org.training_billing if org else "pair"
     period = Period.of(session.end)
+    bases = _sponsor_bases(session)
+    sponsors = Client.objects.in_bulk(list(bases))
     charges = []
-    for sponsor_id, (learners, base) in _sponsor_bases(session).items():
+    for sponsor_id, (learners, base) in bases.items():
         funded = ZERO
         for funding in session.fundings.filter(sponsor_id=sponsor_id).select_related("funder").order_by("pk"):
             share = funding.amount if funding.amount is not None else round_money(base * (funding.percent or 0) / 100)
@@ -72,7 +74,7 @@ def mark_done(*, session_id: int, user=None) -> int:
                 hint = "consolidated" if option == "consolidated" else f"pair:{sponsor_id}"
                 charges.append((funding.funder, sponsor_id, learners, share, hint))
         if base - funded > 0:
-            charges.append((Client.objects.get(pk=sponsor_id), sponsor_id, learners, base - funded, "sponsor"))
+            charges.append((sponsors[sponsor_id], sponsor_id, learners, base - funded, "sponsor"))
     product = session.product
     for client, sponsor_id, learners, amount, hint in charges:
         charge = TrainingCharge.objects.create(session=session, client=client, sponsor_id=sponsor_id,
@@ -84,7 +86,7 @@ def mark_done(*, session_id: int, user=None) -> int:
             unit_price=(amount / learners).quantize(Decimal("0.0001")), amount=amount,
             vat_rate=ZERO if product.vat_exempt else product.article.vat_rate,
             grouping_hint=f"{hint};exempt" if product.vat_exempt else hint,
-            designation=f"{session.reference} — {product.label} — {Client.objects.get(pk=sponsor_id).name}"
+            designation=f"{session.reference} — {product.label} — {sponsors[sponsor_id].name}"
                         f" — {learners} apprenant{'s' if learners > 1 else ''}")
     session.status = TrainingSession.Status.DONE
     session.save(update_fields=["status"])
