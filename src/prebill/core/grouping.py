@@ -151,7 +151,8 @@ def document_key(item: GroupableItem) -> tuple[str, str]:
 def line_key(item: GroupableItem, vat_rate: Decimal) -> tuple[str, str]:
     """Which line of its document an item goes on, and the designation of that line."""
     mode = item.terms.line_mode
-    if item.standalone or item.installment is not None or mode is LineMode.DETAILED:
+    # A training charge is always its own line: the invoice shows each session and sponsor apart.
+    if item.standalone or item.installment is not None or item.kind is ItemKind.TRAINING or mode is LineMode.DETAILED:
         return f"item:{item.id}", item.designation
     base = f"{item.kind.value}|{item.article}|{item.unit}|{item.unit_price}|{vat_rate}"
     if mode is LineMode.PER_ARTICLE_COLLABORATOR and item.collaborator is not None:

@@ -23,6 +23,7 @@ from prebill.costs.models import ActivityReport
 from prebill.invoicing.models import InvoiceLineItem
 from prebill.organisation.models import Organisation
 from prebill.payments.services import pre_invoice_due
+from prebill.training import selectors as training
 
 from .facturx import invoice_xml
 from .models import InvoiceTemplate
@@ -52,6 +53,14 @@ def _org_context() -> dict:
             "logo": f"data:{kind[0]};base64,{base64.b64encode(logo).decode()}" if kind else ""}
 
 
+def _training(document) -> dict | None:
+    """A training invoice details each session it bills, and each funding as the session was held."""
+    charges = list(training.charges_on(document))
+    if not charges:
+        return None
+    return {"lines": training.training_lines(charges), "fundings": training.funding_details(charges)}
+
+
 def invoice_context(invoice) -> dict:
     lines = list(invoice.lines.all())
     credit = invoice.kind == "credit_note"
@@ -74,6 +83,7 @@ def invoice_context(invoice) -> dict:
         "exemption": exemption_wording(VatRegime(invoice.vat_regime), invoice.issue_date),
         "payment_method": METHODS.get(invoice.payment_method, invoice.payment_method), "iban": org["iban"],
         "bic": org["bic"], "notes": list(payment_notes().values()), "logo": org["logo"],
+        "training": None if credit else _training(invoice),
     }
 
 
@@ -107,6 +117,7 @@ def pre_invoice_context(pre) -> dict:
         "exemption": exemption_wording(VatRegime(pre.vat_regime), pre.invoice_date),
         "payment_method": METHODS.get(pre.payment_method, pre.payment_method), "iban": org_context["iban"],
         "bic": org_context["bic"], "notes": list(payment_notes().values()), "logo": org_context["logo"],
+        "training": _training(pre),
     }
 
 

@@ -23,6 +23,10 @@ class TrainingProduct(models.Model):
     def __str__(self):
         return self.reference
 
+    @property
+    def billing_unit(self) -> str:
+        return "groupe" if self.basis == self.Basis.PER_GROUP else "apprenant"
+
 
 class TrainingSession(models.Model):
     class Status(models.TextChoices):
@@ -38,6 +42,8 @@ class TrainingSession(models.Model):
     place = models.CharField(max_length=200, blank=True)
     trainer = models.ForeignKey("team.Collaborator", on_delete=models.PROTECT, null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0, db_default=0,
+                                           help_text="Discount granted on the product's price for this session.")
 
     def __str__(self):
         return self.reference
@@ -73,6 +79,17 @@ class TrainingCharge(models.Model):
     sponsor = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
     learners = models.PositiveIntegerField()
     amount = models.DecimalField(**MONEY)
+    # What the sponsor's part of the session costs before fundings, and how it was priced (shown on the invoice).
+    unit_price = models.DecimalField(**MONEY, default=0, db_default=0)
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0, db_default=0)
+    session_total = models.DecimalField(**MONEY, default=0, db_default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "client", "sponsor"], name="one_charge_per_payer")]
 
     def __str__(self):
         return f"{self.session_id} {self.client_id} {self.amount}"
+
+    @property
+    def funded(self) -> bool:
+        return self.client_id != self.sponsor_id

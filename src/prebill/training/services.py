@@ -1,8 +1,13 @@
-"""A session done becomes what its funders and sponsors owe, drafted by each funder's billing option."""
+"""A session done becomes what its funders and sponsors owe, drafted by each funder's billing option.
+
+Nothing here edits a draft directly: charges become billable items, and the period's drafts are
+rebuilt from them, so a consolidated invoice is simply the funder's items grouped on one document.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -10,7 +15,7 @@ from django.db import transaction
 from prebill.audit.services import record
 from prebill.billing.context import PortfolioContext
 from prebill.billing.drafts import rebuild_drafts
-from prebill.billing.models import BillableItem
+from prebill.billing.models import BillableItem, PreInvoice
 from prebill.clients.models import Client
 from prebill.core.grouping import ItemKind
 from prebill.core.money import ZERO, round_money, split_in_proportion
@@ -18,16 +23,99 @@ from prebill.core.periods import Period
 from prebill.engagements.models import Engagement
 from prebill.organisation.models import Organisation
 
-from .models import TrainingCharge, TrainingSession
+from .models import Funding, Learner, TrainingCharge, TrainingProduct, TrainingSession
+
+HUNDRED = Decimal(100)
 
 
 class SessionRefused(ValueError):
     pass
 
 
-def billing_option(client: Client, default: str) -> str:
+class EntryRefused(ValueError):
+    """A product or session entry that cannot be saved; `field` says where (e.g. "fundings[1].percent")."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+@dataclass(frozen=True)
+class LearnerEntry:
+    name: str
+    sponsor: Client
+
+
+@dataclass(frozen=True)
+class FundingEntry:
+    funder: Client
+    sponsor: Client
+    amount: Decimal | None = None
+    percent: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Owed:
+    """What one client pays of one sponsor's part of a session (a funder's share, or the sponsor's remainder)."""
+
+    client: Client
+    sponsor: Client
+    learners: int
+    unit_price: Decimal
+    discount_percent: Decimal
+    session_total: Decimal  # the sponsor's part of the session, before any funding
+    amount: Decimal
+
+    @property
+    def funded(self) -> bool:
+        return self.client.pk != self.sponsor.pk
+
+
+def billing_option(client: Client, default: str | None = None) -> str:
     """The client's own option wins; empty means the firm's default."""
-    return client.training_billing or default
+    if client.training_billing:
+        return client.training_billing
+    if default is None:
+        org = Organisation.objects.first()
+        default = org.training_billing if org else "pair"
+    return default
+
+
+def what_is_owed(session: TrainingSession) -> list[Owed]:
+    """Each sponsor's part of the session (discount applied; a group price shared by learners), then what
+    each funder covers of it in the order fundings were entered, never beyond it; the rest is the sponsor's."""
+    learners = Counter(session.learners.values_list("sponsor_id", flat=True))
+    sponsor_ids = sorted(learners)
+    fundings = defaultdict(list)
+    for funding in session.fundings.select_related("funder").order_by("pk"):
+        fundings[funding.sponsor_id].append(funding)
+    sponsors = Client.objects.in_bulk(sponsor_ids)
+    product, discount = session.product, session.discount_percent or ZERO
+    if product.basis == product.Basis.PER_GROUP:
+        parts = split_in_proportion(round_money(product.price * (HUNDRED - discount) / HUNDRED),
+                                    [Decimal(learners[s]) for s in sponsor_ids])
+    else:
+        parts = [round_money(product.price * learners[s] * (HUNDRED - discount) / HUNDRED) for s in sponsor_ids]
+    owed = []
+    for sponsor_id, part in zip(sponsor_ids, parts, strict=True):
+        sponsor = sponsors[sponsor_id]
+
+        def owe(client: Client, amount: Decimal, sponsor=sponsor, part=part) -> Owed:
+            return Owed(client, sponsor, learners[sponsor.pk], product.price, discount, part, amount)
+
+        shares: dict[int, Decimal] = {}
+        funders: dict[int, Client] = {}
+        funded = ZERO
+        for funding in fundings[sponsor_id]:
+            share = funding.amount if funding.amount is not None else round_money(part * (funding.percent or 0) / HUNDRED)
+            share = min(share, part - funded)
+            funded += share
+            shares[funding.funder_id] = shares.get(funding.funder_id, ZERO) + share
+            funders[funding.funder_id] = funding.funder
+        owed.extend(owe(funders[f], share) for f, share in shares.items() if share > 0)
+        if part - funded > 0:
+            owed.append(owe(sponsor, part - funded))
+    return owed
 
 
 def _engagement_of(client: Client) -> Engagement:
@@ -37,21 +125,36 @@ def _engagement_of(client: Client) -> Engagement:
     return engagement
 
 
-def _sponsor_bases(session: TrainingSession) -> dict[int, tuple[int, Decimal]]:
-    """Per sponsor: its learners and what the session costs it (a group price shared by learners)."""
-    learners = Counter(session.learners.values_list("sponsor_id", flat=True))
-    sponsors = sorted(learners)
+def _hint(owed: Owed, option: str, exempt: bool) -> str:
+    # A consolidated funder, a sponsor's remainder, or anything invoiced by hand: the client's training draft.
+    hint = "sponsor" if not owed.funded else f"pair:{owed.sponsor.pk}" if option == "pair" else "consolidated"
+    return f"{hint};exempt" if exempt else hint
+
+
+def _charge(session: TrainingSession, owed: Owed, hint: str, period: Period) -> BillableItem:
     product = session.product
-    if product.basis == product.Basis.PER_GROUP:
-        shares = split_in_proportion(product.price, [Decimal(learners[s]) for s in sponsors])
-    else:
-        shares = [round_money(product.price * learners[s]) for s in sponsors]
-    return {sponsor: (learners[sponsor], share) for sponsor, share in zip(sponsors, shares, strict=True)}
+    charge = TrainingCharge.objects.create(
+        session=session, client=owed.client, sponsor=owed.sponsor, learners=owed.learners, amount=owed.amount,
+        unit_price=owed.unit_price, discount_percent=owed.discount_percent, session_total=owed.session_total)
+    plural = "s" if owed.learners > 1 else ""
+    return BillableItem.objects.create(
+        kind=ItemKind.TRAINING, client=owed.client, engagement=_engagement_of(owed.client), training_charge=charge,
+        article=product.article, period=period.first_day, service_date=session.end,
+        invoice_date=period.last_day, quantity=owed.learners, unit="apprenant",
+        unit_price=(owed.amount / owed.learners).quantize(Decimal("0.0001")), amount=owed.amount,
+        vat_rate=ZERO if product.vat_exempt else product.article.vat_rate, grouping_hint=hint,
+        designation=f"{session.reference} — {product.label} — {owed.sponsor.name} — {owed.learners} apprenant{plural}")
+
+
+def _draft_of(item: BillableItem) -> PreInvoice | None:
+    return PreInvoice.objects.filter(lines__items=item).first()
 
 
 @transaction.atomic
 def mark_done(*, session_id: int, user=None) -> int:
-    """Mark a session done and draft what it bills; doing it twice drafts nothing more. Returns the charges made."""
+    """Mark a session done and draft what it bills; doing it twice drafts nothing more. Returns the charges made.
+
+    Clients whose option is "no automatic invoicing" get nothing now: they are invoiced by hand."""
     session = TrainingSession.objects.select_for_update().select_related("product").get(pk=session_id)
     if session.status == TrainingSession.Status.CANCELLED:
         raise SessionRefused(f"session {session.reference} is cancelled")
@@ -60,39 +163,86 @@ def mark_done(*, session_id: int, user=None) -> int:
     org = Organisation.objects.first()
     default = org.training_billing if org else "pair"
     period = Period.of(session.end)
-    bases = _sponsor_bases(session)
-    sponsors = Client.objects.in_bulk(list(bases))
-    charges = []
-    for sponsor_id, (learners, base) in bases.items():
-        funded = ZERO
-        for funding in session.fundings.filter(sponsor_id=sponsor_id).select_related("funder").order_by("pk"):
-            share = funding.amount if funding.amount is not None else round_money(base * (funding.percent or 0) / 100)
-            share = min(share, base - funded)
-            funded += share
-            option = billing_option(funding.funder, default)
-            if share > 0 and option != "none":
-                hint = "consolidated" if option == "consolidated" else f"pair:{sponsor_id}"
-                charges.append((funding.funder, sponsor_id, learners, share, hint))
-        if base - funded > 0:
-            charges.append((sponsors[sponsor_id], sponsor_id, learners, base - funded, "sponsor"))
-    product = session.product
-    for client, sponsor_id, learners, amount, hint in charges:
-        charge = TrainingCharge.objects.create(session=session, client=client, sponsor_id=sponsor_id,
-                                               learners=learners, amount=amount)
-        BillableItem.objects.create(
-            kind=ItemKind.TRAINING, client=client, engagement=_engagement_of(client), training_charge=charge,
-            article=product.article, period=period.first_day, service_date=session.end,
-            invoice_date=period.last_day, quantity=learners, unit="apprenant",
-            unit_price=(amount / learners).quantize(Decimal("0.0001")), amount=amount,
-            vat_rate=ZERO if product.vat_exempt else product.article.vat_rate,
-            grouping_hint=f"{hint};exempt" if product.vat_exempt else hint,
-            designation=f"{session.reference} — {product.label} — {sponsors[sponsor_id].name}"
-                        f" — {learners} apprenant{'s' if learners > 1 else ''}")
+    made = 0
+    for owed in what_is_owed(session):
+        option = billing_option(owed.client, default)
+        if option != "none":
+            _charge(session, owed, _hint(owed, option, session.product.vat_exempt), period)
+            made += 1
     session.status = TrainingSession.Status.DONE
     session.save(update_fields=["status"])
-    record(user=user, action="session_done", obj=session, before={}, after={"charges": len(charges)})
+    record(user=user, action="session_done", obj=session, before={}, after={"charges": made})
     rebuild_drafts(period, PortfolioContext.load())
-    return len(charges)
+    return made
+
+
+@transaction.atomic
+def invoice_by_hand(*, session_id: int, client_id: int, user=None) -> PreInvoice:
+    """Draft what a client owes for a done session that was not drafted automatically ("no automatic
+    invoicing"); all such sessions of a month go on the client's one training draft."""
+    session = TrainingSession.objects.select_for_update().select_related("product").get(pk=session_id)
+    client = Client.objects.get(pk=client_id)
+    if session.status != TrainingSession.Status.DONE:
+        raise SessionRefused(f"session {session.reference} is not done: mark it done first")
+    owed = [o for o in what_is_owed(session) if o.client.pk == client.pk]
+    if not owed:
+        raise SessionRefused(f"{client.name} owes nothing for session {session.reference}")
+    charged = set(session.charges.filter(client=client).values_list("sponsor_id", flat=True))
+    owed = [o for o in owed if o.sponsor.pk not in charged]
+    if not owed:
+        raise SessionRefused(f"session {session.reference} is already billed to {client.name}")
+    period = Period.of(session.end)
+    items = [_charge(session, o, _hint(o, "consolidated", session.product.vat_exempt), period) for o in owed]
+    record(user=user, action="session_invoiced_by_hand", obj=session, before={}, after={"client": client.code})
+    rebuild_drafts(period, PortfolioContext.load())
+    return _draft_of(items[0])
+
+
+def is_consolidated(pre_invoice: PreInvoice) -> bool:
+    """A run's training draft of a funder: the document its other sessions can join."""
+    return (pre_invoice.source == PreInvoice.Source.RUN and pre_invoice.grouping_key.endswith("|training")
+            and BillableItem.objects.filter(pre_invoice_line__pre_invoice=pre_invoice,
+                                            training_charge__isnull=False).exclude(
+                training_charge__client_id=pre_invoice.client_id,
+                training_charge__sponsor_id=pre_invoice.client_id).exists())
+
+
+@transaction.atomic
+def add_session(*, pre_invoice_id: int, session_id: int, user=None) -> PreInvoice:
+    """Put what the invoice's client funds in another done session on its consolidated invoice.
+
+    Refused, saying why, when the client funds nothing there, when it is already on this invoice or
+    invoiced, when the session is not done, or when its VAT treatment differs from the invoice's."""
+    pre = PreInvoice.objects.select_for_update().select_related("client").get(pk=pre_invoice_id)
+    session = TrainingSession.objects.select_for_update().select_related("product").get(pk=session_id)
+    client = pre.client
+    if not is_consolidated(pre):
+        raise SessionRefused(f"pre-invoice #{pre.pk} is not a consolidated training invoice")
+    if session.status != TrainingSession.Status.DONE:
+        raise SessionRefused(f"session {session.reference} is not done: mark it done first")
+    owed = [o for o in what_is_owed(session) if o.client.pk == client.pk and o.funded]
+    if not owed:
+        raise SessionRefused(f"{client.name} funds nothing in session {session.reference}")
+    if session.product.vat_exempt != (pre.vat_regime == "exempt"):
+        raise SessionRefused(f"session {session.reference} and this invoice do not have the same VAT treatment")
+    items = BillableItem.objects.filter(training_charge__session=session, training_charge__client=client)
+    if items.filter(pre_invoice_line__pre_invoice=pre).exists():
+        raise SessionRefused(f"session {session.reference} is already on this invoice")
+    if items.exclude(status=BillableItem.Status.PENDING).exists() or items.filter(billed_quantity__gt=0).exists():
+        raise SessionRefused(f"session {session.reference} is already invoiced to {client.name}")
+    period = Period.of(pre.period)
+    hint = _hint(owed[0], "consolidated", session.product.vat_exempt)
+    periods = {period.first_day, *items.values_list("period", flat=True)}
+    items.update(period=period.first_day, invoice_date=period.last_day, grouping_hint=hint)
+    charged = set(items.values_list("training_charge__sponsor_id", flat=True))
+    for o in owed:
+        if o.sponsor.pk not in charged:
+            _charge(session, o, hint, period)
+    record(user=user, action="session_added", obj=pre, before={}, after={"session": session.reference})
+    ctx = PortfolioContext.load()
+    for first_day in sorted(periods):
+        rebuild_drafts(Period.of(first_day), ctx)
+    return _draft_of(items.first())
 
 
 @transaction.atomic
@@ -111,3 +261,82 @@ def cancel(*, session_id: int, user=None) -> None:
     ctx = PortfolioContext.load()
     for first_day in sorted(periods):
         rebuild_drafts(Period.of(first_day), ctx)
+
+
+@transaction.atomic
+def save_product(*, reference: str, label: str, hours: Decimal, days: Decimal, price: Decimal, basis: str,
+                 article, vat_exempt: bool = True, user=None) -> TrainingProduct:
+    """Create or update a catalogue product by its reference."""
+    reference, label = (reference or "").strip(), (label or "").strip()
+    checks = (("reference", bool(reference), "is required"), ("label", bool(label), "is required"),
+              ("hours", hours is not None and hours > 0, "must be more than 0"),
+              ("days", days is not None and days > 0, "must be more than 0"),
+              ("price", price is not None and price >= 0, "must be 0 or more"),
+              ("basis", basis in TrainingProduct.Basis.values, f"must be one of {', '.join(TrainingProduct.Basis.values)}"),
+              ("article", article is not None, "is required"))
+    for field, ok, message in checks:
+        if not ok:
+            raise EntryRefused(field, message)
+    product, created = TrainingProduct.objects.update_or_create(reference=reference, defaults={
+        "label": label, "hours": hours, "days": days, "price": round_money(price), "basis": basis,
+        "article": article, "vat_exempt": vat_exempt})
+    record(user=user, action="training_product_saved", obj=product, before={}, after={"created": created})
+    return product
+
+
+@transaction.atomic
+def save_session(*, reference: str, product: TrainingProduct, start, end, place: str = "", trainer=None,
+                 discount_percent: Decimal = ZERO, learners: list[LearnerEntry], fundings: list[FundingEntry],
+                 user=None) -> TrainingSession:
+    """Create or update a session by its reference, with its learners and fundings (replaced as a whole).
+
+    A session done or cancelled is not changed any more: its charges stand on drafts or invoices."""
+    reference = (reference or "").strip()
+    if not reference:
+        raise EntryRefused("reference", "is required")
+    if product is None:
+        raise EntryRefused("product", "is required")
+    if start is None or end is None or end < start:
+        raise EntryRefused("end", "must be on or after the start")
+    discount_percent = discount_percent or ZERO
+    if not ZERO <= discount_percent < HUNDRED:
+        raise EntryRefused("discount_percent", "must be from 0 to less than 100")
+    existing = TrainingSession.objects.select_for_update().filter(reference=reference).first()
+    if existing and existing.status in (TrainingSession.Status.DONE, TrainingSession.Status.CANCELLED):
+        raise EntryRefused("reference", f"session {reference} is {existing.status}: it can no longer be changed")
+    for n, learner in enumerate(learners):
+        if not (learner.name or "").strip():
+            raise EntryRefused(f"learners[{n}].name", "is required")
+        if learner.sponsor is None:
+            raise EntryRefused(f"learners[{n}].sponsor", "is required")
+    sending = {learner.sponsor.pk for learner in learners}
+    percents: Counter = Counter()
+    for n, funding in enumerate(fundings):
+        where = f"fundings[{n}]"
+        if funding.funder is None:
+            raise EntryRefused(f"{where}.funder", "is required")
+        if funding.sponsor is None or funding.sponsor.pk not in sending:
+            raise EntryRefused(f"{where}.sponsor", "must be a sponsor sending learners to this session")
+        if (funding.amount is None) == (funding.percent is None):
+            raise EntryRefused(where, "give either an amount or a percentage")
+        if funding.amount is not None and funding.amount <= 0:
+            raise EntryRefused(f"{where}.amount", "must be more than 0")
+        if funding.percent is not None:
+            if not ZERO < funding.percent <= HUNDRED:
+                raise EntryRefused(f"{where}.percent", "must be more than 0 and at most 100")
+            percents[funding.sponsor.pk] += funding.percent
+            if percents[funding.sponsor.pk] > HUNDRED:
+                raise EntryRefused(f"{where}.percent", f"fundings of {funding.sponsor.name} exceed 100 %")
+    session, created = TrainingSession.objects.update_or_create(reference=reference, defaults={
+        "product": product, "start": start, "end": end, "place": (place or "").strip(), "trainer": trainer,
+        "discount_percent": discount_percent})
+    session.learners.all().delete()
+    session.fundings.all().delete()
+    Learner.objects.bulk_create(Learner(session=session, name=entry.name.strip(), sponsor=entry.sponsor)
+                                for entry in learners)
+    Funding.objects.bulk_create(
+        Funding(session=session, funder=entry.funder, sponsor=entry.sponsor, amount=entry.amount,
+                percent=entry.percent) for entry in fundings)
+    record(user=user, action="training_session_saved", obj=session, before={},
+           after={"created": created, "learners": len(learners), "fundings": len(fundings)})
+    return session
