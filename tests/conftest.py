@@ -1,6 +1,8 @@
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import connection
+from django.utils import translation
 
 from prebill.invoicing.immutability import _triggers
 from prebill.organisation.models import InvoiceSeries
@@ -11,6 +13,13 @@ from tests import factories as f
 @pytest.fixture(autouse=True)
 def _runs_inline(settings):
     settings.PREBILL_RUNS_INLINE = True
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_firm():
+    """A page asked in English leaves English active in the thread: the next test reads French again."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

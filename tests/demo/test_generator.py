@@ -21,6 +21,7 @@ import prebill.imports
 from prebill.core.article_rules import ArticleRule, TimeFacts, choose_rule
 from prebill.core.identifiers import french_vat_number, siren_problem, siret_problem, vat_number_problem
 from prebill.demo.generator import (
+    FUNDER,
     METRIC_COLUMNS,
     TIME_COLUMNS,
     DemoFiles,
@@ -68,7 +69,7 @@ def test_schema_is_valid_and_portfolio_validates(portfolio):
     assert _errors(portfolio) == []
     assert set(portfolio) == {
         "format", "version", "organisation", "collaborator_groups", "collaborators", "articles", "clients",
-        "engagements", "article_rules", "customer_orders", "delivery_notes",
+        "engagements", "article_rules", "customer_orders", "delivery_notes", "training_products", "training_sessions",
     }
     consulting = {e["code"] for e in portfolio["engagements"] if e["class"] == "consulting"}
     assert {o["engagement"] for o in portfolio["customer_orders"]} == consulting
@@ -79,7 +80,8 @@ def test_schema_is_valid_and_portfolio_validates(portfolio):
 def test_other_sizes_validate(clients):
     document = generate_portfolio(clients=clients, seed=7, today=date(2025, 1, 2))
     assert _errors(document) == []
-    assert len(document["clients"]) == clients
+    assert len([c for c in document["clients"] if c["code"] != FUNDER]) == clients
+    assert (FUNDER in {c["code"] for c in document["clients"]}) == bool(document["training_sessions"])
     assert len(document["collaborators"]) == min(80, 12 + clients // 100)
 
 
@@ -170,7 +172,7 @@ def test_codes_are_unique_and_every_reference_exists(portfolio):
         assert rule.get("client") in (None, *clients)
         assert rule.get("group") in (None, *groups)
     for client in clients:
-        assert f"E{client[1:]}-TEN" in engagements
+        assert f"E{client[1:]}-TEN" in engagements or client == FUNDER  # the OPCO only funds training
 
 
 def test_portfolio_shape_is_that_of_an_accounting_firm(portfolio):
@@ -303,3 +305,37 @@ def test_write_demo_files(tmp_path):
         reader = csv.DictReader(handle)
         assert tuple(reader.fieldnames) == METRIC_COLUMNS
         assert len(list(reader)) > 0
+
+
+def test_a_small_training_organisation_with_an_opco_that_funds_it(portfolio):
+    clients = {c["code"]: c for c in portfolio["clients"]}
+    products = {p["reference"]: p for p in portfolio["training_products"]}
+    sessions = portfolio["training_sessions"]
+    assert 2 <= len(products) <= 3 and all(p["vat_exempt"] and p["article"] in _article_refs(portfolio)
+                                           for p in products.values())
+    assert 4 <= len(sessions) <= 6
+    assert Counter(s["status"] for s in sessions) == {"planned": len(sessions) - 1, "ongoing": 1}
+    ongoing = next(s for s in sessions if s["status"] == "ongoing")
+    assert ongoing["start"] <= TODAY.isoformat() <= ongoing["end"] and ongoing["end"][:7] == TODAY.isoformat()[:7]
+    assert clients[FUNDER]["training_billing"] == "consolidated"
+    trainers = {c["code"] for c in portfolio["collaborators"]}
+    shares = Counter()
+    for session in sessions:
+        assert session["product"] in products and session["trainer"] in trainers
+        assert session["start"] <= session["end"]
+        sending = {learner["sponsor"] for learner in session["learners"]}
+        assert sending <= set(clients) - {FUNDER} and all("siren" in clients[code] for code in sending)
+        for funding in session["fundings"]:
+            assert funding["funder"] == FUNDER and funding["sponsor"] in sending
+            shares["percent" if "percent" in funding else "amount"] += 1
+    assert shares["percent"] and shares["amount"]
+    assert any(f.get("percent") == "100" for s in sessions for f in s["fundings"])
+    assert any(f.get("percent", "100") != "100" for s in sessions for f in s["fundings"])
+
+
+def test_with_a_single_client_sponsors_repeat_but_fundings_stay_within_100_percent():
+    document = generate_portfolio(clients=1, seed=7, today=TODAY)
+    for session in document["training_sessions"]:
+        sponsors = [f["sponsor"] for f in session["fundings"]]
+        assert len(sponsors) == len(set(sponsors))
+    assert _errors(document) == []

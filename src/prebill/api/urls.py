@@ -17,6 +17,7 @@ from .endpoints import router
 from .invoicing import router as invoicing_router
 from .proforma import router as proforma_router
 from .review import router as review_router
+from .training import router as training_router
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ api.add_router("/", proforma_router)
 api.add_router("/", review_router)
 api.add_router("/", costs_router)
 api.add_router("/", documents_router)
+api.add_router("/", training_router)
 
 
 @api.exception_handler(ImportRejected)

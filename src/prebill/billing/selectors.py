@@ -26,16 +26,25 @@ def item_sources(period: Period, pre_invoice_ids: list[int] | None = None) -> di
     rows = BillableItem.objects.filter(pre_invoice_line__pre_invoice__period=period.first_day)
     if pre_invoice_ids is not None:
         rows = rows.filter(pre_invoice_line__pre_invoice_id__in=pre_invoice_ids)
-    for item_id, line_id, kind, entry, part_code, engagement, due, metric, period in rows.values_list(
+    for (item_id, line_id, kind, entry, part_code, engagement, due, metric, period, manual, expense, purchase,
+         overtime, session, sponsor) in rows.values_list(
         "id", "pre_invoice_line_id", "kind", "time_entry__external_id", "installment__part__code",
         "engagement__code", "installment__due_date", "unit_metric__metric_code", "unit_metric__period",
+        "manual_element_id", "expense_id", "purchase_id", "overtime_id", "training_charge__session__reference",
+        "training_charge__sponsor__code",
     ).order_by("id").iterator(chunk_size=10000):
         if entry:
             source = {"type": "time_entry", "ref": entry}
         elif due:
             source = {"type": "installment", "ref": f"{engagement}/{part_code}/{due.isoformat()}"}
-        else:
+        elif metric:
             source = {"type": "unit_metric", "ref": f"{engagement}/{metric}/{period:%Y-%m}"}
+        elif session:
+            source = {"type": "training_charge", "ref": f"{session}/{sponsor}"}
+        else:  # costs and elements typed by hand are known by their own ids
+            kind_and_id = next((name, pk) for name, pk in (("manual_element", manual), ("expense", expense),
+                                                            ("purchase", purchase), ("overtime", overtime)) if pk)
+            source = {"type": kind_and_id[0], "ref": str(kind_and_id[1])}
         sources[line_id].append({"item": item_id, "kind": kind, **source})
     return sources
 

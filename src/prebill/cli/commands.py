@@ -113,6 +113,21 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("quantity")
     sub = steps.add_parser("confirm", help="step 4: create the pre-invoices")
     sub.add_argument("review", type=int)
+    cmd = commands.add_parser("training", help="training sessions: list, mark done, cancel, invoice by hand, "
+                                               "add to a consolidated invoice")
+    actions = cmd.add_subparsers(dest="action", required=True)
+    sub = actions.add_parser("sessions", help="the sessions: reference, product, dates, status")
+    sub.add_argument("--status", choices=["planned", "ongoing", "done", "cancelled"])
+    sub = actions.add_parser("done", help="mark a session done: drafts what funders and sponsors owe")
+    sub.add_argument("reference")
+    sub = actions.add_parser("cancel", help="cancel a session (a done one loses its drafts)")
+    sub.add_argument("reference")
+    sub = actions.add_parser("invoice", help="draft what a client owes for a done session not drafted automatically")
+    sub.add_argument("reference")
+    sub.add_argument("--client", required=True, help="client code")
+    sub = actions.add_parser("add", help="add what a funder funds in a done session to its consolidated invoice")
+    sub.add_argument("reference")
+    sub.add_argument("--to", dest="pre_invoice", type=int, required=True, help="pre-invoice id")
     cmd = commands.add_parser("credit", help="issue a credit note for an invoice")
     cmd.add_argument("number", help="invoice number")
     cmd.add_argument("--item", action="append", default=[], metavar="ID:QUANTITY",
@@ -431,6 +446,60 @@ def _review(args) -> int:
     return 0
 
 
+def _training(args) -> int:
+    from prebill.billing.models import PreInvoice
+    from prebill.clients.models import Client
+    from prebill.training import services
+    from prebill.training.models import TrainingSession
+    from prebill.training.selectors import billing_follow_up
+
+    if args.action == "sessions":
+        sessions = TrainingSession.objects.select_related("product").order_by("start", "reference")
+        for session in sessions.filter(status=args.status) if args.status else sessions:
+            print(f"{session.reference}\t{session.product.reference}\t{session.start} to {session.end}\t"
+                  f"{session.status}")
+        return 0
+    session = TrainingSession.objects.filter(reference=args.reference).first()
+    if session is None:
+        print(f"error: no training session {args.reference}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        if args.action == "done":
+            if session.status == TrainingSession.Status.DONE:
+                print(f"session {session.reference} is already done: nothing drafted again")
+                return 0
+            count = services.mark_done(session_id=session.pk)
+            print(f"session {session.reference} done: {count} charge(s) drafted")
+            if not count:  # every payer's option is "no automatic invoicing"
+                print(f"  invoice it by hand: prebill training invoice {session.reference} --client CODE")
+            for pre in billing_follow_up(session)[0]:
+                print(f"pre-invoice {pre.pk}: {pre.client.code} {_euros(pre.total_including_vat)} incl. VAT")
+        elif args.action == "cancel":
+            services.cancel(session_id=session.pk)
+            print(f"session {session.reference} cancelled" + (": its drafts are removed" if session.status == "done"
+                                                                else ""))
+        elif args.action == "invoice":
+            client = Client.objects.filter(code=args.client).first()
+            if client is None:
+                print(f"error: no client {args.client}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            pre = services.invoice_by_hand(session_id=session.pk, client_id=client.pk)
+            print(f"session {session.reference} -> pre-invoice {pre.pk}: {client.code} "
+                  f"{_euros(pre.total_including_vat)} incl. VAT")
+        else:
+            if not PreInvoice.objects.filter(pk=args.pre_invoice).exists():
+                print(f"error: no pre-invoice {args.pre_invoice}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            # The month's drafts are rebuilt: the consolidated invoice comes back under a new id.
+            pre = services.add_session(pre_invoice_id=args.pre_invoice, session_id=session.pk)
+            print(f"session {session.reference} added: pre-invoice {args.pre_invoice} is now pre-invoice {pre.pk} "
+                  f"({pre.client.code} {_euros(pre.total_including_vat)} incl. VAT)")
+    except services.SessionRefused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
 def _credit(args) -> int:
     from prebill.core.ledger import CreditRefused
     from prebill.invoicing.models import Invoice
@@ -533,5 +602,5 @@ COMMANDS = {
     "import-costs": _import_costs, "pdf": _documents, "facturx": _documents, "logo": _logo, "costs": _costs,
     "export": _export, "run": _run, "demo": _demo, "serve": _serve, "validate": _validate, "credit": _credit,
     "post": _post, "fec": _fec, "duplicate": _duplicate,
-    "pro-forma": _pro_forma, "review": _review,
+    "pro-forma": _pro_forma, "review": _review, "training": _training,
 }

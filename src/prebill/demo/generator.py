@@ -74,6 +74,29 @@ ARTICLES = (
      "vat_rate": "20", "revenue_account": "707000"},
     {"code": "HSUP", "sub_code": "", "label": "Heures supplémentaires", "unit": "heure", "unit_price": None,
      "vat_rate": "20", "revenue_account": "706400"},
+    {"code": "FORM", "sub_code": "", "label": "Formation professionnelle continue", "unit": "apprenant",
+     "unit_price": None, "vat_rate": "20", "revenue_account": "706600"},
+)
+
+# --- the firm's training activity: a small catalogue, sessions around today, one OPCO that funds ----
+
+FUNDER = "OPCO"
+TRAINING_PRODUCTS = (  # exempt from VAT: continuing vocational training
+    {"reference": "FOR-COMPTA", "label": "Les fondamentaux de la comptabilité", "hours": "14.00", "days": "2.00",
+     "price": "690.00", "basis": "per_learner", "article": "FORM", "vat_exempt": True},
+    {"reference": "FOR-PAIE", "label": "La paie expliquée aux dirigeants", "hours": "7.00", "days": "1.00",
+     "price": "390.00", "basis": "per_learner", "article": "FORM", "vat_exempt": True},
+    {"reference": "FOR-TDB", "label": "Tableaux de bord de gestion (intra-entreprise)", "hours": "14.00",
+     "days": "2.00", "price": "2400.00", "basis": "per_group", "article": "FORM", "vat_exempt": True},
+)
+# (product, days from today to the start, length in days, place, learners per sponsor, what the OPCO funds of
+# each sponsor's part: a percentage or an amount). Sponsors are numbers, turned into client codes below.
+TRAINING_SESSIONS = (
+    ("FOR-COMPTA", None, 2, "Paris 9e — salle Haussmann", {0: 2, 1: 1}, {0: ("percent", "100"), 1: ("percent", "50")}),
+    ("FOR-PAIE", 7, 1, "Paris 9e — salle Haussmann", {2: 1, 0: 1}, {2: ("percent", "100"), 0: ("amount", "200.00")}),
+    ("FOR-TDB", 14, 2, "Dans les locaux du client", {3: 3}, {3: ("amount", "1200.00")}),
+    ("FOR-COMPTA", 28, 2, "Lyon — Part-Dieu", {1: 2}, {}),
+    ("FOR-PAIE", 35, 1, "Paris 9e — salle Haussmann", {2: 1, 3: 2}, {2: ("percent", "100"), 3: ("percent", "100")}),
 )
 
 # Overtime surcharges of the consulting engagements (the collaborator's hourly rate, raised).
@@ -495,6 +518,9 @@ def generate_portfolio(*, clients: int = 200, seed: int = 1, today: date) -> dic
     if rule_client:
         rules.append({"code": f"R-{rule_client}", "article": "CONS/STR", "client": rule_client,
                       "group": "CONSEIL", "activity": "conseil"})
+    funder, training = _training(client_rows, team, seed, today, used_sirens)
+    if funder:
+        client_rows.append(funder)
     return {
         "format": "prebill-portfolio",
         "version": 1,
@@ -506,6 +532,7 @@ def generate_portfolio(*, clients: int = 200, seed: int = 1, today: date) -> dic
         "engagements": engagements,
         "article_rules": rules,
         **_orders_and_deliveries(engagements, year, today),
+        **training,
     }
 
 
@@ -527,6 +554,59 @@ def _orders_and_deliveries(engagements: list[dict], year: int, today: date) -> d
                 "lines": [{"article": "CONS/STD", "designation": "Atelier de restitution sur site", "quantity": "1",
                            "unit_price": "950.00"}]})
     return {"customer_orders": orders, "delivery_notes": deliveries}
+
+
+def _training(clients: list[dict], team: list[dict], seed: int, today: date,
+              used_sirens: set[str]) -> tuple[dict | None, dict]:
+    """The products, five sessions (one ongoing today, the others planned: the user marks one done) for the
+    staff of French clients, and the OPCO client that funds them on one consolidated invoice. Drawn from a
+    generator of its own, the funder after the other clients: the rest of the portfolio is unchanged."""
+    products = [dict(product) for product in TRAINING_PRODUCTS]
+    sponsors = [c["code"] for c in clients if "siren" in c][:4]
+    if not sponsors:
+        return None, {"training_products": products, "training_sessions": []}
+    rng = random.Random(f"training-{seed}")
+    trainers = [c["code"] for c in team if c["grade"] in ("manager", "senior")]
+    sessions = []
+    for number, (product, offset, length, place, learners, funded) in enumerate(TRAINING_SESSIONS, start=1):
+        if offset is None:  # ongoing, and ending this month: marked done, it drafts into today's month
+            start = today - timedelta(days=1) if today.day > 1 else today
+        else:
+            start = _next_weekday(today + timedelta(days=offset))
+        end = start + timedelta(days=length - 1)
+        # Fewer than four French clients: sponsors repeat, their learners and fundings merged.
+        sent: dict[str, int] = {}
+        for sponsor, count in learners.items():
+            code = sponsors[sponsor % len(sponsors)]
+            sent[code] = sent.get(code, 0) + count
+        fundings: dict[str, dict] = {}
+        for sponsor, (kind, value) in funded.items():
+            fundings.setdefault(sponsors[sponsor % len(sponsors)], {kind: value})
+        sessions.append({
+            "reference": f"SES-{today.year}-{number:02d}", "product": product, "start": start.isoformat(),
+            "end": end.isoformat(), "place": place, "trainer": trainers[number % len(trainers)],
+            "discount_percent": "10" if number == 4 else "0", "status": "ongoing" if offset is None else "planned",
+            "learners": [{"name": f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}", "sponsor": code}
+                         for code, count in sent.items() for _ in range(count)],
+            "fundings": [{"funder": FUNDER, "sponsor": code, **share} for code, share in fundings.items()],
+        })
+    siren = _unique_sirens(rng, used_sirens)
+    funder = {
+        "code": FUNDER, "name": "OPCO Compétences et Services", "siren": siren,
+        "siret": _with_luhn_key(f"{siren}0001"), "vat_number": french_vat_number(siren),
+        "email": "financements@opco-competences-services.fr", "active": True, "training_billing": "consolidated",
+        "addresses": [{"code": "main", "line1": "25 quai Panhard et Levassor", "postcode": "75013", "city": "Paris",
+                       "country": "FR", "default": True}],
+        "billing_conditions": [{"applies_from": date(today.year, 1, 1).isoformat(), "vat_regime": "standard",
+                                "payment_terms_days": 30, "end_of_month": False, "payment_method": "transfer",
+                                "currency": "EUR", "line_mode": "detailed"}],
+    }
+    return funder, {"training_products": products, "training_sessions": sessions}
+
+
+def _next_weekday(day: date) -> date:
+    """The day itself, or the Monday after it when it falls on a weekend."""
+    return day + timedelta(days=(7 - day.weekday()) % 7 if day.weekday() >= 5 else 0)
 
 
 # --- timesheets ------------------------------------------------------------------------------------
@@ -553,7 +633,8 @@ def iter_time_rows(
     rng = random.Random(seed)
     rnd = rng.random
     if count is None:
-        count = ENTRIES_PER_CLIENT * len(portfolio.get("clients", []))
+        # The OPCO only funds training: no time is spent for it.
+        count = ENTRIES_PER_CLIENT * sum(1 for c in portfolio.get("clients", []) if c["code"] != FUNDER)
     team = portfolio.get("collaborators", [])
     staff = [c["code"] for c in team if "EXPERTISE" in c["groups"] and c["grade"] in ("senior", "junior", "assistant")]
     staff = staff or [c["code"] for c in team]

@@ -34,6 +34,7 @@ from .activity import check_metric_rows, check_time_rows, write_time_entries, wr
 from .orders import check_documents, refuse_billed_changes, write_documents
 from .problems import Checker, ImportRejected, Problem, json_path
 from .references import References, article_ref
+from .training import check_products, check_sessions, export_training, write_products, write_sessions
 from .upsert import upsert
 
 FORMAT = "prebill-portfolio"
@@ -118,6 +119,8 @@ class _Plan:
         self.time_rows: list[dict] = []
         self.metric_rows: list[dict] = []
         self.documents: dict[str, list[dict]] = {}
+        self.training_products: list[dict] = []
+        self.training_sessions: list[dict] = []
 
     # -- checking --------------------------------------------------------------------------
 
@@ -137,12 +140,16 @@ class _Plan:
         )
         self.time_rows = check_time_rows(located("time_entries"), self.refs, self.c)
         self.metric_rows = check_metric_rows(located("unit_metrics"), self.refs, self.c)
+        located_rows = lambda section: ((f"$.{section}[{i}]", row)  # noqa: E731
+                                        for i, row in enumerate(self.data.get(section, [])))
         for section, delivery in (("customer_orders", False), ("delivery_notes", True)):
-            rows = check_documents(((f"$.{section}[{i}]", row) for i, row in enumerate(self.data.get(section, []))),
-                                   self.refs, self.c, delivery=delivery)
+            rows = check_documents(located_rows(section), self.refs, self.c, delivery=delivery)
             if not self.c.problems:
                 refuse_billed_changes(rows, self.refs, self.c, delivery=delivery)
             self.documents[section] = rows
+        self.training_products = check_products(located_rows("training_products"), self.refs, self.c)
+        self.training_sessions = check_sessions(located_rows("training_sessions"), self.refs,
+                                                (p["reference"] for p in self.training_products), self.c)
 
     def _unique(self, section: str, key, what: str, rows=None, base: str | None = None) -> None:
         seen: dict = {}
@@ -430,6 +437,11 @@ class _Plan:
         for section, rows in self.documents.items():
             if rows:
                 counts[section] = write_documents(rows, refs, delivery=section == "delivery_notes")
+        # Products before the sessions that name them; both after the clients, articles and trainers they name.
+        if self.training_products:
+            counts["training_products"] = write_products(self.training_products)
+        if self.training_sessions:
+            counts["training_sessions"] = write_sessions(self.training_sessions)
         return counts
 
     def _write_organisation(self, row: dict) -> None:
@@ -443,6 +455,8 @@ class _Plan:
             "bill_only_approved_time": row.get("bill_only_approved_time", False),
             "time_rounding_minutes": row.get("time_rounding_minutes", 0),
         }
+        if "training_billing" in row:  # absent: the firm keeps its option (a new firm: one invoice per pair)
+            values["training_billing"] = row["training_billing"]
         organisation = Organisation.objects.first()
         organisation, _ = upsert(Organisation, {1: organisation} if organisation else {}, {1: values})
         upsert(
@@ -481,7 +495,9 @@ class _Plan:
             {
                 code: {"code": code, "name": row["name"], "siren": row.get("siren", ""), "siret": row.get("siret", ""),
                        "vat_number": row.get("vat_number", ""), "email": row.get("email", ""),
-                       "active": row.get("active", True)}
+                       "active": row.get("active", True),
+                       # Absent, a client keeps its option and a new one follows the firm's default ("").
+                       **({"training_billing": row["training_billing"]} if "training_billing" in row else {})}
                 for code, row in self.clients.items()
             },
         )
@@ -635,6 +651,7 @@ def export_portfolio() -> dict:
                         "city": org.city, "country": org.country},
             "iban": org.iban, "bic": org.bic, "hours_per_day": str(org.hours_per_day),
             "bill_only_approved_time": org.bill_only_approved_time, "time_rounding_minutes": org.time_rounding_minutes,
+            "training_billing": org.training_billing,
             "invoice_series": [
                 {"code": s.code, "kind": s.kind, "prefix": s.prefix, "digits": s.digits, "is_default": s.is_default}
                 for s in org.series.order_by("code")
@@ -653,7 +670,7 @@ def export_portfolio() -> dict:
     ]
     data["clients"] = [
         {"code": c.code, "name": c.name, "siren": c.siren, "siret": c.siret, "vat_number": c.vat_number,
-         "email": c.email, "active": c.active,
+         "email": c.email, "active": c.active, "training_billing": c.training_billing,
          "addresses": [
              {"code": a.code, "line1": a.line1, "line2": a.line2, "postcode": a.postcode, "city": a.city,
               "country": a.country, "default": a.is_default}
@@ -700,6 +717,7 @@ def export_portfolio() -> dict:
             for d in model.objects.order_by("client__code", "number").select_related("client", "engagement")
             .prefetch_related("lines__article")
         ]
+    data.update(export_training())
     return data
 
 

@@ -265,7 +265,7 @@ def cancel(*, session_id: int, user=None) -> None:
 
 @transaction.atomic
 def save_product(*, reference: str, label: str, hours: Decimal, days: Decimal, price: Decimal, basis: str,
-                 article, vat_exempt: bool = True, user=None) -> TrainingProduct:
+                 article, vat_exempt: bool = True) -> TrainingProduct:
     """Create or update a catalogue product by its reference."""
     reference, label = (reference or "").strip(), (label or "").strip()
     checks = (("reference", bool(reference), "is required"), ("label", bool(label), "is required"),
@@ -277,17 +277,16 @@ def save_product(*, reference: str, label: str, hours: Decimal, days: Decimal, p
     for field, ok, message in checks:
         if not ok:
             raise EntryRefused(field, message)
-    product, created = TrainingProduct.objects.update_or_create(reference=reference, defaults={
+    product, _ = TrainingProduct.objects.update_or_create(reference=reference, defaults={
         "label": label, "hours": hours, "days": days, "price": round_money(price), "basis": basis,
         "article": article, "vat_exempt": vat_exempt})
-    record(user=user, action="training_product_saved", obj=product, before={}, after={"created": created})
     return product
 
 
 @transaction.atomic
 def save_session(*, reference: str, product: TrainingProduct, start, end, place: str = "", trainer=None,
-                 discount_percent: Decimal = ZERO, learners: list[LearnerEntry], fundings: list[FundingEntry],
-                 user=None) -> TrainingSession:
+                 discount_percent: Decimal = ZERO, learners: list[LearnerEntry],
+                 fundings: list[FundingEntry]) -> TrainingSession:
     """Create or update a session by its reference, with its learners and fundings (replaced as a whole).
 
     A session done or cancelled is not changed any more: its charges stand on drafts or invoices."""
@@ -327,7 +326,7 @@ def save_session(*, reference: str, product: TrainingProduct, start, end, place:
             percents[funding.sponsor.pk] += funding.percent
             if percents[funding.sponsor.pk] > HUNDRED:
                 raise EntryRefused(f"{where}.percent", f"fundings of {funding.sponsor.name} exceed 100 %")
-    session, created = TrainingSession.objects.update_or_create(reference=reference, defaults={
+    session, _ = TrainingSession.objects.update_or_create(reference=reference, defaults={
         "product": product, "start": start, "end": end, "place": (place or "").strip(), "trainer": trainer,
         "discount_percent": discount_percent})
     session.learners.all().delete()
@@ -337,6 +336,4 @@ def save_session(*, reference: str, product: TrainingProduct, start, end, place:
     Funding.objects.bulk_create(
         Funding(session=session, funder=entry.funder, sponsor=entry.sponsor, amount=entry.amount,
                 percent=entry.percent) for entry in fundings)
-    record(user=user, action="training_session_saved", obj=session, before={},
-           after={"created": created, "learners": len(learners), "fundings": len(fundings)})
     return session

@@ -107,8 +107,7 @@ def _product_page(request: HttpRequest, product: TrainingProduct | None) -> Http
             try:
                 saved = services.save_product(
                     reference=data["reference"], label=data["label"], hours=data["hours"], days=data["days"],
-                    price=data["price"], basis=data["basis"], article=data["article"], vat_exempt=data["vat_exempt"],
-                    user=request.user)
+                    price=data["price"], basis=data["basis"], article=data["article"], vat_exempt=data["vat_exempt"])
             except services.EntryRefused as refused:
                 messages.error(request, _("Nothing saved. %(where)s: %(message)s") % {
                     "where": _place_error(refused, form, {}), "message": refused.message})
@@ -201,8 +200,7 @@ def _save_session(request: HttpRequest, session: TrainingSession | None, form: F
                       for _n, row in learner_rows],
             fundings=[services.FundingEntry(funder=row.get("funder"), sponsor=row.get("sponsor"),
                                             amount=row.get("amount"), percent=row.get("percent"))
-                      for _n, row in funding_rows],
-            user=request.user)
+                      for _n, row in funding_rows])
     except services.EntryRefused as refused:
         where = _place_error(refused, form, {"learners": (learners, learner_rows),
                                              "fundings": (fundings, funding_rows)})
