@@ -20,7 +20,7 @@ class TrainingProductAdmin(admin.ModelAdmin):
 
 @admin.register(TrainingSession)
 class TrainingSessionAdmin(admin.ModelAdmin):
-    """Sessions are entered here for now; marking them done happens on prebill's session page."""
+    """Marking sessions done or cancelling them happens on prebill's session page, never here."""
 
     list_display = ("reference", "product", "start", "end", "status")
     readonly_fields = ("status",)
