@@ -2,6 +2,11 @@
 
 import copy
 
+import pytest
+
+from prebill.imports.portfolio import import_portfolio
+from prebill.imports.problems import ImportRejected
+
 PORTFOLIO = {
     "format": "prebill-portfolio",
     "version": 1,
@@ -69,3 +74,12 @@ PORTFOLIO = {
 
 def portfolio() -> dict:
     return copy.deepcopy(PORTFOLIO)
+
+def problems_of(data) -> dict[str, str]:
+    """Every problem of a rejected file, by where it is."""
+    with pytest.raises(ImportRejected) as rejected:
+        import_portfolio(data)
+    found: dict[str, str] = {}
+    for problem in rejected.value.problems:
+        found[problem.where] = "; ".join(filter(None, (found.get(problem.where), problem.why)))
+    return found

@@ -17,18 +17,9 @@ from prebill.orders.models import CustomerOrder, DeliveryNote
 from prebill.organisation.models import InvoiceSeries, Organisation
 from prebill.team.models import Collaborator, CollaboratorGroup
 
-from .sample import portfolio
+from .sample import portfolio, problems_of
 
 pytestmark = pytest.mark.django_db
-
-
-def problems_of(data) -> dict[str, str]:
-    with pytest.raises(ImportRejected) as rejected:
-        import_portfolio(data)
-    found: dict[str, str] = {}
-    for problem in rejected.value.problems:
-        found[problem.where] = "; ".join(filter(None, (found.get(problem.where), problem.why)))
-    return found
 
 
 def test_a_portfolio_is_imported_with_its_schedule_expanded_exactly():

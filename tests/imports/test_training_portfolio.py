@@ -15,7 +15,7 @@ from prebill.organisation.models import Organisation
 from prebill.training import services
 from prebill.training.models import Funding, Learner, TrainingProduct, TrainingSession
 
-from .sample import portfolio
+from .sample import portfolio, problems_of
 
 pytestmark = pytest.mark.django_db
 
@@ -52,15 +52,6 @@ def training_portfolio() -> dict:
          "learners": [{"name": "Denis Roy", "sponsor": "C0002"}]},
     ]
     return data
-
-
-def problems_of(data) -> dict[str, str]:
-    with pytest.raises(ImportRejected) as rejected:
-        import_portfolio(data)
-    found: dict[str, str] = {}
-    for problem in rejected.value.problems:
-        found[problem.where] = "; ".join(filter(None, (found.get(problem.where), problem.why)))
-    return found
 
 
 def test_products_and_sessions_are_imported_with_their_learners_and_fundings():

@@ -227,8 +227,12 @@ def _rejected(checker: Checker) -> Status:
     return Status(422, {"detail": [{"loc": p.where, "msg": p.why} for p in checker.problems]})
 
 
+def _problem(field: str, why: str) -> Status:
+    return Status(422, {"detail": [{"loc": field, "msg": why}]})
+
+
 def _entry_refused(refused: services.EntryRefused) -> Status:
-    return Status(422, {"detail": [{"loc": refused.field, "msg": refused.message}]})
+    return _problem(refused.field, refused.message)
 
 
 def _refused(action, **kwargs):
@@ -360,9 +364,7 @@ def invoice_by_hand(request, reference: str, payload: InvoiceByHandIn) -> Status
     session = _session(reference)
     client = Client.objects.filter(code=payload.client).first()
     if client is None:
-        checker = Checker()
-        checker.add("client", f"unknown client {payload.client!r}")
-        return _rejected(checker)
+        return _problem("client", f"unknown client {payload.client!r}")
     pre = _refused(services.invoice_by_hand, session_id=session.pk, client_id=client.pk, user=request.auth)
     if pre is None:
         raise HttpError(409, f"session {session.reference}: nothing was drafted for {client.name}")
@@ -410,9 +412,7 @@ def add_session(request, pre_invoice_id: int, payload: AddSessionIn) -> PreInvoi
     document = _pre_invoice(pre_invoice_id)
     session = TrainingSession.objects.filter(reference=payload.session).first()
     if session is None:
-        checker = Checker()
-        checker.add("session", f"unknown training session {payload.session!r}")
-        return _rejected(checker)
+        return _problem("session", f"unknown training session {payload.session!r}")
     pre = _refused(services.add_session, pre_invoice_id=document.pk, session_id=session.pk, user=request.auth)
     if pre is None:
         raise HttpError(409, f"session {session.reference} could not be put on pre-invoice #{document.pk}")
