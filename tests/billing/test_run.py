@@ -445,3 +445,31 @@ def test_the_reason_names_the_changed_terms(org):
 
     [doc] = pre_invoices(client)
     assert doc.replaced_reason == "délai de paiement : 30 → 45 EOM; mode de paiement : transfer → direct_debit"
+
+
+def test_rebuilding_some_clients_drafts_gives_what_a_run_gives_and_leaves_the_others_alone(org):
+    from prebill.billing.context import PortfolioContext
+    from prebill.billing.drafts import rebuild_drafts
+
+    changed, other = f.client(), f.client()
+    collaborator = f.collaborator()
+    for client in (changed, other):
+        engagement = f.engagement(client)
+        f.time_part(engagement)
+        f.time_entry(collaborator, engagement, date(2026, 11, 3), "2")
+        f.fixed_fee_part(f.engagement(client), installments=[(date(2026, 11, 30), "300.00")])
+    run_pre_billing(period=NOV)
+    others = [(d.pk, d.total_including_vat) for d in pre_invoices(other)]
+    BillableItem.objects.filter(client=changed, installment__isnull=True).update(amount=Decimal("50.00"))
+
+    rebuild_drafts(NOV, PortfolioContext.load(), clients=[changed.pk])
+    scoped = [(d.grouping_key, d.total_excluding_vat, [(li.line_key, li.amount) for li in lines(d)])
+              for d in pre_invoices(changed)]
+    untouched = [(d.pk, d.total_including_vat) for d in pre_invoices(other)]
+    rebuild_drafts(NOV, PortfolioContext.load())
+
+    assert untouched == others  # same drafts, same ids
+    assert scoped == [(d.grouping_key, d.total_excluding_vat, [(li.line_key, li.amount) for li in lines(d)])
+                      for d in pre_invoices(changed)]
+    assert sorted(total for _, total, _ in scoped) == [Decimal("50.00"), Decimal("300.00")]
+    assert rebuild_drafts(NOV, PortfolioContext.load(), clients=[]).pre_invoices == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -54,22 +55,27 @@ LINE_COLUMNS = (
 )
 
 
-def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None = None) -> DraftsResult:
-    """Replace the period's pre-invoices by those its items give now.
+def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None = None,
+                   clients: Collection[int] | None = None) -> DraftsResult:
+    """Replace the period's pre-invoices by those its items give now; only those of `clients` when given
+    (an action on a few clients' items: a draft's client is its items' engagement's client).
 
     Rows are written with plain executemany and their ids read back by their natural keys
     (client and grouping key, document and line key): a run writes hundreds of thousands of lines.
     """
-    overrides = _presentation_edits(period)
-    previous_terms = _previous_terms(period)
-    _delete_drafts(period)
+    if clients is not None and not clients:
+        return DraftsResult()
+    scope = _Scope(period, None if clients is None else sorted(set(clients)))
+    overrides = _presentation_edits(scope)
+    previous_terms = _previous_terms(scope)
+    _delete_drafts(scope)
     result = DraftsResult()
     for row in (
-        BillableItem.objects.filter(period=period.first_day, status=BillableItem.Status.PENDING)
+        scope.items(BillableItem.objects.filter(period=period.first_day, status=BillableItem.Status.PENDING))
         .exclude(decision__in=list(BILLED_NOW)).values("decision").order_by().annotate(count=Count("id"))
     ):
         result.not_billed_now[row["decision"]] = row["count"]
-    drafts = group_items(_groupable_items(period, ctx))
+    drafts = group_items(_groupable_items(scope, ctx))
     now = timezone.now()
     keys = [(draft.terms.client, grouping_key(draft)) for draft in drafts]
     insert_rows(PreInvoice, DOCUMENT_COLUMNS, (
@@ -79,14 +85,14 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
         for draft, (_, key) in zip(drafts, keys, strict=True)))
     document_ids = {
         (client_id, key): pk for pk, client_id, key in
-        PreInvoice.objects.filter(period=period.first_day, source="run")
+        scope.documents(PreInvoice.objects.filter(period=period.first_day, source="run"))
         .values_list("id", "client_id", "grouping_key").iterator()
     }
     insert_rows(PreInvoiceLine, LINE_COLUMNS, _line_rows(drafts, keys, document_ids, overrides))
     line_ids = {
-        (document_id, key): pk for pk, document_id, key in PreInvoiceLine.objects.filter(
+        (document_id, key): pk for pk, document_id, key in scope.documents(PreInvoiceLine.objects.filter(
             pre_invoice__period=period.first_day, pre_invoice__source="run",
-        ).values_list("id", "pre_invoice_id", "line_key").iterator(10000)
+        ), "pre_invoice__").values_list("id", "pre_invoice_id", "line_key").iterator(10000)
     }
     links = [
         (item_id, line_ids[(document_ids[doc_key], line.key)])
@@ -102,19 +108,42 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
         result.total_including_vat += totals.including_vat
     insert_rows(PreInvoiceVat, ("pre_invoice_id", "rate", "base", "vat"), vat_rows)
     result.pre_invoices, result.lines, result.items = len(document_ids), len(line_ids), len(links)
+    if clients is not None:
+        return result  # an action on a few clients: the portfolio-wide figure below is the run's
     # Invoiced beyond what is owed now (time reduced after invoicing): a credit note corrects it.
     result.excess_to_credit = BillableItem.objects.filter(status=BillableItem.Status.BILLED).alias(
         left=F("quantity") - F("billed_quantity") - F("written_off_quantity")).filter(left__lt=0).count()
     return result
 
 
-def _groupable_items(period: Period, ctx: PortfolioContext):
+@dataclass(frozen=True)
+class _Scope:
+    """The period's drafts, or only some clients' of it."""
+
+    period: Period
+    clients: list[int] | None
+
+    def items(self, rows):
+        return rows if self.clients is None else rows.filter(engagement__client_id__in=self.clients)
+
+    def documents(self, rows, via: str = ""):
+        return rows if self.clients is None else rows.filter(**{f"{via}client_id__in": self.clients})
+
+    def sql(self) -> tuple[str, list]:
+        """The documents' WHERE clause and its parameters."""
+        if self.clients is None:
+            return "period = %s AND source = 'run'", [self.period.first_day]
+        marks = ", ".join(["%s"] * len(self.clients))
+        return f"period = %s AND source = 'run' AND client_id IN ({marks})", [self.period.first_day, *self.clients]
+
+
+def _groupable_items(scope: _Scope, ctx: PortfolioContext):
     # Items on a pro forma wait for it to be processed; those of a processed one are on its pre-invoice.
-    return groupable_items(BillableItem.objects.filter(
+    return groupable_items(scope.items(BillableItem.objects.filter(
         Q(pre_invoice_line__isnull=True) | Q(pre_invoice_line__pre_invoice__source=PreInvoice.Source.RUN),
-        period=period.first_day, status=BillableItem.Status.PENDING, decision__in=list(BILLED_NOW),
+        period=scope.period.first_day, status=BillableItem.Status.PENDING, decision__in=list(BILLED_NOW),
         pro_forma_item__isnull=True,
-    ), ctx)
+    )), ctx)
 
 
 def groupable_items(items, ctx: PortfolioContext):
@@ -171,10 +200,10 @@ def grouping_key(draft: DraftPreInvoice) -> str:
     ))
 
 
-def _previous_terms(period: Period) -> dict[tuple, BillingTerms]:
+def _previous_terms(scope: _Scope) -> dict[tuple, BillingTerms]:
     """The terms of the period's drafts before the rebuild, by client and document (whatever the terms)."""
     previous = {}
-    for row in PreInvoice.objects.filter(period=period.first_day, source="run").values(
+    for row in scope.documents(PreInvoice.objects.filter(period=scope.period.first_day, source="run")).values(
         "client_id", "grouping_key", "invoice_date", "billing_address_id", "currency", "vat_regime",
         "payment_terms_days", "end_of_month", "payment_method", "line_mode",
     ).iterator():
@@ -187,12 +216,12 @@ def _previous_terms(period: Period) -> dict[tuple, BillingTerms]:
     return previous
 
 
-def _presentation_edits(period: Period) -> dict[tuple, tuple[str, int | None]]:
+def _presentation_edits(scope: _Scope) -> dict[tuple, tuple[str, int | None]]:
     """What people typed or reordered on the period's lines, by document and line key."""
     return {
         (client_id, key, line_key): (text, position)
-        for client_id, key, line_key, text, position in PreInvoiceLine.objects.filter(
-            pre_invoice__period=period.first_day, pre_invoice__source="run")
+        for client_id, key, line_key, text, position in scope.documents(PreInvoiceLine.objects.filter(
+            pre_invoice__period=scope.period.first_day, pre_invoice__source="run"), "pre_invoice__")
         .filter(~Q(designation_override="") | Q(manual_position__isnull=False))
         .values_list("pre_invoice__client_id", "pre_invoice__grouping_key", "line_key", "designation_override",
                      "manual_position")
@@ -218,20 +247,19 @@ def _in_user_order(lines: list, doc_key: tuple, edits: dict) -> list:
     return [line for _, line in sorted(enumerate(lines), key=place)]
 
 
-def _delete_drafts(period: Period) -> None:
-    """Delete the period's drafts in three statements (the ORM's cascade would load every item).
+def _delete_drafts(scope: _Scope) -> None:
+    """Delete the drafts in four statements (the ORM's cascade would load every item).
 
     Copies and processed pro formas are not derived from the period's items: runs leave them alone."""
+    where, params = scope.sql()
     with connection.cursor() as cursor:
-        docs = f"SELECT id FROM {table(PreInvoice)} WHERE period = %s AND source = 'run'"
+        docs = f"SELECT id FROM {table(PreInvoice)} WHERE {where}"
         lines = f"SELECT id FROM {table(PreInvoiceLine)} WHERE pre_invoice_id IN ({docs})"
         cursor.execute(
-            f"UPDATE {table(BillableItem)} SET pre_invoice_line_id = NULL WHERE pre_invoice_line_id IN ({lines})",
-            [period.first_day],
-        )
-        cursor.execute(f"DELETE FROM {table(PreInvoiceVat)} WHERE pre_invoice_id IN ({docs})", [period.first_day])
-        cursor.execute(f"DELETE FROM {table(PreInvoiceLine)} WHERE pre_invoice_id IN ({docs})", [period.first_day])
-        cursor.execute(f"DELETE FROM {table(PreInvoice)} WHERE period = %s AND source = 'run'", [period.first_day])
+            f"UPDATE {table(BillableItem)} SET pre_invoice_line_id = NULL WHERE pre_invoice_line_id IN ({lines})", params)
+        cursor.execute(f"DELETE FROM {table(PreInvoiceVat)} WHERE pre_invoice_id IN ({docs})", params)
+        cursor.execute(f"DELETE FROM {table(PreInvoiceLine)} WHERE pre_invoice_id IN ({docs})", params)
+        cursor.execute(f"DELETE FROM {table(PreInvoice)} WHERE {where}", params)
 
 
 def _link_items(links: list[tuple[int, int]]) -> None:

@@ -141,12 +141,12 @@ def _pending_costs() -> Q:
 @transaction.atomic
 def group_by_collaborator(*, period: Period, collaborator_id: int, on: bool = True, user=None) -> int:
     """All the collaborator's untreated costs of the month onto one invoice (or back to their own)."""
-    count = BillableItem.objects.filter(_pending_costs(), period=period.first_day,
-                                        collaborator_id=collaborator_id).update(
-        grouping_hint="collaborator" if on else "")
+    costs = BillableItem.objects.filter(_pending_costs(), period=period.first_day, collaborator_id=collaborator_id)
+    clients = set(costs.values_list("engagement__client_id", flat=True))
+    count = costs.update(grouping_hint="collaborator" if on else "")
     record(user=user, action="group_costs_by_collaborator", obj=BillableItem(pk=0), before={},
            after={"collaborator": collaborator_id, "period": str(period), "on": on, "items": count})
-    rebuild_drafts(period, PortfolioContext.load())
+    rebuild_drafts(period, PortfolioContext.load(), clients=clients)
     return count
 
 
@@ -176,7 +176,7 @@ def join_fixed_fee(*, item_id: int, installment_item_id: int | None, user=None) 
         item.period, item.invoice_date = fee.period, fee.invoice_date
     item.save(update_fields=["grouping_hint", "period", "invoice_date", "updated_at"])
     record(user=user, action="join_fixed_fee", obj=item, before=before, after={"hint": item.grouping_hint})
-    rebuild_drafts(Period.of(item.period), ctx)
+    rebuild_drafts(Period.of(item.period), ctx, clients=[ctx.engagements[item.engagement_id].client_id])
     return item
 
 

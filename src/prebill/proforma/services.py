@@ -63,6 +63,7 @@ def generate(*, client_id: int, until: date, user=None) -> tuple[ProForma, int]:
     position = pro_forma.lines.count()
     engagement_of = dict(items.values_list("id", "engagement_id"))
     periods = set(items.filter(pre_invoice_line__isnull=False).values_list("period", flat=True))
+    clients = set(items.values_list("engagement__client_id", flat=True))  # read before the items leave
     added = 0
     for draft in drafts:
         for line in draft.lines:
@@ -78,7 +79,7 @@ def generate(*, client_id: int, until: date, user=None) -> tuple[ProForma, int]:
     if periods:
         # The items leave the month's drafts: rebuild those months without them.
         for first_day in sorted(periods):
-            rebuild_drafts(Period.of(first_day), ctx)
+            rebuild_drafts(Period.of(first_day), ctx, clients=clients)
     record(user=user, action="generate_pro_forma", obj=pro_forma, before={},
            after={"lines": added, "until": until.isoformat()})
     return pro_forma, added

@@ -360,13 +360,14 @@ def confirm(*, session_id: int, user=None) -> list[PreInvoice]:
     items = BillableItem.objects.filter(pk__in=ids)
     ctx = PortfolioContext.load()
     periods = set(items.filter(pre_invoice_line__isnull=False).values_list("period", flat=True))
+    clients = set(items.values_list("engagement__client_id", flat=True))
     drafts = _drafts(session, items, ctx)
     if not drafts:
         raise ReviewRefused(gettext("Nothing to bill now in this review."))
     created = save_kept_drafts(drafts, period=Period.of(scope.end), source=PreInvoice.Source.REVIEW,
                                origin=f"review {session.pk}")
     for first_day in sorted(periods):
-        rebuild_drafts(Period.of(first_day), ctx)  # the month's drafts, without what the review took
+        rebuild_drafts(Period.of(first_day), ctx, clients=clients)  # their drafts, without what the review took
     session.state, session.confirmed_by, session.confirmed_at = (
         ReviewSession.State.CONFIRMED, acting_user(user), timezone.now())
     session.pre_invoices, session.step = [p.pk for p in created], 4

@@ -163,16 +163,14 @@ def mark_done(*, session_id: int, user=None) -> int:
     org = Organisation.objects.first()
     default = org.training_billing if org else "pair"
     period = Period.of(session.end)
-    made = 0
-    for owed in what_is_owed(session):
-        option = billing_option(owed.client, default)
-        if option != "none":
-            _charge(session, owed, _hint(owed, option, session.product.vat_exempt), period)
-            made += 1
+    charged = [owed for owed in what_is_owed(session) if billing_option(owed.client, default) != "none"]
+    for owed in charged:
+        _charge(session, owed, _hint(owed, billing_option(owed.client, default), session.product.vat_exempt), period)
+    made = len(charged)
     session.status = TrainingSession.Status.DONE
     session.save(update_fields=["status"])
     record(user=user, action="session_done", obj=session, before={}, after={"charges": made})
-    rebuild_drafts(period, PortfolioContext.load())
+    rebuild_drafts(period, PortfolioContext.load(), clients={owed.client.pk for owed in charged})
     return made
 
 
@@ -194,7 +192,7 @@ def invoice_by_hand(*, session_id: int, client_id: int, user=None) -> PreInvoice
     period = Period.of(session.end)
     items = [_charge(session, o, _hint(o, "consolidated", session.product.vat_exempt), period) for o in owed]
     record(user=user, action="session_invoiced_by_hand", obj=session, before={}, after={"client": client.code})
-    rebuild_drafts(period, PortfolioContext.load())
+    rebuild_drafts(period, PortfolioContext.load(), clients=[client.pk])
     return _draft_of(items[0])
 
 
@@ -241,7 +239,7 @@ def add_session(*, pre_invoice_id: int, session_id: int, user=None) -> PreInvoic
     record(user=user, action="session_added", obj=pre, before={}, after={"session": session.reference})
     ctx = PortfolioContext.load()
     for first_day in sorted(periods):
-        rebuild_drafts(Period.of(first_day), ctx)
+        rebuild_drafts(Period.of(first_day), ctx, clients=[client.pk])
     return _draft_of(items.first())
 
 
@@ -253,6 +251,7 @@ def cancel(*, session_id: int, user=None) -> None:
     if items.exclude(status=BillableItem.Status.PENDING).exists() or items.filter(billed_quantity__gt=0).exists():
         raise SessionRefused(f"session {session.reference} is invoiced: credit the invoice first")
     periods = set(items.values_list("period", flat=True))
+    clients = set(items.values_list("client_id", flat=True))
     items.delete()
     session.charges.all().delete()
     session.status = TrainingSession.Status.CANCELLED
@@ -260,7 +259,7 @@ def cancel(*, session_id: int, user=None) -> None:
     record(user=user, action="session_cancelled", obj=session, before={}, after={})
     ctx = PortfolioContext.load()
     for first_day in sorted(periods):
-        rebuild_drafts(Period.of(first_day), ctx)
+        rebuild_drafts(Period.of(first_day), ctx, clients=clients)
 
 
 @transaction.atomic
