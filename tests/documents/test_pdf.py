@@ -62,6 +62,18 @@ def test_an_invoice_pdf_has_every_mandatory_mention_and_its_factur_x(invoice):
     assert (xmp.pdfaid_part, xmp.pdfaid_conformance) == ("3", "B")
 
 
+def test_the_page_footer_prints_the_firms_name_as_it_is(firm):
+    firm.legal_name = 'Dupont & Fils "Conseil"'
+    firm.save()
+    engagement = f.engagement(f.client())
+    f.fixed_fee_part(engagement, installments=[(date(2026, 11, 30), "100.00")])
+    run_pre_billing(period=Period(2026, 11))
+
+    text = text_of(pre_invoice_pdf(PreInvoice.objects.get()))
+
+    assert 'Dupont & Fils "Conseil" — SIREN' in text and "&amp;" not in text
+
+
 def test_a_credit_note_pdf_references_its_invoice(invoice):
     note = issue_credit_note(invoice_id=invoice.pk, rebill=False, issue_date=date(2026, 12, 1))
 

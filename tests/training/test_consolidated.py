@@ -194,3 +194,22 @@ def test_the_funders_invoice_document_details_each_funding(product, opco):
     assert (f"S-1 — Excel avancé (EXCEL-1) · durée 14 h / 2 j · du 16/11/2026 au 17/11/2026 · lieu : Lyon "
             f"· formateur : Marie Durand · commanditaire : {alpha} · apprenants (2) : ALPHA learner 0, ALPHA learner 1 "
             "· unité : apprenant · total de la session : 1 200,00 €") in text
+
+
+def test_the_training_details_stay_inside_the_page_margins(product, opco, firm):
+    import pypdfium2
+
+    from prebill.documents.pdf import invoice_pdf
+    from prebill.invoicing.services import validate_pre_invoice
+
+    TrainingProduct.objects.filter(pk=product.pk).update(price=Decimal("12345.00"))
+    session = make_session("S-1", product, [("ALPHA", 9)], funder=opco, percent=Decimal("50"))
+    services.mark_done(session_id=session.pk)
+    invoice = validate_pre_invoice(pre_invoice_id=consolidated().pk, issue_date=date(2026, 11, 30))
+
+    page = pypdfium2.PdfDocument(invoice_pdf(invoice))[0]
+    image = page.render(scale=2).to_pil().convert("L")
+    margin = round(image.size[0] * 12 / 210)  # the page's right margin is 16 mm: nothing within 12 mm of the edge
+    right = image.crop((image.size[0] - margin, 0, image.size[0], image.size[1]))
+
+    assert sum(right.histogram()[:200]) == 0  # 9 × 12,345.00 = 111,105.00: the widest amounts still fit

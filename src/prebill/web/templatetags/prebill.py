@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils import formats
+from django.utils.safestring import mark_safe
 
 from prebill.accounts.roles import has_role
 
@@ -24,6 +25,15 @@ UNIT_LABELS = {"hour": "h", "day": "j", "unit": "u."}
 def unit_label(unit: str) -> str:
     """Billing units as French documents print them."""
     return UNIT_LABELS.get(unit, unit)
+
+
+CSS_ESCAPES = {"\\": "\\5c ", '"': "\\22 ", "<": "\\3c ", ">": "\\3e ", "\n": "\\a "}
+
+
+@register.filter
+def css_string(value) -> str:
+    """Text inside a quoted CSS string (a page footer): CSS escapes, not HTML entities ("&amp;" would print)."""
+    return mark_safe("".join(CSS_ESCAPES.get(char, char) for char in str(value)))
 
 
 @register.filter
