@@ -75,8 +75,9 @@ def test_a_product_and_a_session_entered_through_the_api(catalogue, caller):
     assert (detail["trainer"], detail["place"], detail["discount_percent"]) == ("ANNE", "Lyon", "10.00")
     assert detail["learners"] == [{"name": "Ana", "sponsor": "ALPHA"}, {"name": "Bob", "sponsor": "ALPHA"},
                                   {"name": "Cy", "sponsor": "BETA"}]
-    assert detail["fundings"] == [{"funder": "OPCO", "sponsor": "ALPHA", "amount": None, "percent": "50.00"},
-                                  {"funder": "OPCO", "sponsor": "BETA", "amount": "250.00", "percent": None}]
+    assert detail["fundings"] == [
+        {"funder": "OPCO", "sponsor": "ALPHA", "amount": None, "per_learner": False, "percent": "50.00"},
+        {"funder": "OPCO", "sponsor": "BETA", "amount": "250.00", "per_learner": False, "percent": None}]
     assert detail["billing"] == {"drafts": [], "invoices": []}
 
 

@@ -473,3 +473,20 @@ def test_rebuilding_some_clients_drafts_gives_what_a_run_gives_and_leaves_the_ot
                       for d in pre_invoices(changed)]
     assert sorted(total for _, total, _ in scoped) == [Decimal("50.00"), Decimal("300.00")]
     assert rebuild_drafts(NOV, PortfolioContext.load(), clients=[]).pre_invoices == 0
+
+
+def test_a_scoped_rebuild_also_clears_the_draft_an_item_leaves_when_its_engagement_changes_client(org):
+    from prebill.billing.context import PortfolioContext
+    from prebill.billing.drafts import rebuild_drafts
+
+    acme, beta = f.client(), f.client()
+    engagement = f.engagement(acme)
+    f.fixed_fee_part(engagement, installments=[(date(2026, 11, 30), "1000.00")])
+    run_pre_billing(period=NOV)
+    engagement.client = beta
+    engagement.save()
+
+    rebuild_drafts(NOV, PortfolioContext.load(), clients=[beta.pk])
+
+    assert pre_invoices(acme) == []
+    assert [d.total_excluding_vat for d in pre_invoices(beta)] == [Decimal("1000.00")]

@@ -96,6 +96,21 @@ def test_a_cost_joins_the_fixed_fee_invoice_of_its_engagement(consultancy):
     assert rebillables(NOV) == [] and len(rebillables(NOV, untreated_only=False)) == 1
 
 
+def test_a_cost_joining_a_fee_of_a_later_month_leaves_its_own_months_draft(consultancy):
+    client, engagement, _, anne, _ = consultancy
+    f.fixed_fee_part(engagement, code="DEC", installments=[(date(2026, 12, 1), "300.00")])
+    expense(client, engagement, anne)
+    run_pre_billing(period=NOV)
+    run_pre_billing(period=Period(2026, 12))
+    cost = cost_items().get()
+    december_fee = BillableItem.objects.get(installment__due_date=date(2026, 12, 1))
+
+    services.join_fixed_fee(item_id=cost.pk, installment_item_id=december_fee.pk)
+
+    assert not PreInvoice.objects.filter(lines__kind="expense", period=NOV.first_day).exists()  # billed once
+    assert PreInvoice.objects.get(lines__kind="expense").total_excluding_vat == Decimal("350.00")
+
+
 def test_joining_is_refused_with_the_reason_when_the_conditions_differ(consultancy):
     client, engagement, _, anne, _ = consultancy
     BillingConditions.objects.create(client=client, applies_from=date(2026, 12, 1), payment_terms_days=45)

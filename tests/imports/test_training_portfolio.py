@@ -47,7 +47,7 @@ def training_portfolio() -> dict:
          "learners": [{"name": "Alice Martin", "sponsor": "C0001"}, {"name": "Bruno Petit", "sponsor": "C0001"},
                       {"name": "Chloé Durand", "sponsor": "C0002"}],
          "fundings": [{"funder": "OPCO", "sponsor": "C0001", "percent": "100"},
-                      {"funder": "OPCO", "sponsor": "C0002", "amount": "300.00"}]},
+                      {"funder": "OPCO", "sponsor": "C0002", "amount": "300.00", "per_learner": True}]},
         {"reference": "S-2", "product": "INTRA-1", "start": "2026-12-03", "end": "2026-12-03",
          "learners": [{"name": "Denis Roy", "sponsor": "C0002"}]},
     ]
@@ -67,8 +67,9 @@ def test_products_and_sessions_are_imported_with_their_learners_and_fundings():
         "ongoing", "JDU", Decimal("10"), "Lyon")
     assert [(learner.name, learner.sponsor.code) for learner in session.learners.order_by("pk")] == [
         ("Alice Martin", "C0001"), ("Bruno Petit", "C0001"), ("Chloé Durand", "C0002")]
-    assert [(f.funder.code, f.sponsor.code, f.amount, f.percent) for f in session.fundings.order_by("pk")] == [
-        ("OPCO", "C0001", None, Decimal("100")), ("OPCO", "C0002", Decimal("300.00"), None)]
+    assert [(f.funder.code, f.sponsor.code, f.amount, f.percent, f.per_learner)
+            for f in session.fundings.order_by("pk")] == [
+        ("OPCO", "C0001", None, Decimal("100"), False), ("OPCO", "C0002", Decimal("300.00"), None, True)]
     assert TrainingSession.objects.get(reference="S-2").status == "planned"
     assert Client.objects.get(code="OPCO").training_billing == "consolidated"
     assert Client.objects.get(code="C0002").training_billing == ""  # a new client follows the firm's default
@@ -253,7 +254,7 @@ def test_the_round_trip_with_training_is_lossless():
     sessions = exported["training_sessions"]
     assert [s["reference"] for s in sessions] == ["S-1", "S-2"]
     assert sessions[0]["fundings"] == [{"funder": "OPCO", "sponsor": "C0001", "percent": "100.00"},
-                                       {"funder": "OPCO", "sponsor": "C0002", "amount": "300.00"}]
+                                       {"funder": "OPCO", "sponsor": "C0002", "amount": "300.00", "per_learner": True}]
     assert sessions[0]["status"] == "ongoing" and sessions[1]["trainer"] is None
 
     again = import_portfolio(json.loads(json.dumps(exported)))

@@ -167,6 +167,10 @@ def test_entries_are_checked_and_nothing_is_saved_when_one_is_wrong(product, opc
                               learners=[services.LearnerEntry("Ann", alpha)],
                               fundings=[services.FundingEntry(opco, alpha, percent=Decimal("60")),
                                         services.FundingEntry(opco, alpha, percent=Decimal("50"))])
+    with pytest.raises(services.EntryRefused, match=r"fundings\[0\]\.funder: a sponsor does not fund itself"):
+        services.save_session(reference="S-9", product=product, start=date(2026, 11, 2), end=date(2026, 11, 3),
+                              learners=[services.LearnerEntry("Ann", alpha)],
+                              fundings=[services.FundingEntry(alpha, alpha, percent=Decimal("50"))])
     assert not TrainingSession.objects.filter(reference="S-9").exists()
 
 
@@ -213,3 +217,49 @@ def test_the_training_details_stay_inside_the_page_margins(product, opco, firm):
     right = image.crop((image.size[0] - margin, 0, image.size[0], image.size[1]))
 
     assert sum(right.histogram()[:200]) == 0  # 9 × 12,345.00 = 111,105.00: the widest amounts still fit
+
+
+def test_a_funding_per_learner_pays_its_amount_for_each_learner(product, opco):
+    session = make_session("S-1", product, [("ALPHA", 3)])
+    Funding.objects.create(session=session, funder=opco, sponsor=Client.objects.get(code="ALPHA"),
+                           amount=Decimal("150.00"), per_learner=True)
+
+    owed = {(o.client.code, o.funded): o.amount for o in services.what_is_owed(session)}
+
+    assert owed == {("OPCO", True): Decimal("450.00"), ("ALPHA", False): Decimal("1350.00")}
+
+
+def test_training_keeps_to_its_clients_own_engagement_whatever_the_codes(product, opco):
+    from prebill.engagements.models import Engagement
+
+    stranger = f.client(code="OTHER")
+    Engagement.objects.create(code="FORM-OPCO", client=stranger, label="Formation ailleurs")
+    session = make_session("S-1", product, [("ALPHA", 1)], funder=opco)
+
+    services.mark_done(session_id=session.pk)
+
+    assert consolidated().total_excluding_vat == Decimal("600.00")
+    assert not PreInvoice.objects.filter(client=stranger).exists()
+
+
+def test_a_session_on_a_confirmed_review_is_neither_cancelled_nor_moved(product, opco):
+    from prebill.billing.context import PortfolioContext
+    from prebill.billing.drafts import groupable_items, save_kept_drafts
+    from prebill.billing.models import BillableItem
+    from prebill.core.grouping import group_items
+    from prebill.core.periods import Period
+
+    first = make_session("S-1", product, [("ALPHA", 1)], funder=opco)
+    kept = make_session("S-2", product, [("BETA", 1)], funder=opco, end=date(2026, 12, 3))
+    services.mark_done(session_id=first.pk)
+    services.mark_done(session_id=kept.pk)
+    items = BillableItem.objects.filter(training_charge__session=kept)
+    save_kept_drafts(group_items(groupable_items(items, PortfolioContext.load())), period=Period(2026, 12),
+                     source=PreInvoice.Source.REVIEW, origin="review 1")
+
+    with pytest.raises(services.SessionRefused, match="confirmed review"):
+        services.cancel(session_id=kept.pk)
+    with pytest.raises(services.SessionRefused, match="confirmed review"):
+        services.add_session(pre_invoice_id=consolidated_of(opco, 11).pk, session_id=kept.pk)
+
+    assert items.get().period == date(2026, 12, 1) and TrainingSession.objects.get(pk=kept.pk).status == "done"

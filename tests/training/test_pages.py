@@ -98,7 +98,7 @@ def test_a_session_with_learners_and_fundings_is_entered_then_edited(preparer, c
     saved = preparer.post("/training/sessions/new/", session_post(
         product, learners=LEARNERS, discount_percent="10",
         fundings=[{"funder": "OPCO", "sponsor": "ALPHA", "percent": "50"},
-                  {"funder": "OPCO", "sponsor": "BETA", "amount": "250,00"}]))
+                  {"funder": "OPCO", "sponsor": "BETA", "amount": "250,00", "per_learner": "on"}]))
 
     assert blank.content.decode().count('data-test="learner-row"') == 3
     assert grown.content.decode().count('data-test="learner-row"') == 2 and added_nothing
@@ -107,8 +107,8 @@ def test_a_session_with_learners_and_fundings_is_entered_then_edited(preparer, c
     assert (session.start, session.place, session.discount_percent) == (date(2026, 11, 16), "Lyon", Decimal("10.00"))
     assert sorted(Learner.objects.values_list("name", "sponsor__code")) == [
         ("Alain Alpha", "ALPHA"), ("Anne Alpha", "ALPHA"), ("Bruno Beta", "BETA")]
-    assert sorted(Funding.objects.values_list("sponsor__code", "amount", "percent")) == [
-        ("ALPHA", None, Decimal("50.00")), ("BETA", Decimal("250.00"), None)]
+    assert sorted(Funding.objects.values_list("sponsor__code", "amount", "percent", "per_learner")) == [
+        ("ALPHA", None, Decimal("50.00"), False), ("BETA", Decimal("250.00"), None, True)]
 
     form = preparer.get(f"/training/sessions/{session.pk}/edit/").content.decode()
     edited = preparer.post(f"/training/sessions/{session.pk}/edit/", {
@@ -289,3 +289,10 @@ def test_adding_a_session_needs_the_right_to_run_billing(as_role, clients, produ
     response = as_role("validator").post(f"/training/pre-invoices/{pre.pk}/sessions/", {"session": "S-1"})
 
     assert response.status_code == 403
+
+
+def test_odd_digits_in_the_address_are_refused_politely(preparer, clients, product):
+    page = preparer.get("/training/invoice-by-hand/", {"session": "²"})
+    posted = preparer.post("/training/invoice-by-hand/draft/", {"session": "²", "client": "1"})
+
+    assert (page.status_code, posted.status_code) == (200, 302)

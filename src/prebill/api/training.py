@@ -71,6 +71,7 @@ class FundingIn(Schema):
     funder: str = Field(pattern=CODE, description="a client code")
     sponsor: str = Field(pattern=CODE, description="a client code, sending learners to the session")
     amount: Decimal | None = Field(None, max_digits=14, decimal_places=2, description="or percent")
+    per_learner: bool = Field(False, description="the amount is paid for each of the sponsor's learners")
     percent: Decimal | None = Field(None, max_digits=5, decimal_places=2, description="of the sponsor's part")
 
 
@@ -114,6 +115,7 @@ class FundingOut(Schema):
     funder: str
     sponsor: str
     amount: Decimal | None
+    per_learner: bool
     percent: Decimal | None
 
 
@@ -142,7 +144,8 @@ class SessionDetail(SessionOut):
     @staticmethod
     def resolve_fundings(obj) -> list[dict]:
         # In the order entered: funders cover a sponsor's part in that order.
-        return [{"funder": f.funder.code, "sponsor": f.sponsor.code, "amount": f.amount, "percent": f.percent}
+        return [{"funder": f.funder.code, "sponsor": f.sponsor.code, "amount": f.amount,
+                 "per_learner": f.per_learner, "percent": f.percent}
                 for f in obj.fundings.select_related("funder", "sponsor").order_by("pk")]
 
     @staticmethod
@@ -323,7 +326,7 @@ def save_session(request, payload: SessionIn) -> Status:
                 for n, entry in enumerate(payload.learners)]
     fundings = [services.FundingEntry(funder=client(entry.funder, f"fundings[{n}].funder"),
                                       sponsor=client(entry.sponsor, f"fundings[{n}].sponsor"),
-                                      amount=entry.amount, percent=entry.percent)
+                                      amount=entry.amount, percent=entry.percent, per_learner=entry.per_learner)
                 for n, entry in enumerate(payload.fundings)]
     if checker.problems:
         return _rejected(checker)
@@ -366,8 +369,6 @@ def invoice_by_hand(request, reference: str, payload: InvoiceByHandIn) -> Status
     if client is None:
         return _problem("client", f"unknown client {payload.client!r}")
     pre = _refused(services.invoice_by_hand, session_id=session.pk, client_id=client.pk, user=request.auth)
-    if pre is None:
-        raise HttpError(409, f"session {session.reference}: nothing was drafted for {client.name}")
     # Its id and totals; GET /pre-invoices/{id} gives the whole document.
     return Status(201, _pre_invoice(pre.pk))
 
@@ -414,6 +415,4 @@ def add_session(request, pre_invoice_id: int, payload: AddSessionIn) -> PreInvoi
     if session is None:
         return _problem("session", f"unknown training session {payload.session!r}")
     pre = _refused(services.add_session, pre_invoice_id=document.pk, session_id=session.pk, user=request.auth)
-    if pre is None:
-        raise HttpError(409, f"session {session.reference} could not be put on pre-invoice #{document.pk}")
     return _pre_invoice(pre.pk)

@@ -27,6 +27,7 @@ from prebill.core.money import ZERO
 from prebill.core.periods import Period
 from prebill.core.review import BILLED_NOW, Decision
 from prebill.core.vat import VatRegime
+from prebill.organisation.models import Organisation
 
 from .context import PortfolioContext
 from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat
@@ -43,6 +44,8 @@ class DraftsResult:
     not_billed_now: Counter = field(default_factory=Counter)
     excess_to_credit: int = 0
 
+
+SCOPED_AT_MOST = 500
 
 DOCUMENT_COLUMNS = (
     "period", "client_id", "invoice_date", "billing_address_id", "currency", "vat_regime", "payment_terms_days",
@@ -65,7 +68,17 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
     """
     if clients is not None and not clients:
         return DraftsResult()
-    scope = _Scope(period, None if clients is None else sorted(set(clients)))
+    if connection.in_atomic_block:
+        # One rebuild at a time, as runs: two writers of one client's drafts would clash on their keys.
+        Organisation.objects.select_for_update().first()
+    if clients is not None and len(clients) <= SCOPED_AT_MOST:
+        # Drafts of other clients holding these clients' items (an engagement that changed client) go too.
+        clients = set(clients) | set(PreInvoice.objects.filter(
+            period=period.first_day, source=PreInvoice.Source.RUN, lines__items__engagement__client_id__in=clients,
+        ).values_list("client_id", flat=True))
+    if clients is not None and len(clients) > SCOPED_AT_MOST:
+        clients = None  # past a few hundred clients, one pass over the month is cheaper than long IN lists
+    scope = _Scope(period, None if clients is None else sorted(clients))
     overrides = _presentation_edits(scope)
     previous_terms = _previous_terms(scope)
     _delete_drafts(scope)

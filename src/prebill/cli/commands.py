@@ -470,7 +470,7 @@ def _training(args) -> int:
                 return 0
             count = services.mark_done(session_id=session.pk)
             print(f"session {session.reference} done: {count} charge(s) drafted")
-            if not count:  # every payer's option is "no automatic invoicing"
+            if not count:  # no learner, or every payer's option is "no automatic invoicing"
                 print(f"  invoice it by hand: prebill training invoice {session.reference} --client CODE")
             for pre in billing_follow_up(session)[0]:
                 print(f"pre-invoice {pre.pk}: {pre.client.code} {_euros(pre.total_including_vat)} incl. VAT")
@@ -490,7 +490,7 @@ def _training(args) -> int:
             if not PreInvoice.objects.filter(pk=args.pre_invoice).exists():
                 print(f"error: no pre-invoice {args.pre_invoice}", file=sys.stderr)
                 return EXIT_BAD_INPUT
-            # The month's drafts are rebuilt: the consolidated invoice comes back under a new id.
+            # The client's drafts of the month are rebuilt: the consolidated invoice comes back under a new id.
             pre = services.add_session(pre_invoice_id=args.pre_invoice, session_id=session.pk)
             print(f"session {session.reference} added: pre-invoice {args.pre_invoice} is now pre-invoice {pre.pk} "
                   f"({pre.client.code} {_euros(pre.total_including_vat)} incl. VAT)")

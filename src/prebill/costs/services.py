@@ -158,7 +158,7 @@ def join_fixed_fee(*, item_id: int, installment_item_id: int | None, user=None) 
     if item is None:
         raise CostRefused(gettext("This cost is not waiting for an invoice."))
     ctx = PortfolioContext.load()
-    before = {"hint": item.grouping_hint}
+    before, left = {"hint": item.grouping_hint}, Period.of(item.period)
     if installment_item_id is None:
         item.grouping_hint = ""
     else:
@@ -176,7 +176,9 @@ def join_fixed_fee(*, item_id: int, installment_item_id: int | None, user=None) 
         item.period, item.invoice_date = fee.period, fee.invoice_date
     item.save(update_fields=["grouping_hint", "period", "invoice_date", "updated_at"])
     record(user=user, action="join_fixed_fee", obj=item, before=before, after={"hint": item.grouping_hint})
-    rebuild_drafts(Period.of(item.period), ctx, clients=[ctx.engagements[item.engagement_id].client_id])
+    client = ctx.engagements[item.engagement_id].client_id
+    for period in sorted({left, Period.of(item.period)}):
+        rebuild_drafts(period, ctx, clients=[client])  # the month it left, if it moved, and the fee's
     return item
 
 

@@ -113,7 +113,7 @@ def _check_learners(row: dict, path: str, refs: References, checker: Checker) ->
 
 
 def _check_fundings(row: dict, path: str, refs: References, sending: set[str],
-                    checker: Checker) -> list[tuple[str, str, Decimal | None, Decimal | None]]:
+                    checker: Checker) -> list[tuple[str, str, Decimal | None, Decimal | None, bool]]:
     fundings = []
     percents: Counter = Counter()
     for k, funding in enumerate(row.get("fundings", [])):
@@ -126,7 +126,12 @@ def _check_fundings(row: dict, path: str, refs: References, sending: set[str],
         elif sponsor not in sending:
             checker.add(f"{where}.sponsor", f"{sponsor} sends no learner to this session: only a sponsor's part "
                                             "is funded")
+        if funder == sponsor:
+            checker.add(f"{where}.funder", "a sponsor does not fund itself: what no funder pays is its own")
         amount, percent = funding.get("amount"), funding.get("percent")
+        per_learner = funding.get("per_learner", False)
+        if per_learner and amount is None:
+            checker.add(f"{where}.per_learner", "only an amount is paid per learner")
         if (amount is None) == (percent is None):
             checker.add(where, "give either an amount or a percentage" + (", not both" if amount is not None else ""))
         if amount is not None:
@@ -142,7 +147,7 @@ def _check_fundings(row: dict, path: str, refs: References, sending: set[str],
                 if percents[sponsor] > HUNDRED:
                     checker.add(f"{where}.percent", f"the fundings of {sponsor} exceed 100 % "
                                                     f"({percents[sponsor]} % so far)")
-        fundings.append((funder, sponsor, amount, percent))
+        fundings.append((funder, sponsor, amount, percent, per_learner))
     return fundings
 
 
@@ -161,7 +166,7 @@ def _current(sessions) -> dict[str, dict]:
         "reference": s.reference, "product": s.product.reference, "start": s.start, "end": s.end, "place": s.place,
         "trainer": s.trainer.code if s.trainer else None, "discount_percent": s.discount_percent, "status": s.status,
         "learners": [(learner.name, learner.sponsor.code) for learner in s.learners.all()],
-        "fundings": [(f.funder.code, f.sponsor.code, f.amount, f.percent) for f in s.fundings.all()],
+        "fundings": [(f.funder.code, f.sponsor.code, f.amount, f.percent, f.per_learner) for f in s.fundings.all()],
         "pk": s.pk,
     } for s in found}
 
@@ -219,8 +224,8 @@ def write_sessions(rows: list[dict]) -> dict[str, int]:
                 start=row["start"], end=row["end"], place=row["place"], trainer=trainers.get(row["trainer"] or ""),
                 discount_percent=row["discount_percent"],
                 learners=[LearnerEntry(name, clients[sponsor]) for name, sponsor in row["learners"]],
-                fundings=[FundingEntry(clients[funder], clients[sponsor], amount, percent)
-                          for funder, sponsor, amount, percent in row["fundings"]])
+                fundings=[FundingEntry(clients[funder], clients[sponsor], amount, percent, per_learner)
+                          for funder, sponsor, amount, percent, per_learner in row["fundings"]])
             pk, status = session.pk, session.status
         else:
             pk, status = before["pk"], before["status"]
@@ -263,8 +268,9 @@ def export_training() -> dict[str, list[dict]]:
          "discount_percent": str(s["discount_percent"]), "status": s["status"],
          "learners": [{"name": name, "sponsor": sponsor} for name, sponsor in s["learners"]],
          "fundings": [{"funder": funder, "sponsor": sponsor,
-                       **({"amount": str(amount)} if amount is not None else {"percent": str(percent)})}
-                      for funder, sponsor, amount, percent in s["fundings"]]}
+                       **({"amount": str(amount)} if amount is not None else {"percent": str(percent)}),
+                       **({"per_learner": True} if per_learner else {})}
+                      for funder, sponsor, amount, percent, per_learner in s["fundings"]]}
         for s in sorted(_current(TrainingSession.objects.all()).values(), key=lambda s: s["reference"])
     ]
     return {"training_products": products, "training_sessions": sessions}

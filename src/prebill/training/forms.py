@@ -112,6 +112,7 @@ class FundingForm(forms.Form):
     funder = ClientCodeField(label=_("Funder"))
     sponsor = ClientCodeField(label=_("For the sponsor"))
     amount = AmountField(label=_("Amount"))
+    per_learner = forms.BooleanField(label=_("per learner"), required=False)
     percent = AmountField(label=_("or percentage"))
 
 
@@ -128,7 +129,8 @@ def entered_rows(formset: BaseFormSet) -> list[tuple[int, dict]]:
     rows = []
     for n, form in enumerate(formset.forms):
         data = getattr(form, "cleaned_data", {})
-        if data.get("DELETE") or all(value in (None, "") for name, value in data.items() if name != "DELETE"):
+        if data.get("DELETE") or all(value is False or value in (None, "") for name, value in data.items()
+                                     if name != "DELETE"):
             continue
         rows.append((n, data))
     return rows

@@ -65,6 +65,8 @@ class Funding(models.Model):
     funder = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="fundings_paid")
     sponsor = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="fundings_received")
     amount = models.DecimalField(**MONEY, null=True, blank=True)
+    per_learner = models.BooleanField(default=False, db_default=False,
+                                      help_text="The amount is paid for each of the sponsor's learners.")
     percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
 
     def __str__(self):

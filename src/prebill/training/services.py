@@ -52,6 +52,7 @@ class FundingEntry:
     sponsor: Client
     amount: Decimal | None = None
     percent: Decimal | None = None
+    per_learner: bool = False  # the amount is paid for each of the sponsor's learners
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,10 @@ def what_is_owed(session: TrainingSession) -> list[Owed]:
         funders: dict[int, Client] = {}
         funded = ZERO
         for funding in fundings[sponsor_id]:
-            share = funding.amount if funding.amount is not None else round_money(part * (funding.percent or 0) / HUNDRED)
+            if funding.amount is None:
+                share = round_money(part * (funding.percent or 0) / HUNDRED)
+            else:
+                share = funding.amount * learners[sponsor_id] if funding.per_learner else funding.amount
             share = min(share, part - funded)
             funded += share
             shares[funding.funder_id] = shares.get(funding.funder_id, ZERO) + share
@@ -119,9 +123,13 @@ def what_is_owed(session: TrainingSession) -> list[Owed]:
 
 
 def _engagement_of(client: Client) -> Engagement:
-    """Training is billed under one engagement per client (its terms and address are the client's)."""
-    engagement, _ = Engagement.objects.get_or_create(
-        code=f"FORM-{client.code}"[:30], defaults={"client": client, "label": "Formation", "engagement_class": "training"})
+    """Training is billed under one engagement of the client's own (its terms and address are the client's)."""
+    engagement = Engagement.objects.filter(client=client, engagement_class="training").order_by("pk").first()
+    if engagement is None:
+        code = f"FORM-{client.code}"[:30]
+        if Engagement.objects.filter(code=code).exists():  # another client's code begins alike
+            code = f"FORM-{client.pk}"
+        engagement = Engagement.objects.create(code=code, client=client, label="Formation", engagement_class="training")
     return engagement
 
 
@@ -146,8 +154,26 @@ def _charge(session: TrainingSession, owed: Owed, hint: str, period: Period) -> 
         designation=f"{session.reference} — {product.label} — {owed.sponsor.name} — {owed.learners} apprenant{plural}")
 
 
-def _draft_of(item: BillableItem) -> PreInvoice | None:
-    return PreInvoice.objects.filter(lines__items=item).first()
+def _draft_of(item: BillableItem) -> PreInvoice:
+    draft = PreInvoice.objects.filter(lines__items=item).first()
+    if draft is None:  # e.g. its client's conditions leave it off this month's drafts
+        raise SessionRefused(f"charged, but no pre-invoice holds it: see the pre-billing of {item.period:%Y-%m}")
+    return draft
+
+
+def _refuse_if_billed_elsewhere(items, session: TrainingSession, what: str) -> None:
+    """Invoiced, or kept on a draft runs leave alone (a confirmed review, a pro forma): not ours to move."""
+    if items.exclude(status=BillableItem.Status.PENDING).exists() or items.filter(billed_quantity__gt=0).exists():
+        raise SessionRefused(f"session {session.reference} is invoiced{what}: credit the invoice first")
+    if items.filter(pro_forma_item__isnull=False).exists() or items.filter(
+            pre_invoice_line__isnull=False).exclude(pre_invoice_line__pre_invoice__source=PreInvoice.Source.RUN).exists():
+        raise SessionRefused(f"session {session.reference} is on a pro forma or a confirmed review{what}")
+
+
+def still_to_invoice(session: TrainingSession) -> list[Owed]:
+    """What is owed for the session that no charge holds yet (what invoicing by hand drafts)."""
+    charged = set(session.charges.values_list("client_id", "sponsor_id"))
+    return [o for o in what_is_owed(session) if (o.client.pk, o.sponsor.pk) not in charged]
 
 
 @transaction.atomic
@@ -182,11 +208,9 @@ def invoice_by_hand(*, session_id: int, client_id: int, user=None) -> PreInvoice
     client = Client.objects.get(pk=client_id)
     if session.status != TrainingSession.Status.DONE:
         raise SessionRefused(f"session {session.reference} is not done: mark it done first")
-    owed = [o for o in what_is_owed(session) if o.client.pk == client.pk]
-    if not owed:
+    if not any(o.client.pk == client.pk for o in what_is_owed(session)):
         raise SessionRefused(f"{client.name} owes nothing for session {session.reference}")
-    charged = set(session.charges.filter(client=client).values_list("sponsor_id", flat=True))
-    owed = [o for o in owed if o.sponsor.pk not in charged]
+    owed = [o for o in still_to_invoice(session) if o.client.pk == client.pk]
     if not owed:
         raise SessionRefused(f"session {session.reference} is already billed to {client.name}")
     period = Period.of(session.end)
@@ -211,7 +235,9 @@ def add_session(*, pre_invoice_id: int, session_id: int, user=None) -> PreInvoic
 
     Refused, saying why, when the client funds nothing there, when it is already on this invoice or
     invoiced, when the session is not done, or when its VAT treatment differs from the invoice's."""
-    pre = PreInvoice.objects.select_for_update().select_related("client").get(pk=pre_invoice_id)
+    pre = PreInvoice.objects.select_for_update().select_related("client").filter(pk=pre_invoice_id).first()
+    if pre is None:
+        raise SessionRefused(f"pre-invoice #{pre_invoice_id} no longer exists: the month's drafts were rebuilt")
     session = TrainingSession.objects.select_for_update().select_related("product").get(pk=session_id)
     client = pre.client
     if not is_consolidated(pre):
@@ -226,8 +252,7 @@ def add_session(*, pre_invoice_id: int, session_id: int, user=None) -> PreInvoic
     items = BillableItem.objects.filter(training_charge__session=session, training_charge__client=client)
     if items.filter(pre_invoice_line__pre_invoice=pre).exists():
         raise SessionRefused(f"session {session.reference} is already on this invoice")
-    if items.exclude(status=BillableItem.Status.PENDING).exists() or items.filter(billed_quantity__gt=0).exists():
-        raise SessionRefused(f"session {session.reference} is already invoiced to {client.name}")
+    _refuse_if_billed_elsewhere(items, session, f" to {client.name}")
     period = Period.of(pre.period)
     hint = _hint(owed[0], "consolidated", session.product.vat_exempt)
     periods = {period.first_day, *items.values_list("period", flat=True)}
@@ -248,10 +273,9 @@ def cancel(*, session_id: int, user=None) -> None:
     """Cancel a session; when it was done, its drafts go too (refused once something is invoiced)."""
     session = TrainingSession.objects.select_for_update().get(pk=session_id)
     items = BillableItem.objects.filter(training_charge__session=session)
-    if items.exclude(status=BillableItem.Status.PENDING).exists() or items.filter(billed_quantity__gt=0).exists():
-        raise SessionRefused(f"session {session.reference} is invoiced: credit the invoice first")
+    _refuse_if_billed_elsewhere(items, session, "")
     periods = set(items.values_list("period", flat=True))
-    clients = set(items.values_list("client_id", flat=True))
+    clients = set(items.values_list("engagement__client_id", flat=True))
     items.delete()
     session.charges.all().delete()
     session.status = TrainingSession.Status.CANCELLED
@@ -315,6 +339,10 @@ def save_session(*, reference: str, product: TrainingProduct, start, end, place:
             raise EntryRefused(f"{where}.funder", "is required")
         if funding.sponsor is None or funding.sponsor.pk not in sending:
             raise EntryRefused(f"{where}.sponsor", "must be a sponsor sending learners to this session")
+        if funding.funder.pk == funding.sponsor.pk:
+            raise EntryRefused(f"{where}.funder", "a sponsor does not fund itself: what no funder pays is its own")
+        if funding.per_learner and funding.amount is None:
+            raise EntryRefused(f"{where}.per_learner", "only an amount is paid per learner")
         if (funding.amount is None) == (funding.percent is None):
             raise EntryRefused(where, "give either an amount or a percentage")
         if funding.amount is not None and funding.amount <= 0:
@@ -334,5 +362,5 @@ def save_session(*, reference: str, product: TrainingProduct, start, end, place:
                                 for entry in learners)
     Funding.objects.bulk_create(
         Funding(session=session, funder=entry.funder, sponsor=entry.sponsor, amount=entry.amount,
-                percent=entry.percent) for entry in fundings)
+                percent=entry.percent, per_learner=entry.per_learner) for entry in fundings)
     return session

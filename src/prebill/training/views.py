@@ -25,6 +25,7 @@ from .models import TrainingProduct, TrainingSession
 
 LOCKED = (TrainingSession.Status.DONE, TrainingSession.Status.CANCELLED)
 # "fundings[1].percent", "learners[0]" or a plain field name, as EntryRefused names where it stopped.
+DIGITS = re.compile(r"[0-9]{1,18}")  # str.isdigit() takes "²", which int() refuses
 ROW_FIELD = re.compile(r"^(learners|fundings)\[(\d+)\](?:\.(\w+))?$")
 OPTIONS = {"none": gettext_lazy("no automatic invoicing"), "pair": gettext_lazy("one invoice per funder and sponsor"),
            "consolidated": gettext_lazy("one invoice per funder")}
@@ -147,7 +148,7 @@ def _session_page(request: HttpRequest, session: TrainingSession | None) -> Http
         if adding:
             # No script needed: one more blank row, nothing saved yet.
             total = data.get(f"{adding}-TOTAL_FORMS", "0")
-            data[f"{adding}-TOTAL_FORMS"] = str(int(total) + 1 if total.isdigit() else 1)
+            data[f"{adding}-TOTAL_FORMS"] = str(int(total) + 1 if DIGITS.fullmatch(total) else 1)
     form = forms.SessionForm(data, initial=initial)
     if session is not None:
         form.fields["reference"].disabled = True  # saved by reference: typing another would make a new session
@@ -174,7 +175,7 @@ def _session_initial(session: TrainingSession | None) -> tuple[dict, list[dict],
     learners = [{"name": learner.name, "sponsor": learner.sponsor.code}
                 for learner in session.learners.select_related("sponsor").order_by("pk")]
     fundings = [{"funder": funding.funder.code, "sponsor": funding.sponsor.code, "amount": funding.amount,
-                 "percent": funding.percent}
+                 "per_learner": funding.per_learner, "percent": funding.percent}
                 for funding in session.fundings.select_related("funder", "sponsor").order_by("pk")]
     return initial, learners, fundings
 
@@ -199,7 +200,8 @@ def _save_session(request: HttpRequest, session: TrainingSession | None, form: F
             learners=[services.LearnerEntry(name=row.get("name") or "", sponsor=row.get("sponsor"))
                       for _n, row in learner_rows],
             fundings=[services.FundingEntry(funder=row.get("funder"), sponsor=row.get("sponsor"),
-                                            amount=row.get("amount"), percent=row.get("percent"))
+                                            amount=row.get("amount"), percent=row.get("percent"),
+                                            per_learner=bool(row.get("per_learner")))
                       for _n, row in funding_rows])
     except services.EntryRefused as refused:
         where = _place_error(refused, form, {"learners": (learners, learner_rows),
@@ -246,14 +248,14 @@ class OwedRow:
 
 
 def _owed_rows(session: TrainingSession) -> list[OwedRow]:
-    drafted = set(session.charges.values_list("client_id", "sponsor_id"))
+    to_invoice = services.still_to_invoice(session)
     rows: dict[int, OwedRow] = {}
     for owed in services.what_is_owed(session):
         row = rows.get(owed.client.pk)
         if row is None:
             option = services.billing_option(owed.client)
             row = rows[owed.client.pk] = OwedRow(owed.client, str(OPTIONS.get(option, option)))
-        done = (owed.client.pk, owed.sponsor.pk) in drafted
+        done = owed not in to_invoice
         row.lines.append((owed, done))
         if not done:
             row.to_invoice += owed.amount
@@ -265,7 +267,7 @@ def invoice_by_hand_page(request: HttpRequest) -> HttpResponse:
     sessions = list(TrainingSession.objects.filter(status=TrainingSession.Status.DONE).select_related("product")
                     .order_by("-end", "reference")[:200])
     chosen, wanted = None, request.GET.get("session", "")
-    if wanted.isdigit():
+    if DIGITS.fullmatch(wanted):
         chosen = TrainingSession.objects.filter(pk=int(wanted)).select_related("product").first()
         if chosen is not None and chosen.status != TrainingSession.Status.DONE:
             messages.error(request, _("Session %(reference)s is not done: mark it done first.") % {
@@ -283,7 +285,7 @@ def invoice_by_hand_page(request: HttpRequest) -> HttpResponse:
 def invoice_by_hand(request: HttpRequest) -> HttpResponse:
     session_id, client_id = request.POST.get("session", ""), request.POST.get("client", "")
     back = reverse("training:invoice_by_hand")
-    if not (session_id.isdigit() and client_id.isdigit()):
+    if not (DIGITS.fullmatch(session_id) and DIGITS.fullmatch(client_id)):
         messages.error(request, _("Choose a done session and a client that owes something for it."))
         return redirect(back)
     back += f"?session={session_id}"
@@ -294,9 +296,6 @@ def invoice_by_hand(request: HttpRequest) -> HttpResponse:
         return redirect(back)
     except (TrainingSession.DoesNotExist, Client.DoesNotExist):
         messages.error(request, _("No such session or client."))
-        return redirect(back)
-    if pre is None:  # the charges are made but no draft holds them: say so rather than fail
-        messages.error(request, _("Charged, but no pre-invoice was drafted: see the month's pre-billing."))
         return redirect(back)
     messages.success(request, _("Pre-invoice drafted."))
     return redirect("billing:pre_invoice", pk=pre.pk)
