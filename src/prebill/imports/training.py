@@ -11,7 +11,7 @@ drafts or removes invoices: `prebill training done|cancel`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from django.db.models import Prefetch
@@ -33,15 +33,23 @@ CLOSED = ("done", "cancelled")
 _COMMAND = {"done": "prebill training done", "cancelled": "prebill training cancel"}
 
 
-def check_products(located: Located, refs: References, checker: Checker) -> list[dict]:
-    """Typed products; the article may be one of the file's."""
-    checked, seen = [], {}
+def _once_each(located: Located, what: str, checker: Checker) -> Iterator[tuple[str, dict]]:
+    """The rows in the file's order; a reference seen before is refused where it stands again."""
+    seen: dict[str, str] = {}
     for path, row in located:
         reference = row["reference"]
         if reference in seen:
-            checker.add(f"{path}.reference", f"duplicate training product {reference!r}: also at {seen[reference]}")
+            checker.add(f"{path}.reference", f"duplicate {what} {reference!r}: also at {seen[reference]}")
             continue
         seen[reference] = path
+        yield path, row
+
+
+def check_products(located: Located, refs: References, checker: Checker) -> list[dict]:
+    """Typed products; the article may be one of the file's."""
+    checked = []
+    for path, row in _once_each(located, "training product", checker):
+        reference = row["reference"]
         if not row["label"].strip():
             checker.add(f"{path}.label", "a label is required")
         if row["article"] not in refs.articles:
@@ -71,13 +79,9 @@ def check_sessions(located: Located, refs: References, products: Iterable[str], 
     located = list(located)
     known_products = set(products) | set(TrainingProduct.objects.values_list("reference", flat=True))
     existing = _current(TrainingSession.objects.filter(reference__in=[row["reference"] for _, row in located]))
-    checked, seen = [], {}
-    for path, row in located:
+    checked = []
+    for path, row in _once_each(located, "training session", checker):
         reference = row["reference"]
-        if reference in seen:
-            checker.add(f"{path}.reference", f"duplicate training session {reference!r}: also at {seen[reference]}")
-            continue
-        seen[reference] = path
         if row["product"] not in known_products:
             checker.add(f"{path}.product", f"unknown training product {row['product']!r}")
         start, end = checker.date(row["start"], f"{path}.start"), checker.date(row["end"], f"{path}.end")
