@@ -382,15 +382,11 @@ def pre_invoice_training(request, pre_invoice_id: int) -> dict:
     require(request, SEE_PRE_BILLING)
     document = _pre_invoice(pre_invoice_id)
     charges = list(selectors.charges_on(document))
-    sponsors: dict[int, dict[int, dict]] = {}  # by session, then sponsor: codes too, and two homonyms stay two
-    for charge in charges:
-        sponsors.setdefault(charge.session_id, {}).setdefault(
-            charge.sponsor_id, {"code": charge.sponsor.code, "name": charge.sponsor.name})
     return {
         "pre_invoice": document.pk, "client": document.client.code,
         "consolidated": services.is_consolidated(document),
         "sessions": [{"session": linked.session.reference, "product": linked.session.product.reference,
-                      "sponsors": list(sponsors[linked.session.pk].values())}
+                      "sponsors": [{"code": c.code, "name": c.name} for c in linked.sponsors]}
                      for linked in selectors.linked_sessions(charges)],
         "lines": [{"session": line.charge.session.reference, "product": line.charge.session.product.label,
                    "sponsor": {"code": line.charge.sponsor.code, "name": line.charge.sponsor.name},

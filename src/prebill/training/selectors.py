@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 
 from prebill.billing.models import BillableItem, PreInvoice
+from prebill.clients.models import Client
 from prebill.core.money import round_money
 from prebill.invoicing.models import Invoice
 
@@ -37,7 +38,7 @@ def charges_on(document: PreInvoice | Invoice) -> QuerySet[TrainingCharge]:
 @dataclass(frozen=True)
 class LinkedSession:
     session: TrainingSession
-    sponsors: list[str]
+    sponsors: list[Client]
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,13 @@ def _with_vat(amount: Decimal, rate: Decimal) -> Decimal:
 
 
 def linked_sessions(charges: list[TrainingCharge]) -> list[LinkedSession]:
-    sponsors: dict[int, list[str]] = defaultdict(list)
+    """Each session once, with its sponsors once each in line order (two sponsors of one name stay two)."""
+    sponsors: dict[int, dict[int, Client]] = defaultdict(dict)
     sessions = {}
     for charge in charges:
         sessions.setdefault(charge.session_id, charge.session)
-        if charge.sponsor.name not in sponsors[charge.session_id]:
-            sponsors[charge.session_id].append(charge.sponsor.name)
-    return [LinkedSession(session, sponsors[pk]) for pk, session in sessions.items()]
+        sponsors[charge.session_id].setdefault(charge.sponsor_id, charge.sponsor)
+    return [LinkedSession(session, list(sponsors[pk].values())) for pk, session in sessions.items()]
 
 
 def training_lines(charges: list[TrainingCharge]) -> list[TrainingLine]:

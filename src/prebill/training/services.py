@@ -72,14 +72,14 @@ class Owed:
         return self.client.pk != self.sponsor.pk
 
 
+def firm_billing_option() -> str:
+    org = Organisation.objects.first()
+    return org.training_billing if org else "pair"
+
+
 def billing_option(client: Client, default: str | None = None) -> str:
-    """The client's own option wins; empty means the firm's default."""
-    if client.training_billing:
-        return client.training_billing
-    if default is None:
-        org = Organisation.objects.first()
-        default = org.training_billing if org else "pair"
-    return default
+    """The client's own option wins; empty means the firm's default (read once by callers looping clients)."""
+    return client.training_billing or default or firm_billing_option()
 
 
 def what_is_owed(session: TrainingSession) -> list[Owed]:
@@ -186,12 +186,13 @@ def mark_done(*, session_id: int, user=None) -> int:
         raise SessionRefused(f"session {session.reference} is cancelled")
     if session.status == TrainingSession.Status.DONE or session.charges.exists():
         return 0
-    org = Organisation.objects.first()
-    default = org.training_billing if org else "pair"
-    period = Period.of(session.end)
-    charged = [owed for owed in what_is_owed(session) if billing_option(owed.client, default) != "none"]
-    for owed in charged:
-        _charge(session, owed, _hint(owed, billing_option(owed.client, default), session.product.vat_exempt), period)
+    default, period = firm_billing_option(), Period.of(session.end)
+    charged = []
+    for owed in what_is_owed(session):
+        option = billing_option(owed.client, default)
+        if option != "none":
+            _charge(session, owed, _hint(owed, option, session.product.vat_exempt), period)
+            charged.append(owed)
     made = len(charged)
     session.status = TrainingSession.Status.DONE
     session.save(update_fields=["status"])

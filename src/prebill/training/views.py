@@ -248,12 +248,12 @@ class OwedRow:
 
 
 def _owed_rows(session: TrainingSession) -> list[OwedRow]:
-    to_invoice = services.still_to_invoice(session)
+    to_invoice, default = services.still_to_invoice(session), services.firm_billing_option()
     rows: dict[int, OwedRow] = {}
     for owed in services.what_is_owed(session):
         row = rows.get(owed.client.pk)
         if row is None:
-            option = services.billing_option(owed.client)
+            option = services.billing_option(owed.client, default)
             row = rows[owed.client.pk] = OwedRow(owed.client, str(OPTIONS.get(option, option)))
         done = owed not in to_invoice
         row.lines.append((owed, done))
