@@ -63,8 +63,8 @@ def unfreeze_after(transactional_db):
         for statement in drop:
             cursor.execute(statement)
         for table in ("payments_allocation", "accounting_journalline", "accounting_journalentry",
-                      "invoicing_invoicevat", "invoicing_invoicelineitem", "invoicing_invoiceline",
-                      "invoicing_invoice", "audit_auditevent"):
+                      "documents_issueddocument", "invoicing_invoicevat", "invoicing_invoicelineitem",
+                      "invoicing_invoiceline", "invoicing_invoice", "audit_auditevent"):
             cursor.execute(f"DELETE FROM {table}")
         for statement in create:
             cursor.execute(statement)

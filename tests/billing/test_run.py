@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def pre_invoices(client):
-    return list(PreInvoice.objects.filter(client=client, period=NOV.first_day).order_by("grouping_key"))
+    return list(PreInvoice.objects.filter(client=client, period=NOV.first_day).order_by("document_key"))
 
 
 def lines(pre_invoice):
@@ -418,19 +418,22 @@ def test_a_postponed_installment_is_invoiced_at_the_end_of_its_new_month(org):
     assert december.pre_invoices == 1 and doc.invoice_date == date(2026, 12, 31)
 
 
-def test_the_replacement_reason_is_cleared_by_a_run_that_changes_nothing(org):
+def test_new_terms_update_the_draft_in_place_and_a_run_that_changes_nothing_changes_no_row(org):
     client = f.client(conditions={"payment_terms_days": 30})
     f.fixed_fee_part(f.engagement(client), installments=[(date(2026, 11, 30), "100.00")])
     run_pre_billing(period=NOV)
+    [first] = pre_invoices(client)
     BillingConditions.objects.create(client=client, applies_from=date(2026, 11, 1), payment_terms_days=45,
                                      end_of_month=True)
 
-    run_pre_billing(period=NOV)
+    changed = run_pre_billing(period=NOV)
+    [doc] = pre_invoices(client)
     unchanged = run_pre_billing(period=NOV)
 
-    [doc] = pre_invoices(client)
-    assert doc.payment_terms_days == 45
-    assert doc.replaced_reason == ""  # the third run changed nothing
+    [again] = pre_invoices(client)
+    assert doc.pk == first.pk and doc.payment_terms_days == 45 and doc.version == 2
+    assert (changed.drafts_changed, unchanged.drafts_changed, unchanged.drafts_created) == (1, 0, 0)
+    assert (again.version, again.updated_at) == (doc.version, doc.updated_at)  # the third run wrote nothing
     assert unchanged.pre_invoices == 1
 
 
@@ -444,7 +447,8 @@ def test_the_reason_names_the_changed_terms(org):
     run_pre_billing(period=NOV)
 
     [doc] = pre_invoices(client)
-    assert doc.replaced_reason == "délai de paiement : 30 → 45 EOM; mode de paiement : transfer → direct_debit"
+    assert doc.last_change == ("délai de paiement : 30 jours → 45 jours fin de mois; "
+                               "mode de paiement : transfer → direct_debit")
 
 
 def test_rebuilding_some_clients_drafts_gives_what_a_run_gives_and_leaves_the_others_alone(org):
@@ -463,13 +467,13 @@ def test_rebuilding_some_clients_drafts_gives_what_a_run_gives_and_leaves_the_ot
     BillableItem.objects.filter(client=changed, installment__isnull=True).update(amount=Decimal("50.00"))
 
     rebuild_drafts(NOV, PortfolioContext.load(), clients=[changed.pk])
-    scoped = [(d.grouping_key, d.total_excluding_vat, [(li.line_key, li.amount) for li in lines(d)])
+    scoped = [(d.document_key, d.total_excluding_vat, [(li.line_key, li.amount) for li in lines(d)])
               for d in pre_invoices(changed)]
     untouched = [(d.pk, d.total_including_vat) for d in pre_invoices(other)]
     rebuild_drafts(NOV, PortfolioContext.load())
 
     assert untouched == others  # same drafts, same ids
-    assert scoped == [(d.grouping_key, d.total_excluding_vat, [(li.line_key, li.amount) for li in lines(d)])
+    assert scoped == [(d.document_key, d.total_excluding_vat, [(li.line_key, li.amount) for li in lines(d)])
                       for d in pre_invoices(changed)]
     assert sorted(total for _, total, _ in scoped) == [Decimal("50.00"), Decimal("300.00")]
     assert rebuild_drafts(NOV, PortfolioContext.load(), clients=[]).pre_invoices == 0

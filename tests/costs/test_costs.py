@@ -128,7 +128,7 @@ def test_joining_is_refused_with_the_reason_when_the_conditions_differ(consultan
         services.join_fixed_fee(item_id=cost.pk, installment_item_id=december_fee.pk)
     with pytest.raises(services.CostRefused, match="propre mission"):
         services.join_fixed_fee(item_id=cost.pk, installment_item_id=other_fee.pk)
-    assert BillableItem.objects.get(pk=cost.pk).grouping_hint == ""
+    assert BillableItem.objects.get(pk=cost.pk).grouping == ""
 
 
 def test_the_untreated_filter_shows_costs_until_they_are_on_an_invoice(consultancy):

@@ -162,7 +162,7 @@ def test_sample_documents_render_as_pictures(invoice):
             image.save(Path(__file__).resolve().parents[2] / "docs" / "screenshots" / name)
 
 
-def test_the_firms_logo_heads_its_documents(invoice, tmp_path, capsys):
+def test_the_firms_logo_heads_its_documents(firm, tmp_path, capsys):
     from prebill.cli.commands import dispatch
 
     logo = tmp_path / "logo.png"  # a 1 x 1 pixel PNG
@@ -171,10 +171,14 @@ def test_the_firms_logo_heads_its_documents(invoice, tmp_path, capsys):
         "0000000049454e44ae426082"))
     refused = dispatch(["logo", str(tmp_path / "missing.png")])
     accepted = dispatch(["logo", str(logo)])
+    f.fixed_fee_part(f.engagement(f.client()), installments=[(date(2026, 11, 30), "100.00")])
+    run_pre_billing(period=Period(2026, 11))
+    invoice = validate_pre_invoice(pre_invoice_id=PreInvoice.objects.get().pk, issue_date=date(2026, 11, 30))
 
-    pdf = invoice_pdf(invoice)
+    pdf = invoice_pdf(invoice)  # the logo as validation froze it onto the invoice
 
     assert (refused, accepted) == (2, 0)
+    assert bytes(invoice.seller_logo) == logo.read_bytes() and invoice.seller_logo_type == "image/png"
     images = [image for page in PdfReader(io.BytesIO(pdf)).pages for image in page.images]
     assert len(images) == 1
 

@@ -1,9 +1,22 @@
-"""Posted journal entries: one per invoice or credit note, numbered continuously per journal."""
+"""Posted journal entries: one per invoice or credit note, numbered continuously per journal (a locked counter).
+
+Entries and their lines never change once written: database triggers refuse UPDATE and DELETE.
+"""
 
 from django.conf import settings
 from django.db import models
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class JournalCounter(models.Model):
+    """The last entry number of a journal: locked by each posting, never a max() + 1."""
+
+    journal = models.CharField(max_length=10, unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.journal} #{self.last_number}"
 
 
 class JournalEntry(models.Model):

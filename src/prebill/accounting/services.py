@@ -9,7 +9,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from prebill.accounts.roles import acting_user
@@ -17,18 +16,33 @@ from prebill.audit.services import record
 from prebill.core.journal import FEC_COLUMNS, fec_amount, fec_date, fec_filename, fec_text, invoice_entry
 from prebill.core.lifecycle import InvoiceState, check_transition, posted_state
 from prebill.invoicing.models import Invoice
+from prebill.locks import journal_lock
 from prebill.organisation.models import Organisation
 from prebill.payments.services import amounts_due
 
-from .models import JournalEntry, JournalLine
+from .models import JournalCounter, JournalEntry, JournalLine
+
+
+def _next_entry_number(journal: str) -> int:
+    """The journal's next number, from its counter row held until the end of the transaction: continuous, never
+    a max() + 1 (the journal lock is held already: the first posting of a journal creates its row alone)."""
+    counter = JournalCounter.objects.select_for_update().filter(journal=journal).first()
+    if counter is None:
+        counter = JournalCounter.objects.create(journal=journal)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return counter.last_number
 
 
 @transaction.atomic
 def post_invoice(*, invoice_id: int, user=None) -> JournalEntry:
-    """Write the balanced sales-journal entry of an invoice or credit note and mark it posted."""
+    """Write the balanced sales-journal entry of an invoice or credit note and mark it posted.
+
+    Lock order (prebill.locks): the journal's named lock, the invoice, then the journal's counter row."""
+    journal_lock()
     invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
     check_transition(InvoiceState(invoice.state), InvoiceState.POSTED)
-    org = Organisation.objects.select_for_update().first()
+    org = Organisation.objects.first()
     revenue, vat = defaultdict(Decimal), {}
     for line in invoice.lines.all():
         revenue[line.revenue_account] += line.amount
@@ -39,9 +53,9 @@ def post_invoice(*, invoice_id: int, user=None) -> JournalEntry:
         vat_account=org.vat_account, client_code=invoice.buyer_code, client_name=invoice.buyer_name,
         total_including_vat=invoice.total_including_vat, revenue_by_account=revenue, vat_by_rate=vat,
     )
-    last = JournalEntry.objects.filter(journal=org.sales_journal).aggregate(last=Max("number"))["last"] or 0
     entry = JournalEntry.objects.create(
-        journal=org.sales_journal, number=last + 1, date=invoice.issue_date, invoice=invoice,
+        journal=org.sales_journal, number=_next_entry_number(org.sales_journal), date=invoice.issue_date,
+        invoice=invoice,
         label=f"{invoice.number} {invoice.buyer_name}"[:250], posted_at=timezone.now(),
         posted_by=acting_user(user))
     JournalLine.objects.bulk_create(

@@ -111,7 +111,7 @@ def month_costs(request, period: str, untreated: bool = True):
         raise HttpError(422, str(error)) from None
     return [{"id": i.pk, "kind": i.kind, "client": i.client.code, "engagement": i.engagement.code,
              "collaborator": i.collaborator.code if i.collaborator else None, "designation": i.designation,
-             "amount": str(i.amount), "status": i.status, "grouping": i.grouping_hint,
+             "amount": str(i.amount), "status": i.status, "grouping": i.grouping,
              "pre_invoice": i.pre_invoice_line.pre_invoice_id if i.pre_invoice_line else None}
             for i in rebillables(month, untreated_only=untreated)]
 
@@ -125,7 +125,7 @@ def join(request, item_id: int, payload: JoinIn):
                                        user=request.auth)
     except services.CostRefused as refused:
         raise HttpError(409, str(refused)) from None
-    return {"id": item.pk, "grouping": item.grouping_hint}
+    return {"id": item.pk, "grouping": item.grouping}
 
 
 @router.post("/cost-groups", response={200: dict, 422: Message, **ERRORS})

@@ -10,9 +10,8 @@ from ninja.errors import HttpError
 from prebill.accounts.roles import SEE_INVOICES
 from prebill.core.periods import Period, PeriodError
 from prebill.documents import services
-from prebill.documents.facturx import ubl_xml
+from prebill.documents.issued import CONTENT_TYPES, issued
 from prebill.documents.models import DocumentBatch
-from prebill.documents.pdf import factur_x_xml, invoice_pdf
 from prebill.invoicing.models import Invoice
 
 from .auth import require
@@ -40,28 +39,33 @@ def _invoice(number: str) -> Invoice:
     return get_object_or_404(Invoice.objects.select_related("credited_invoice"), number=number.replace("\x00", ""))
 
 
+def _issued(number: str, kind: str) -> HttpResponse:
+    """The issued document (rendered once, kept): the same bytes at every download, their digest in a header."""
+    document = issued(_invoice(number), kind)
+    response = HttpResponse(document.content, content_type=CONTENT_TYPES[document.kind])
+    response["X-Content-SHA256"] = document.sha256
+    return response
+
+
 @router.get("/invoices/{number}/pdf", response={200: None, **ERRORS})
 def pdf(request, number: str):
-    """The invoice or credit note as a Factur-X EN 16931 PDF/A-3b."""
+    """The invoice or credit note as a Factur-X EN 16931 PDF/A-3b (header X-Content-SHA256: its digest)."""
     require(request, SEE_INVOICES)
-    invoice = _invoice(number)
-    return HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+    return _issued(number, "pdf")
 
 
 @router.get("/invoices/{number}/xml", response={200: None, **ERRORS})
 def cii(request, number: str):
     """The CII XML alone (the one embedded in the PDF)."""
     require(request, SEE_INVOICES)
-    invoice = _invoice(number)
-    return HttpResponse(factur_x_xml(invoice),
-                        content_type="application/xml")
+    return _issued(number, "cii")
 
 
 @router.get("/invoices/{number}/ubl", response={200: None, **ERRORS})
 def ubl(request, number: str):
     """The same invoice as a UBL 2.1 Invoice (or CreditNote)."""
     require(request, SEE_INVOICES)
-    return HttpResponse(ubl_xml(factur_x_xml(_invoice(number))), content_type="application/xml")
+    return _issued(number, "ubl")
 
 
 @router.post("/document-batches", response={202: BatchOut, 422: Message, **ERRORS})

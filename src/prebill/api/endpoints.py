@@ -14,7 +14,8 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from prebill.accounts.roles import EDIT_PORTFOLIO, RUN_PRE_BILLING, SEE_PORTFOLIO, SEE_PRE_BILLING
 from prebill.activity.models import TimeEntry, UnitMetric
 from prebill.billing import selectors, services
-from prebill.billing.models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine
+from prebill.billing.models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, RemovedDraft
+from prebill.billing.selectors import removed_draft
 from prebill.clients.models import Client
 from prebill.core.periods import Period, PeriodError
 from prebill.engagements import services as engagement_services
@@ -93,7 +94,8 @@ def list_engagements(request, client: str = ""):
 def get_engagement(request, code: str):
     require(request, SEE_PORTFOLIO)
     return get_object_or_404(
-        Engagement.objects.select_related("client", "manager").prefetch_related("parts__article"), code=code)
+        Engagement.objects.select_related("client", "manager").prefetch_related("parts__article", "billing_conditions"),
+        code=code)
 
 
 @router.get("/engagements/{code}/parts", response={200: list[PartOut], **ERRORS}, tags=["portfolio"])
@@ -223,11 +225,14 @@ def list_pre_invoices(request, period: str = Query(..., description="YYYY-MM"), 
     return documents.filter(client__code=client) if client else documents
 
 
-@router.get("/pre-invoices/{pre_invoice_id}", response={200: dict, **ERRORS}, tags=["pre-billing"])
+@router.get("/pre-invoices/{pre_invoice_id}", response={200: dict, 410: dict, **ERRORS}, tags=["pre-billing"])
 def get_pre_invoice(request, pre_invoice_id: int):
     """A pre-invoice with its lines, each line's billable items and their sources, VAT and totals."""
     require(request, SEE_PRE_BILLING)
-    document = get_object_or_404(PreInvoice, pk=pre_invoice_id)
+    document = PreInvoice.objects.filter(pk=pre_invoice_id).first()
+    if document is None:
+        return Status(410 if RemovedDraft.objects.filter(pre_invoice_id=pre_invoice_id).exists() else 404,
+                      removed_draft(pre_invoice_id))
     reservations, due = payments.pre_invoice_due(document)
     return {**next(selectors.pre_invoices_of_period(Period.of(document.period), ids=[document.pk])),
             "deposits": [{"id": r.pk, "payment": r.payment_id, "amount": str(r.amount)} for r in reservations],

@@ -63,6 +63,7 @@ class InvoiceDetailOut(InvoiceOut):
 
 class IssueDate(Schema):
     issue_date: date | None = None
+    version: int | None = Field(None, description="The version of the pre-invoice you saw: refused (409) if it changed.")
 
 
 class CreditIn(Schema):
@@ -111,7 +112,8 @@ def validate(request, pre_invoice_id: int, payload: IssueDate):
     require(request, VALIDATE_INVOICES)
     try:
         invoice = services.validate_pre_invoice(pre_invoice_id=pre_invoice_id, user=request.auth,
-                                                issue_date=payload.issue_date or date.today())
+                                                issue_date=payload.issue_date or date.today(),
+                                                expected_version=payload.version)
     except services.ValidationRefused as refused:
         return Status(409, {"detail": str(refused)})
     return Status(201, invoice)

@@ -63,12 +63,26 @@ class EngagementOut(Schema):
         return obj.manager.code if obj.manager_id else None
 
 
+class EngagementConditionsOut(Schema):
+    applies_from: date
+    vat_regime: str
+    payment_terms_days: int
+    end_of_month: bool
+    payment_method: str
+    line_mode: str
+
+
 class EngagementDetail(EngagementOut):
     parts: list[PartOut]
+    billing_conditions: list[EngagementConditionsOut]  # its own, dated; where one applies it replaces the client's
 
     @staticmethod
     def resolve_parts(obj) -> list:
         return sorted(obj.parts.all(), key=lambda part: part.code)
+
+    @staticmethod
+    def resolve_billing_conditions(obj) -> list:
+        return sorted(obj.billing_conditions.all(), key=lambda row: row.applies_from)
 
 
 class InstallmentOut(Schema):

@@ -1,10 +1,14 @@
+"""Items and the drafts derived from them are read-only here: they change through the services, audited."""
+
 from django.contrib import admin
+
+from prebill.web.admin import ReadOnlyAdmin
 
 from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat
 
 
 @admin.register(BillableItem)
-class BillableItemAdmin(admin.ModelAdmin):
+class BillableItemAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["id", "kind", "client", "engagement", "service_date", "quantity", "unit_price", "amount",
                     "decision", "status"]
     list_select_related = ["client", "engagement"]
@@ -14,7 +18,7 @@ class BillableItemAdmin(admin.ModelAdmin):
                      "article", "article_rule", "pre_invoice_line"]
 
 
-class PreInvoiceLineInline(admin.TabularInline):
+class PreInvoiceLineInline(ReadOnlyAdmin, admin.TabularInline):
     model = PreInvoiceLine
     extra = 0
     fields = ["position", "designation", "designation_override", "quantity", "unit", "unit_price", "amount",
@@ -22,14 +26,14 @@ class PreInvoiceLineInline(admin.TabularInline):
     readonly_fields = ["designation", "quantity", "unit", "unit_price", "amount", "vat_rate"]
 
 
-class PreInvoiceVatInline(admin.TabularInline):
+class PreInvoiceVatInline(ReadOnlyAdmin, admin.TabularInline):
     model = PreInvoiceVat
     extra = 0
     readonly_fields = ["rate", "base", "vat"]
 
 
 @admin.register(PreInvoice)
-class PreInvoiceAdmin(admin.ModelAdmin):
+class PreInvoiceAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["id", "client", "period", "invoice_date", "grouping_reason", "total_excluding_vat",
                     "total_including_vat"]
     list_select_related = ["client"]

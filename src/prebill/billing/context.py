@@ -10,11 +10,11 @@ from decimal import Decimal
 from prebill.catalogue.models import Article, ArticleRule
 from prebill.clients.models import BillingAddress, BillingConditions
 from prebill.core import article_rules
-from prebill.core.grouping import BillingTerms, LineMode
+from prebill.core.grouping import BillingTerms, LineMode, PaymentTerms
 from prebill.core.valuation import BillingUnit, Rates
 from prebill.core.vat import VatRegime
 from prebill.documents.models import InvoiceTemplate, TemplateLine
-from prebill.engagements.models import Engagement, EngagementPart, PartRate, Task
+from prebill.engagements.models import Engagement, EngagementConditions, EngagementPart, PartRate, Task
 from prebill.organisation.models import Organisation
 from prebill.team.models import Collaborator
 
@@ -77,6 +77,8 @@ class PortfolioContext:
     rule_ids: dict[str, int] = field(default_factory=dict)
     default_address: dict[int, int] = field(default_factory=dict)
     conditions: dict[int, list[tuple[date, dict]]] = field(default_factory=dict)
+    # An engagement's own dated conditions: where one applies, it replaces the client's for its items.
+    engagement_conditions: dict[int, list[tuple[date, dict]]] = field(default_factory=dict)
     # Invoice templates: which one applies (engagement, else client, else the default) and its wordings.
     template_of_engagement: dict[int, int] = field(default_factory=dict)
     template_of_client: dict[int, int] = field(default_factory=dict)
@@ -136,15 +138,17 @@ class PortfolioContext:
             ctx.rule_ids[code] = pk
         for pk, client_id in BillingAddress.objects.filter(is_default=True).values_list("id", "client_id"):
             ctx.default_address[client_id] = pk
-        for client_id, *values in BillingConditions.objects.order_by("client_id", "applies_from").values_list(
-            "client_id", "applies_from", "vat_regime", "payment_terms_days", "end_of_month", "payment_method",
-            "line_mode",
-        ):
-            applies_from, regime, days, eom, method, mode = values
-            ctx.conditions.setdefault(client_id, []).append((applies_from, {
-                "vat_regime": regime, "payment_terms_days": days, "end_of_month": eom, "payment_method": method,
-                "line_mode": mode,
-            }))
+        for model, owner, into in ((BillingConditions, "client_id", ctx.conditions),
+                                   (EngagementConditions, "engagement_id", ctx.engagement_conditions)):
+            for owner_id, *values in model.objects.order_by(owner, "applies_from").values_list(
+                owner, "applies_from", "vat_regime", "payment_terms_days", "end_of_month", "payment_method",
+                "line_mode",
+            ):
+                applies_from, regime, days, eom, method, mode = values
+                into.setdefault(owner_id, []).append((applies_from, {
+                    "vat_regime": regime, "payment_terms_days": days, "end_of_month": eom, "payment_method": method,
+                    "line_mode": mode,
+                }))
         ctx.default_template = InvoiceTemplate.objects.filter(is_default=True).values_list("pk", flat=True).first()
         ctx.template_of_engagement = dict(InvoiceTemplate.engagements.through.objects.values_list(
             "engagement_id", "invoicetemplate_id"))
@@ -162,20 +166,30 @@ class PortfolioContext:
 
     def conditions_at(self, client_id: int, day: date) -> dict:
         """The client's conditions row in force on `day` (the latest applies_from on or before it)."""
-        chosen = DEFAULT_CONDITIONS
-        for applies_from, values in self.conditions.get(client_id, ()):
-            if applies_from > day:
-                break
-            chosen = values
-        return chosen
+        return _in_force(self.conditions.get(client_id, ()), day) or DEFAULT_CONDITIONS
 
     def terms(self, engagement_id: int, invoice_date: date) -> BillingTerms:
+        """The item's billing terms: the engagement's own conditions when a row applies on the date, else the client's."""
         engagement = self.engagements[engagement_id]
-        cond = self.conditions_at(engagement.client_id, invoice_date)
+        cond = _in_force(self.engagement_conditions.get(engagement_id, ()), invoice_date)
+        conditions_of = engagement_id if cond is not None else None
+        if cond is None:
+            cond = self.conditions_at(engagement.client_id, invoice_date)
         return BillingTerms(
             client=engagement.client_id, invoice_date=invoice_date,
             address=engagement.address_id or self.default_address.get(engagement.client_id),
             currency=engagement.currency, vat_regime=VatRegime(cond["vat_regime"]),
-            payment_terms=f"{cond['payment_terms_days']}{' EOM' if cond['end_of_month'] else ''}",
+            payment_terms=PaymentTerms(cond["payment_terms_days"], cond["end_of_month"]),
             payment_method=cond["payment_method"], line_mode=LineMode(cond["line_mode"]),
+            conditions_of=conditions_of,
         )
+
+
+def _in_force(rows, day: date) -> dict | None:
+    """The row of dated conditions in force on `day` (the latest applies_from on or before it), if any."""
+    chosen = None
+    for applies_from, values in rows:
+        if applies_from > day:
+            break
+        chosen = values
+    return chosen

@@ -170,9 +170,10 @@ def _harvest_metrics(period: Period, ctx: PortfolioContext, out: _Collector) -> 
 
 def _harvest_time(period: Period, ctx: PortfolioContext, out: _Collector) -> None:
     billed = Q(billable_item__status=BillableItem.Status.BILLED)
-    entries = TimeEntry.objects.filter(new_or_pending_in(period) | billed, date__lte=period.last_day).exclude(
-        billable=TimeEntry.Billable.NO
-    )
+    # An entry made not billable is left out, unless it has an item: that item then owes nothing (and
+    # if it was invoiced, the excess is to credit, as when hours are lowered).
+    entries = TimeEntry.objects.filter(new_or_pending_in(period) | billed, date__lte=period.last_day).filter(
+        ~Q(billable=TimeEntry.Billable.NO) | Q(billable_item__isnull=False))
     # Time on engagements without a T&M part (fixed fees) is not billed: leave it out in SQL.
     time_engagements = {part.engagement_id for part in ctx.parts.values() if part.kind == "time_and_materials"}
     entries = entries.filter(engagement_id__in=EngagementPart.objects.filter(
@@ -217,6 +218,9 @@ def _harvest_time(period: Period, ctx: PortfolioContext, out: _Collector) -> Non
             continue
         billed_hours = round_hours(hours, ctx.rounding_minutes)
         quantity = time_quantity(billed_hours, part.billing_unit, ctx.hours_per_day)
+        invoiced = existing[1] == BillableItem.Status.BILLED
+        if billable == TimeEntry.Billable.NO or (billable == TimeEntry.Billable.UNDECIDED and invoiced):
+            quantity = Decimal(0)  # owed nothing now: billed already, the excess goes to a credit note
         values = (
             engagement.client_id, engagement_id, part_id, collaborator_id, article_id, rule_id, day, period.last_day,
             quantity, part.billing_unit.value, rate, line_amount(quantity, rate), ctx.articles[article_id].vat_rate,

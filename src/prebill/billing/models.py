@@ -2,8 +2,10 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from prebill.core.grouping import ItemKind, LineMode
+from prebill.core.grouping import ItemKind, LineMode, TrainingOption
 from prebill.core.review import Decision
 from prebill.core.vat import VatRegime
 
@@ -42,9 +44,14 @@ class BillableItem(models.Model):
                                     related_name="billable_item")
     training_charge = models.OneToOneField("training.TrainingCharge", on_delete=models.PROTECT, null=True,
                                            blank=True, related_name="billable_item")
-    grouping_hint = models.CharField(
-        max_length=40, blank=True, default="", db_default="",
-        help_text="'collaborator' (one invoice per collaborator's costs) or 'installment:<id>' (join that fixed fee).")
+    # How a clerk grouped a rebillable cost: onto this installment's fixed-fee invoice, or with the
+    # collaborator's other costs on one invoice. A training charge: which training draft it goes on.
+    joins_installment = models.ForeignKey("engagements.Installment", on_delete=models.PROTECT, null=True, blank=True,
+                                          related_name="joined_costs")
+    grouped_by_collaborator = models.BooleanField(default=False, db_default=False)
+    training_option = models.CharField(max_length=15, blank=True, default="", db_default="",
+                                       choices=[(o.value, o.value) for o in TrainingOption])
+    vat_exempt = models.BooleanField(default=False, db_default=False, help_text="Exempt training: its own document.")
     collaborator = models.ForeignKey("team.Collaborator", on_delete=models.PROTECT, null=True, blank=True)
     article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT)
     article_rule = models.ForeignKey("catalogue.ArticleRule", on_delete=models.SET_NULL, null=True, blank=True)
@@ -95,10 +102,21 @@ class BillableItem(models.Model):
     def __str__(self):
         return f"{self.kind} {self.designation} {self.amount}"
 
+    @property
+    def grouping(self) -> str:
+        """How a clerk grouped a cost, as the API and the command line show it."""
+        if self.joins_installment_id:
+            return f"installment:{self.joins_installment_id}"
+        return "collaborator" if self.grouped_by_collaborator else ""
+
 
 class PreInvoice(models.Model):
-    """A draft invoice, derived from items and rebuilt by each run of its period, unless it is a copy
-    typed by hand or a processed pro forma (runs leave those alone)."""
+    """A draft invoice, derived from items and kept in step with them, unless it is a copy typed by hand,
+    a processed pro forma or a confirmed review (runs leave those alone).
+
+    Its identity is (period, client, document key): the key says what it groups (an installment, the
+    client's time, an engagement...), never the billing terms, so a draft keeps its id while it exists.
+    `version` goes up at each change of what it bills; validation refuses a version the user did not see."""
 
     class Source(models.TextChoices):
         RUN = "run"
@@ -116,10 +134,13 @@ class PreInvoice(models.Model):
     end_of_month = models.BooleanField()
     payment_method = models.CharField(max_length=20)
     line_mode = models.CharField(max_length=30, choices=[(m.value, m.value) for m in LineMode])
-    grouping_key = models.CharField(max_length=300)
+    document_key = models.CharField(max_length=300, help_text="What it groups (not its terms).")
     grouping_reason = models.CharField(max_length=300)
-    replaced_reason = models.CharField(max_length=300, blank=True, default="", db_default="",
-                                       help_text="Why it replaces the draft the same items were on before.")
+    version = models.PositiveIntegerField(default=1, db_default=1)
+    content_hash = models.CharField(max_length=64, blank=True, default="", db_default="",
+                                    help_text="Digest of what it bills: terms, lines and their items.")
+    last_change = models.CharField(max_length=500, blank=True, default="", db_default="",
+                                   help_text="What its last update changed, in the clerk's words.")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.RUN, db_default=Source.RUN)
     copied_from = models.CharField(max_length=100, blank=True, default="", db_default="",
                                    help_text="What a copy or a processed pro forma comes from.")
@@ -127,11 +148,12 @@ class PreInvoice(models.Model):
     total_vat = models.DecimalField(**MONEY)
     total_including_vat = models.DecimalField(**MONEY)
     run = models.ForeignKey("BillingRun", on_delete=models.SET_NULL, null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["period", "client", "grouping_key"], name="one_pre_invoice_per_group"),
+            models.UniqueConstraint(fields=["period", "client", "document_key"], name="one_pre_invoice_per_document"),
         ]
         permissions = [("special_actions", "May reorder lines and type designations on pre-invoices")]
 
@@ -181,6 +203,29 @@ class PreInvoiceVat(models.Model):
 
     def __str__(self):
         return f"{self.rate} %: {self.base} + {self.vat}"
+
+
+class RemovedDraft(models.Model):
+    """A draft that no longer exists, and why: its old id (bookmarks, API clients, exports) still answers."""
+
+    class Why(models.TextChoices):
+        VALIDATED = "validated", _("validated into an invoice")
+        MOVED = "moved", _("its items moved to another draft")
+        NO_ITEMS = "no_items", _("no item is left to bill on it")
+        DELETED = "deleted", _("deleted")
+
+    pre_invoice_id = models.BigIntegerField(unique=True)
+    period = models.DateField()
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    document_key = models.CharField(max_length=300)
+    why = models.CharField(max_length=10, choices=Why.choices)
+    successor_id = models.BigIntegerField(null=True, blank=True, help_text="The draft that took its items.")
+    invoice_number = models.CharField(max_length=35, blank=True, default="")
+    released_deposits = models.DecimalField(**MONEY, default=0)
+    removed_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"#{self.pre_invoice_id} {self.why}"
 
 
 class BillingRun(models.Model):

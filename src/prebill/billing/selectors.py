@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
+from django.utils.translation import gettext
 
 from prebill.core.periods import Period
 
-from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat
+from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat, RemovedDraft
 
 LINE_COLUMNS = (
     "pre_invoice", "client", "client_name", "invoice_date", "currency", "vat_regime", "payment_terms", "payment_method",
@@ -54,7 +55,7 @@ def pre_invoices_of_period(period: Period, ids: list[int] | None = None) -> Iter
     only = {} if ids is None else {"pre_invoice_id__in": ids}
     documents = list(
         PreInvoice.objects.filter(period=period.first_day, **({} if ids is None else {"id__in": ids}))
-        .select_related("client", "billing_address").order_by("client__code", "invoice_date", "grouping_key")
+        .select_related("client", "billing_address").order_by("client__code", "invoice_date", "document_key")
     )
     lines_by_doc = defaultdict(list)
     lines = list(PreInvoiceLine.objects.filter(pre_invoice__period=period.first_day, **only).select_related("article")
@@ -69,7 +70,7 @@ def pre_invoices_of_period(period: Period, ids: list[int] | None = None) -> Iter
     for doc in documents:
         address = doc.billing_address
         yield {
-            "id": doc.pk, "client": doc.client.code, "client_name": doc.client.name,
+            "id": doc.pk, "version": doc.version, "client": doc.client.code, "client_name": doc.client.name,
             "invoice_date": doc.invoice_date.isoformat(),
             "billing_address": None if address is None else {
                 "code": address.code, "line1": address.line1, "line2": address.line2, "postcode": address.postcode,
@@ -79,7 +80,7 @@ def pre_invoices_of_period(period: Period, ids: list[int] | None = None) -> Iter
                 "currency": doc.currency, "vat_regime": doc.vat_regime, "payment_terms_days": doc.payment_terms_days,
                 "end_of_month": doc.end_of_month, "payment_method": doc.payment_method, "line_mode": doc.line_mode,
             },
-            "grouping": {"key": doc.grouping_key, "reason": doc.grouping_reason, "replaces": doc.replaced_reason},
+            "grouping": {"key": doc.document_key, "reason": doc.grouping_reason, "last_change": doc.last_change},
             "source": doc.source, "copied_from": doc.copied_from or None,
             "lines": [
                 {
@@ -183,7 +184,7 @@ def pre_billing_overview(period: Period, filters: OverviewFilters, *, page: int 
     by_client: dict[int, list] = defaultdict(list)
     for doc in (docs.filter(client_id__in=[row["client_id"] for row in client_rows])
                 .annotate(kind=Subquery(first_kind), line_count=Count("lines"))
-                .order_by("invoice_date", "grouping_key")):
+                .order_by("invoice_date", "document_key")):
         by_client[doc.client_id].append(doc)
     for row in client_rows:
         row["documents"] = by_client[row["client_id"]]
@@ -215,3 +216,25 @@ def line_sources(line_id: int) -> list[dict]:
 
 def latest_run(period: Period) -> BillingRun | None:
     return BillingRun.objects.filter(period=period.first_day).order_by("-started_at").first()
+
+
+def removed_draft(pre_invoice_id: int) -> dict:
+    """What became of a pre-invoice id that answers nothing any more: why, and where its items went."""
+    gone = RemovedDraft.objects.filter(pre_invoice_id=pre_invoice_id).first()
+    if gone is None:
+        return {"removed": False, "id": pre_invoice_id, "detail": gettext("This pre-invoice does not exist.")}
+    successor = gone.successor_id if gone.successor_id and PreInvoice.objects.filter(pk=gone.successor_id).exists() \
+        else None
+    if gone.why == RemovedDraft.Why.VALIDATED:
+        detail = gettext("This pre-invoice was validated into invoice %(number)s.") % {"number": gone.invoice_number}
+    elif successor:
+        detail = gettext("This pre-invoice no longer exists: its items are now on pre-invoice #%(pk)s.") % {
+            "pk": successor}
+    else:
+        detail = gettext("This pre-invoice no longer exists: %(why)s.") % {"why": gone.get_why_display()}
+    if gone.released_deposits:
+        detail += " " + gettext("%(amount)s set aside from deposits went back to them.") % {
+            "amount": gone.released_deposits}
+    return {"removed": True, "id": pre_invoice_id, "detail": detail, "why": gone.why, "successor": successor,
+            "invoice": gone.invoice_number or None, "period": gone.period.isoformat(),
+            "removed_at": gone.removed_at.isoformat()}

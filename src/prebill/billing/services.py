@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -19,12 +20,12 @@ from prebill.core.money import round_money
 from prebill.core.periods import Period
 from prebill.core.review import Decision
 from prebill.core.vat import totals, vat_breakdown
-from prebill.organisation.models import Organisation
+from prebill.locks import drafts_lock, retrying
 
 from .context import PortfolioContext
 from .drafts import rebuild_drafts
 from .harvest import harvest
-from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat
+from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat, RemovedDraft
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ class RunSummary:
     lines: int = 0
     items_on_pre_invoices: int = 0
     excess_to_credit: int = 0
+    drafts_created: int = 0
+    drafts_changed: int = 0
+    drafts_removed: int = 0
     total_excluding_vat: Decimal = Decimal("0.00")
     total_vat: Decimal = Decimal("0.00")
     total_including_vat: Decimal = Decimal("0.00")
@@ -59,19 +63,7 @@ def run_pre_billing(*, period: Period, user=None, run: BillingRun | None = None)
     if run is None:
         run = BillingRun.objects.create(period=period.first_day, started_at=timezone.now(), started_by=user)
     try:
-        with transaction.atomic():
-            # One run at a time: PostgreSQL waits here; SQLite's IMMEDIATE transactions already queue writers.
-            Organisation.objects.select_for_update().first()
-            BillableItem.objects.filter(
-                status=BillableItem.Status.PENDING, decision=Decision.BILL_LATER, postponed_to=period.first_day
-            ).update(period=period.first_day, invoice_date=period.last_day, decision=Decision.BILL_NOW,
-                     postponed_to=None)
-            _progress(run, gettext("reading the portfolio"))
-            ctx = PortfolioContext.load()
-            _progress(run, gettext("harvesting installments, payroll metrics and time"))
-            harvested = harvest(period, ctx)
-            _progress(run, gettext("grouping the items into pre-invoices"))
-            drafts = rebuild_drafts(period, ctx, run)
+        harvested, drafts = _harvest_and_group(period, run)
     except Exception as error:
         BillingRun.objects.filter(pk=run.pk).update(
             status=BillingRun.Status.FAILED, finished_at=timezone.now(), error=f"{type(error).__name__}: {error}"
@@ -82,6 +74,7 @@ def run_pre_billing(*, period: Period, user=None, run: BillingRun | None = None)
         unchanged=dict(harvested.unchanged), skipped=dict(harvested.skipped),
         not_billed_now=dict(drafts.not_billed_now), pre_invoices=drafts.pre_invoices, lines=drafts.lines,
         items_on_pre_invoices=drafts.items, excess_to_credit=drafts.excess_to_credit,
+        drafts_created=drafts.created, drafts_changed=drafts.changed, drafts_removed=drafts.removed,
         total_excluding_vat=drafts.total_excluding_vat, total_vat=drafts.total_vat,
         total_including_vat=drafts.total_including_vat,
     )
@@ -89,6 +82,21 @@ def run_pre_billing(*, period: Period, user=None, run: BillingRun | None = None)
         status=BillingRun.Status.DONE, finished_at=timezone.now(), summary=summary.as_json()
     )
     return summary
+
+
+@retrying
+def _harvest_and_group(period: Period, run: BillingRun):
+    # One writer of the month's drafts at a time (runs, rebuilds, validations): the named lock comes first.
+    drafts_lock(period.first_day)
+    BillableItem.objects.filter(
+        status=BillableItem.Status.PENDING, decision=Decision.BILL_LATER, postponed_to=period.first_day
+    ).update(period=period.first_day, invoice_date=period.last_day, decision=Decision.BILL_NOW, postponed_to=None)
+    _progress(run, gettext("reading the portfolio"))
+    ctx = PortfolioContext.load()
+    _progress(run, gettext("harvesting installments, payroll metrics and time"))
+    harvested = harvest(period, ctx)
+    _progress(run, gettext("grouping the items into pre-invoices"))
+    return harvested, rebuild_drafts(period, ctx, run)
 
 
 def run_progress(run: BillingRun) -> str:
@@ -153,6 +161,7 @@ def replace_designation(*, line_id: int, text: str, user) -> None:
     before = line.designation_override or line.designation
     line.designation_override = text.strip()[:500]
     line.save(update_fields=["designation_override"])
+    _changed_by_hand(line.pre_invoice_id, gettext("designation typed: %(text)s") % {"text": line.designation_override[:80]})
     record(user=user, action="replace_designation", obj=line, before={"designation": before},
            after={"designation": line.designation_override})
 
@@ -168,8 +177,15 @@ def reorder_lines(*, pre_invoice_id: int, line_ids: list[int], user) -> None:
     for position, pk in enumerate(line_ids, start=1):
         lines[pk].position = lines[pk].manual_position = position
     PreInvoiceLine.objects.bulk_update(lines.values(), ["position", "manual_position"])
+    _changed_by_hand(pre_invoice_id, gettext("lines reordered"))
     record(user=user, action="reorder_lines", obj=PreInvoice(pk=pre_invoice_id), before={"order": before},
            after={"order": line_ids})
+
+
+def _changed_by_hand(pre_invoice_id: int, change: str) -> None:
+    """What a user sees changed: the version a validation must be shown goes up."""
+    PreInvoice.objects.filter(pk=pre_invoice_id).update(version=F("version") + 1, last_change=change[:500],
+                                                         updated_at=timezone.now())
 
 
 class EditRefused(Exception):
@@ -187,9 +203,9 @@ def duplicate_pre_invoice(*, pre_invoice_id: int, user) -> PreInvoice:
     source = PreInvoice.objects.select_related("client").get(pk=pre_invoice_id)
     copy = PreInvoice.objects.create(
         **{f.attname: getattr(source, f.attname) for f in PreInvoice._meta.concrete_fields
-           if f.attname not in ("id", "grouping_key", "grouping_reason", "replaced_reason", "copied_from",
-                                "source", "run_id", "created_at")},
-        grouping_key=f"copy|{uuid.uuid4().hex}", copied_from=f"#{source.pk}", source=PreInvoice.Source.COPY,
+           if f.attname not in ("id", "document_key", "grouping_reason", "version", "content_hash", "last_change",
+                                "copied_from", "source", "run_id", "created_at", "updated_at")},
+        document_key=f"copy|{uuid.uuid4().hex}", copied_from=f"#{source.pk}", source=PreInvoice.Source.COPY,
         grouping_reason=gettext("copy of pre-invoice #%(pk)s") % {"pk": source.pk},
     )
     PreInvoiceLine.objects.bulk_create(
@@ -225,6 +241,7 @@ def _retotal(copy: PreInvoice) -> None:
     copy.total_excluding_vat, copy.total_vat, copy.total_including_vat = (
         total.excluding_vat, total.vat, total.including_vat)
     copy.save(update_fields=["total_excluding_vat", "total_vat", "total_including_vat"])
+    _changed_by_hand(copy.pk, gettext("lines typed"))
 
 
 @transaction.atomic
@@ -264,4 +281,6 @@ def delete_copy(*, pre_invoice_id: int, user) -> None:
         raise EditRefused(gettext("Only a copy can be deleted; a draft follows its billable items."))
     record(user=user, action="delete_copy", obj=copy,
            before={"copied_from": copy.copied_from, "total_excluding_vat": str(copy.total_excluding_vat)}, after={})
+    RemovedDraft.objects.create(pre_invoice_id=copy.pk, period=copy.period, client_id=copy.client_id,
+                                document_key=copy.document_key, why=RemovedDraft.Why.DELETED, removed_at=timezone.now())
     copy.delete()

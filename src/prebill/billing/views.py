@@ -68,7 +68,9 @@ def pre_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         document = selectors.pre_invoice_detail(pk)
     except selectors.PreInvoice.DoesNotExist:
-        raise Http404("no such pre-invoice") from None
+        gone = selectors.removed_draft(pk)
+        return render(request, "billing/removed.html", {"gone": gone, "section": "billing"},
+                      status=410 if gone["removed"] else 404)
     reservations, due = payments.pre_invoice_due(document)
     return render(request, "billing/pre_invoice.html", {
         "document": document, "period": Period.of(document.period), "section": "billing",

@@ -55,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--seed", type=int, default=1)
     cmd.add_argument("--time-entries", type=int, default=None, help="number of time entries (default: ~60 a client)")
     cmd = commands.add_parser("validate", help="validate pre-invoices into numbered invoices")
-    cmd.add_argument("pre_invoice", type=int, nargs="+", help="pre-invoice ids")
+    cmd.add_argument("pre_invoice", type=_id_at_version, nargs="+",
+                     help="pre-invoice ids, each optionally ID@VERSION: refused if the draft is no longer that version")
     cmd.add_argument("--date", help="issue date YYYY-MM-DD (default: today)")
     cmd = commands.add_parser("duplicate", help="copy a pre-invoice into a draft typed by hand (kept by runs)")
     cmd.add_argument("pre_invoice", type=int, help="pre-invoice id")
@@ -215,7 +216,7 @@ def _costs(args) -> int:
                 print(f"{item.pk}\t{item.kind}\t{item.client.code}\t{item.designation}\t{_euros(item.amount)}\t{where}")
         elif args.action == "join":
             item = services.join_fixed_fee(item_id=args.item, installment_item_id=args.fee)
-            print(f"cost {item.pk}: {item.grouping_hint or 'on its own invoice'}")
+            print(f"cost {item.pk}: {item.grouping or 'on its own invoice'}")
         else:
             collaborator = Collaborator.objects.filter(code=args.collaborator).first()
             if collaborator is None:
@@ -317,13 +318,22 @@ def _day(text: str | None) -> date:
         raise PeriodError(f"a date is written YYYY-MM-DD, got {text!r}") from None
 
 
+def _id_at_version(text: str) -> tuple[int, int | None]:
+    """'12' or '12@3' (pre-invoice 12 as seen at version 3)."""
+    pk, _, version = text.partition("@")
+    try:
+        return int(pk), int(version) if version else None
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: a pre-invoice id, or ID@VERSION") from None
+
+
 def _validate(args) -> int:
     from prebill.invoicing.services import ValidationRefused, validate_pre_invoice
 
     failures = 0
-    for pk in args.pre_invoice:
+    for pk, version in args.pre_invoice:
         try:
-            invoice = validate_pre_invoice(pre_invoice_id=pk, issue_date=_day(args.date))
+            invoice = validate_pre_invoice(pre_invoice_id=pk, issue_date=_day(args.date), expected_version=version)
         except ValidationRefused as refused:
             print(f"pre-invoice {pk}: {refused}", file=sys.stderr)
             failures += 1
@@ -541,8 +551,7 @@ def _post(args) -> int:
 
 
 def _documents(args) -> int:
-    from prebill.documents.facturx import ubl_xml
-    from prebill.documents.pdf import factur_x_xml, invoice_pdf
+    from prebill.documents.issued import filename, issued_document
     from prebill.invoicing.models import Invoice
 
     directory = args.output or Path.cwd()
@@ -554,12 +563,8 @@ def _documents(args) -> int:
             print(f"error: no invoice {number}", file=sys.stderr)
             failures += 1
             continue
-        if args.command == "pdf":
-            path, content = directory / f"{number}.pdf", invoice_pdf(invoice)
-        elif args.ubl:
-            path, content = directory / f"{number}-ubl.xml", ubl_xml(factur_x_xml(invoice))
-        else:
-            path, content = directory / f"{number}-factur-x.xml", factur_x_xml(invoice)
+        kind = "pdf" if args.command == "pdf" else "ubl" if args.ubl else "cii"  # the issued bytes, kept once
+        path, content = directory / filename(invoice, kind), issued_document(invoice, kind)
         path.write_bytes(content)
         print(f"{path} ({len(content)} bytes)")
     return EXIT_BAD_INPUT if failures else 0

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from prebill.core.grouping import LineMode
+from prebill.core.grouping import LineMode, PaymentTerms
 from prebill.core.vat import VatRegime
 
 
@@ -72,5 +72,5 @@ class BillingConditions(models.Model):
         return f"{self.client.code} from {self.applies_from}"
 
     @property
-    def payment_terms(self) -> str:
-        return f"{self.payment_terms_days}{' EOM' if self.end_of_month else ''}"
+    def payment_terms(self) -> PaymentTerms:
+        return PaymentTerms(self.payment_terms_days, self.end_of_month)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,6 +42,17 @@ KIND_WORDS = {
 
 
 @dataclass(frozen=True)
+class PaymentTerms:
+    """Days after the invoice date, and whether the due date then goes to the end of that month."""
+
+    days: int
+    end_of_month: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.days} jours{' fin de mois' if self.end_of_month else ''}"
+
+
+@dataclass(frozen=True)
 class BillingTerms:
     """What two items must share to be on one document."""
 
@@ -49,9 +61,11 @@ class BillingTerms:
     address: object
     currency: str
     vat_regime: VatRegime
-    payment_terms: str
+    payment_terms: PaymentTerms
     payment_method: str
     line_mode: LineMode = LineMode.DETAILED
+    # The engagement whose own billing conditions apply (None: the client's): its items bill apart.
+    conditions_of: object = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +92,12 @@ class GroupableItem:
     engagement_on_one_invoice: bool = False
     part_on_own_invoice: bool = False
     standalone: bool = False
-    hint: str = ""  # rebillable costs: "collaborator", or "installment:<id>" to join that fixed fee
+    # How a clerk grouped it: a rebillable cost joining that installment's fixed-fee invoice, or
+    # a collaborator's costs on one invoice; a training charge's option (TrainingOption).
+    joins_installment: object = None
+    by_collaborator: bool = False
+    training_option: str = ""
+    training_sponsor: object = None
 
 
 @dataclass
@@ -120,16 +139,24 @@ class DraftPreInvoice:
         return totals(self.vat)
 
 
+class TrainingOption(StrEnum):
+    """Which training draft a charge goes on: its (funder, sponsor) pair's, or the client's one."""
+
+    PAIR = "pair"
+    CONSOLIDATED = "consolidated"
+    SPONSOR = "sponsor"  # a sponsor's remainder
+
+
 REBILLABLE = frozenset({ItemKind.EXPENSE, ItemKind.PURCHASE, ItemKind.OVERTIME})
 
 
 def document_key(item: GroupableItem) -> tuple[str, str]:
     """Which document of its terms an item goes on, and why (a plain sentence)."""
-    if item.kind in REBILLABLE and item.hint.startswith("installment:"):
-        # Joins the fixed fee's own document; the terms are part of a document's identity, so an item
-        # whose terms differ can never land on it (the service refuses the join, saying which differ).
-        return item.hint, f"frais et achats joints au forfait de la mission {item.engagement_code}"
-    if item.kind in REBILLABLE and item.hint == "collaborator" and item.collaborator is not None:
+    if item.kind in REBILLABLE and item.joins_installment is not None:
+        # Joins the fixed fee's own document; items whose terms differ never share a document, so the
+        # service refuses the join, saying which terms differ.
+        return f"installment:{item.joins_installment}", f"frais et achats joints au forfait de la mission {item.engagement_code}"
+    if item.kind in REBILLABLE and item.by_collaborator and item.collaborator is not None:
         return f"collaborator:{item.collaborator}", f"frais de {item.collaborator_name} regroupés sur une facture"
     if item.part_on_own_invoice:
         return f"part:{item.part}", f"la partie {item.engagement_code}/{item.part_code} est toujours facturée seule"
@@ -139,9 +166,9 @@ def document_key(item: GroupableItem) -> tuple[str, str]:
         reason = f"une facture par échéance ({item.engagement_code}/{item.part_code})"
         return f"installment:{item.installment}", reason
     if item.kind is ItemKind.TRAINING:
-        hint = item.hint.split(";")[0]  # ";exempt" marks exempt training (its terms say so already)
-        if hint.startswith("pair:"):
-            return f"training:{hint}", "formation financée : une facture par financeur et commanditaire"
+        if item.training_option == TrainingOption.PAIR:
+            return (f"training:pair:{item.training_sponsor}",
+                    "formation financée : une facture par financeur et commanditaire")
         return "training", "formations du client regroupées sur une facture"
     if item.kind is ItemKind.TIME:
         return "time", "temps passés du client regroupés sur une facture"
@@ -169,6 +196,8 @@ def group_items(items: Iterable[GroupableItem]) -> list[DraftPreInvoice]:
         doc_id = (item.terms, doc_part)
         document = documents.get(doc_id)
         if document is None:
+            if item.terms.conditions_of is not None:
+                reason = f"{reason} ; conditions de facturation propres à la mission {item.engagement_code}"
             document = documents[doc_id] = DraftPreInvoice(key=doc_part, terms=item.terms, reason=reason)
         rate = effective_vat_rate(item.vat_rate, item.terms.vat_regime)
         key, designation = line_key(item, rate)
@@ -204,3 +233,39 @@ def terms_change(old: BillingTerms, new: BillingTerms) -> str:
 
 def _word(value: object) -> str:
     return value.value if isinstance(value, StrEnum) else str(value)
+
+
+def draft_identity(draft: DraftPreInvoice, *, period_end: date, default_address: object) -> str:
+    """With the period and the client, what a draft is: what it groups (draft.key), and what keeps apart
+    documents of one client that group alike but can never share terms (an engagement's own conditions,
+    address or currency, exempt training, another invoice date). Never the terms' values: a change of
+    payment terms updates the draft, it does not make another one."""
+    t = draft.terms
+    parts = [draft.key]
+    if t.conditions_of is not None:
+        parts.append(f"conditions:{t.conditions_of}")
+    if t.address != default_address:
+        parts.append(f"address:{t.address}")
+    if t.currency != "EUR":
+        parts.append(t.currency)
+    if draft.key.startswith("training") and t.vat_regime is VatRegime.EXEMPT:
+        parts.append("exempt")
+    if t.invoice_date != period_end:
+        parts.append(t.invoice_date.isoformat())
+    return "|".join(parts)
+
+
+def draft_digest(draft: DraftPreInvoice) -> str:
+    """A fingerprint of everything a draft bills: terms, lines and the items behind each line.
+
+    Two drafts with the same digest invoice the same thing; validation compares the digest of the
+    draft a user saw with the one its locked items give now."""
+    t = draft.terms
+    text = repr((
+        str(t.client), t.invoice_date.isoformat(), str(t.address), t.currency, t.vat_regime.value,
+        t.payment_terms.days, t.payment_terms.end_of_month, t.payment_method, t.line_mode.value, draft.reason,
+        [(line.key, line.kind.value, str(line.article), line.designation, line.unit, str(line.unit_price),
+          str(line.vat_rate), str(line.quantity), str(line.amount), str(line.service_start), str(line.service_end),
+          sorted(str(i) for i in line.item_ids)) for line in draft.lines],
+    ))
+    return hashlib.sha256(text.encode()).hexdigest()

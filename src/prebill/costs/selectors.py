@@ -21,11 +21,7 @@ def rebillables(period: Period, *, untreated_only: bool = True) -> list[Billable
         "client", "engagement", "collaborator", "pre_invoice_line", "expense__receipt", "purchase__proof")
     if untreated_only:
         items = items.filter(status=BillableItem.Status.PENDING)
-    found = list(items.order_by("status", "client__code", "collaborator__code", "service_date", "pk")[:500])
-    for item in found:
-        hint = item.grouping_hint
-        item.joined_installment = int(hint.split(":")[1]) if hint.startswith("installment:") else None
-    return found
+    return list(items.order_by("status", "client__code", "collaborator__code", "service_date", "pk")[:500])
 
 
 def fixed_fees_to_join(period: Period, engagement_ids: set[int]) -> dict[int, list[BillableItem]]:

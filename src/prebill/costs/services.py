@@ -143,7 +143,7 @@ def group_by_collaborator(*, period: Period, collaborator_id: int, on: bool = Tr
     """All the collaborator's untreated costs of the month onto one invoice (or back to their own)."""
     costs = BillableItem.objects.filter(_pending_costs(), period=period.first_day, collaborator_id=collaborator_id)
     clients = set(costs.values_list("engagement__client_id", flat=True))
-    count = costs.update(grouping_hint="collaborator" if on else "")
+    count = costs.update(grouped_by_collaborator=on)
     record(user=user, action="group_costs_by_collaborator", obj=BillableItem(pk=0), before={},
            after={"collaborator": collaborator_id, "period": str(period), "on": on, "items": count})
     rebuild_drafts(period, PortfolioContext.load(), clients=clients)
@@ -158,9 +158,9 @@ def join_fixed_fee(*, item_id: int, installment_item_id: int | None, user=None) 
     if item is None:
         raise CostRefused(gettext("This cost is not waiting for an invoice."))
     ctx = PortfolioContext.load()
-    before, left = {"hint": item.grouping_hint}, Period.of(item.period)
+    before, left = {"grouping": item.grouping}, Period.of(item.period)
     if installment_item_id is None:
-        item.grouping_hint = ""
+        item.joins_installment = None
     else:
         fee = BillableItem.objects.filter(pk=installment_item_id, installment__isnull=False,
                                           status=BillableItem.Status.PENDING).first()
@@ -172,10 +172,10 @@ def join_fixed_fee(*, item_id: int, installment_item_id: int | None, user=None) 
         theirs = ctx.terms(fee.engagement_id, fee.invoice_date)
         if difference := terms_change(dataclasses.replace(mine, invoice_date=fee.invoice_date), theirs):
             raise CostRefused(gettext("It cannot join that invoice: %(what)s.") % {"what": difference})
-        item.grouping_hint = f"installment:{fee.installment_id}"
+        item.joins_installment_id = fee.installment_id
         item.period, item.invoice_date = fee.period, fee.invoice_date
-    item.save(update_fields=["grouping_hint", "period", "invoice_date", "updated_at"])
-    record(user=user, action="join_fixed_fee", obj=item, before=before, after={"hint": item.grouping_hint})
+    item.save(update_fields=["joins_installment", "period", "invoice_date", "updated_at"])
+    record(user=user, action="join_fixed_fee", obj=item, before=before, after={"grouping": item.grouping})
     client = ctx.engagements[item.engagement_id].client_id
     for period in sorted({left, Period.of(item.period)}):
         rebuild_drafts(period, ctx, clients=[client])  # the month it left, if it moved, and the fee's

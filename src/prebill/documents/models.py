@@ -52,3 +52,28 @@ class TemplateLine(models.Model):
 
     def __str__(self):
         return f"{self.template_id} {self.kind}"
+
+
+class IssuedDocument(models.Model):
+    """The bytes of a validated invoice's (or credit note's) document, kept the first time it is produced.
+
+    Every later download returns these bytes: the document a client received is the one that stays. Database
+    triggers refuse to update or delete a row (prebill.invoicing.immutability).
+    """
+
+    class Kind(models.TextChoices):
+        PDF = "pdf", "Factur-X PDF"
+        CII = "cii", "CII XML"
+        UBL = "ubl", "UBL XML"
+
+    invoice = models.ForeignKey("invoicing.Invoice", on_delete=models.PROTECT, related_name="issued_documents")
+    kind = models.CharField(max_length=3, choices=Kind.choices)
+    content = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["invoice", "kind"], name="one_issued_document_per_kind")]
+
+    def __str__(self):
+        return f"{self.invoice_id} {self.kind}"

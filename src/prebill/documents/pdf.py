@@ -44,13 +44,23 @@ def _period(lines) -> tuple:
     return (min(starts), max(ends)) if starts and ends else (None, None)
 
 
+def _logo_uri(logo: bytes, content_type: str) -> str:
+    return f"data:{content_type};base64,{base64.b64encode(logo).decode()}" if logo and content_type else ""
+
+
 def _org_context() -> dict:
+    """The live organisation: only drafts (pre-invoices) read it; an invoice prints its own snapshot."""
     org = Organisation.objects.first()
     logo = bytes(org.logo) if org and org.logo else b""
     kind = sniff(logo[:16]) if logo else None
     return {"iban": org.iban if org else "", "bic": org.bic if org else "",
-            "legal_form": org.legal_form if org else "",
-            "logo": f"data:{kind[0]};base64,{base64.b64encode(logo).decode()}" if kind else ""}
+            "legal_form": org.legal_form if org else "", "logo": _logo_uri(logo, kind[0] if kind else "")}
+
+
+def _snapshot_context(invoice) -> dict:
+    """The seller as frozen on the invoice or credit note at its validation (prebill.invoicing.snapshot)."""
+    return {"iban": invoice.seller_iban, "bic": invoice.seller_bic, "legal_form": invoice.seller_legal_form,
+            "logo": _logo_uri(bytes(invoice.seller_logo or b""), invoice.seller_logo_type)}
 
 
 def _training(document) -> dict | None:
@@ -66,7 +76,7 @@ def invoice_context(invoice) -> dict:
     credit = invoice.kind == "credit_note"
     deposits = invoice.allocations.aggregate(total=Sum("amount"))["total"] or Decimal(0) if not credit else Decimal(0)
     start, end = _period(lines)
-    org = _org_context()
+    org = _snapshot_context(invoice)
     return {
         "title": f"{'Avoir' if credit else 'Facture'} n° {invoice.number}", "draft": False,
         "seller": {"name": invoice.seller_name, "siren": invoice.seller_siren, "vat": invoice.seller_vat_number,
@@ -191,10 +201,12 @@ def factur_x_xml(invoice) -> bytes:
     return _xml(invoice, invoice_context(invoice))
 
 
-def invoice_pdf(invoice) -> bytes:
-    """The invoice or credit note as a Factur-X EN 16931 PDF/A-3b, its proofs appended."""
+def invoice_pdf(invoice, *, xml: bytes | None = None) -> bytes:
+    """The invoice or credit note as a Factur-X EN 16931 PDF/A-3b, its proofs appended, rendered now from its
+    snapshot; `xml`: the CII to embed (the issued one), else rendered too. Downloads go through
+    prebill.documents.issued, which keeps the first rendering."""
     context = invoice_context(invoice)
-    xml = _xml(invoice, context)
+    xml = xml if xml is not None else _xml(invoice, context)
     pdf = with_proofs(render(context, pdf_a=True), proofs_of(invoice))
     return facturx.generate_from_binary(pdf, xml, flavor="factur-x", level="en16931", check_xsd=True, lang="fr-FR")
 

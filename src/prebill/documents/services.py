@@ -16,8 +16,8 @@ from prebill.attachments.services import files_dir
 from prebill.core.periods import Period
 from prebill.invoicing.models import Invoice
 
+from .issued import issued_document
 from .models import DocumentBatch
-from .pdf import invoice_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def render_batch(batch_id: int) -> None:
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for done, invoice in enumerate(Invoice.objects.filter(pk__in=batch.invoice_ids).select_related(
                     "credited_invoice").order_by("number"), start=1):
-                archive.writestr(f"{invoice.number}.pdf", invoice_pdf(invoice))
+                archive.writestr(f"{invoice.number}.pdf", issued_document(invoice, "pdf"))
                 DocumentBatch.objects.filter(pk=batch_id).update(done=done)
         DocumentBatch.objects.filter(pk=batch_id).update(status=DocumentBatch.Status.DONE, stored_name=stored)
     except Exception as error:  # the page shows the failure; the trace goes to the log

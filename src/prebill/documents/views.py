@@ -1,4 +1,7 @@
-"""Document downloads: the invoice's Factur-X PDF, its CII XML, and a pre-invoice's draft PDF."""
+"""Document downloads: the invoice's Factur-X PDF, its CII XML, and a pre-invoice's draft PDF.
+
+An invoice's documents are the issued ones (rendered once, kept): the X-Content-SHA256 header gives their digest.
+"""
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
@@ -11,10 +14,9 @@ from prebill.billing.models import PreInvoice
 from prebill.core.periods import Period, PeriodError
 from prebill.invoicing.models import Invoice
 
-from . import services
-from .facturx import ubl_xml
+from . import issued, services
 from .models import DocumentBatch
-from .pdf import factur_x_xml, invoice_pdf, pre_invoice_pdf
+from .pdf import pre_invoice_pdf
 
 
 def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -24,23 +26,27 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
     return response
 
 
+def _issued(pk: int, kind: str) -> HttpResponse:
+    invoice = get_object_or_404(Invoice.objects.select_related("credited_invoice"), pk=pk)
+    document = issued.issued(invoice, kind)
+    response = _download(document.content, issued.CONTENT_TYPES[document.kind], issued.filename(invoice, kind))
+    response["X-Content-SHA256"] = document.sha256
+    return response
+
+
 @role_required(SEE_INVOICES)
 def invoice_document(request, pk: int):
-    invoice = get_object_or_404(Invoice.objects.select_related("credited_invoice"), pk=pk)
-    return _download(invoice_pdf(invoice), "application/pdf", f"{invoice.number}.pdf")
+    return _issued(pk, "pdf")
 
 
 @role_required(SEE_INVOICES)
 def invoice_cii(request, pk: int):
-    invoice = get_object_or_404(Invoice.objects.select_related("credited_invoice"), pk=pk)
-    xml = factur_x_xml(invoice)
-    return _download(xml, "application/xml", f"{invoice.number}-factur-x.xml")
+    return _issued(pk, "cii")
 
 
 @role_required(SEE_INVOICES)
 def invoice_ubl(request, pk: int):
-    invoice = get_object_or_404(Invoice.objects.select_related("credited_invoice"), pk=pk)
-    return _download(ubl_xml(factur_x_xml(invoice)), "application/xml", f"{invoice.number}-ubl.xml")
+    return _issued(pk, "ubl")
 
 
 @role_required(SEE_PRE_BILLING)

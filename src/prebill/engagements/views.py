@@ -1,11 +1,16 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from prebill.accounts.roles import EDIT_PORTFOLIO, SEE_PORTFOLIO, role_required
+from prebill.accounts.roles import EDIT_PORTFOLIO, SEE_PORTFOLIO, has_role, role_required
+from prebill.clients.models import PaymentMethod
+from prebill.core.grouping import LineMode
+from prebill.core.vat import VatRegime
 from prebill.team.models import Collaborator
 from prebill.web.forms import parse_amount
 
@@ -28,11 +33,45 @@ def engagement_list(request):
 
 @role_required(SEE_PORTFOLIO)
 def engagement_detail(request, code: str):
+    if request.method == "POST":  # a dated row of the engagement's own billing conditions
+        return _add_conditions(request, code)
     try:
         context = selectors.engagement_detail(code)
     except Engagement.DoesNotExist:
         raise Http404("no such engagement") from None
-    return render(request, "engagements/detail.html", {**context, "section": "engagements"})
+    conditions = list(context["engagement"].billing_conditions.all())
+    today = timezone.localdate()
+    return render(request, "engagements/detail.html", {
+        **context, "section": "engagements", "conditions": conditions,
+        "in_force": next((c for c in reversed(conditions) if c.applies_from <= today), None),
+        "vat_regimes": [r.value for r in VatRegime], "payment_methods": PaymentMethod.choices,
+        "line_modes": [m.value for m in LineMode],
+    })
+
+
+def _add_conditions(request, code: str):
+    if not has_role(request.user, EDIT_PORTFOLIO):
+        raise PermissionDenied("your role does not allow this change")
+    engagement = get_object_or_404(Engagement, code=code)
+    post = request.POST
+    applies_from = parse_date(post.get("applies_from", "") or "")
+    days = post.get("payment_terms_days", "").strip()
+    if applies_from is None or not (days.isascii() and days.isdigit()):
+        messages.error(request, _("Give the date the conditions apply from and the payment terms in days."))
+        return redirect("engagements:detail", code=code)
+    try:
+        services.add_conditions(
+            engagement=engagement, applies_from=applies_from, payment_terms_days=int(days),
+            end_of_month=post.get("end_of_month") == "on",
+            vat_regime=post.get("vat_regime", VatRegime.STANDARD),
+            payment_method=post.get("payment_method", PaymentMethod.TRANSFER),
+            line_mode=post.get("line_mode", LineMode.DETAILED))
+    except services.ConditionsRefused as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Conditions saved; the next run of a month they apply to bills the "
+                                    "engagement's items with them."))
+    return redirect("engagements:detail", code=code)
 
 
 @role_required(EDIT_PORTFOLIO)

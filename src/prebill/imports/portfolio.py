@@ -24,7 +24,14 @@ from prebill.core.overtime import SurchargeBand as CoreBand
 from prebill.core.schedules import Frequency, ScheduleError, check_explicit_schedule, expand_schedule
 from prebill.core.vat import vat_rate_problem
 from prebill.costs.models import OvertimeTerms, SurchargeBand
-from prebill.engagements.models import Engagement, EngagementPart, Installment, PartRate, Task
+from prebill.engagements.models import (
+    Engagement,
+    EngagementConditions,
+    EngagementPart,
+    Installment,
+    PartRate,
+    Task,
+)
 from prebill.invoicing.models import InvoiceLineItem
 from prebill.orders.models import CustomerOrder, DeliveryNote
 from prebill.organisation.models import InvoiceSeries, Organisation
@@ -260,7 +267,23 @@ class _Plan:
                 self.refs.tasks.setdefault((code, task["code"]), None)
             for j, task in enumerate(tasks):
                 self._check_task(code, task, tasks, f"{path}.tasks[{j}]")
-            self.engagements[code] = {"row": row, "parts": checked_parts}
+            self.engagements[code] = {"row": row, "parts": checked_parts,
+                                      "conditions": self._check_engagement_conditions(row, path)}
+
+    def _check_engagement_conditions(self, row: dict, path: str) -> list[dict] | None:
+        """The engagement's own dated conditions the file wants, or None to leave them as they are."""
+        if "billing_conditions" not in row:
+            return None
+        where = f"{path}.billing_conditions"
+        self._unique("billing_conditions", lambda b: b["applies_from"], "applies_from date", row["billing_conditions"],
+                     where)
+        return [
+            {"applies_from": self.c.date(cond["applies_from"], f"{where}[{j}].applies_from"),
+             "vat_regime": cond.get("vat_regime", "standard"), "payment_terms_days": cond.get("payment_terms_days", 30),
+             "end_of_month": cond.get("end_of_month", False), "payment_method": cond.get("payment_method", "transfer"),
+             "line_mode": cond.get("line_mode", "detailed")}
+            for j, cond in enumerate(row["billing_conditions"])
+        ]
 
     def _check_currencies(self) -> None:
         """An engagement's currency cannot change once it has an invoice (two queries, whatever the size)."""
@@ -559,7 +582,23 @@ class _Plan:
         self._write_overtime(saved, parts)
         self._write_installments(saved, parts)
         self._write_tasks(saved, parts)
+        self._write_engagement_conditions(saved)
         return counts
+
+    def _write_engagement_conditions(self, saved) -> None:
+        """An engagement's dated conditions are replaced when the file gives them, left alone otherwise."""
+        wanted, replaced = {}, []
+        for code, plan in self.engagements.items():
+            if plan["conditions"] is None:
+                continue
+            engagement_id = saved[code].pk
+            replaced.append(engagement_id)
+            for cond in plan["conditions"]:
+                wanted[(engagement_id, cond["applies_from"])] = {**cond, "engagement_id": engagement_id}
+        existing = {(c.engagement_id, c.applies_from): c
+                    for c in EngagementConditions.objects.filter(engagement_id__in=replaced)}
+        EngagementConditions.objects.filter(pk__in=[c.pk for k, c in existing.items() if k not in wanted]).delete()
+        upsert(EngagementConditions, existing, wanted)
 
     def _write_rates(self, saved, parts, refs: References) -> None:
         part_ids = [p.pk for p in parts.values()]
@@ -687,7 +726,7 @@ def export_portfolio() -> dict:
     data["engagements"] = [_export_engagement(e) for e in Engagement.objects.order_by("code").select_related(
         "client", "manager", "salesperson", "billing_address").prefetch_related(
         "parts__article", "parts__rates__collaborator", "parts__overtime_terms__bands", "parts__installments",
-        "tasks__parent", "tasks__part")]
+        "tasks__parent", "tasks__part", "billing_conditions")]
     data["article_rules"] = [
         {"code": r.code, "article": article_ref(r.article.code, r.article.sub_code),
          "client": _code(r.client), "engagement": _code(r.engagement), "activity": r.activity, "domain": r.domain,
@@ -773,6 +812,12 @@ def _export_engagement(e: Engagement) -> dict:
             {"code": t.code, "label": t.label, "parent": _code(t.parent), "part": _code(t.part), "status": t.status,
              "planned_hours": _text(t.planned_hours)}
             for t in sorted(e.tasks.all(), key=lambda t: t.code)
+        ],
+        "billing_conditions": [
+            {"applies_from": b.applies_from.isoformat(), "vat_regime": b.vat_regime,
+             "payment_terms_days": b.payment_terms_days, "end_of_month": b.end_of_month,
+             "payment_method": b.payment_method, "line_mode": b.line_mode}
+            for b in sorted(e.billing_conditions.all(), key=lambda b: b.applies_from)
         ],
     }
 

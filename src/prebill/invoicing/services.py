@@ -3,24 +3,40 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from prebill.accounts.roles import acting_user
 from prebill.audit.services import record
-from prebill.billing.models import BillableItem, PreInvoice
+from prebill.billing.context import PortfolioContext
+from prebill.billing.drafts import (
+    describe_difference,
+    drafts_now,
+    groupable_items,
+    in_user_order,
+    rebuild_drafts,
+    refresh_drafts,
+)
+from prebill.billing.models import BillableItem, PreInvoice, RemovedDraft
+from prebill.billing.selectors import removed_draft
+from prebill.catalogue.models import Article
+from prebill.core.grouping import draft_digest
 from prebill.core.ledger import CreditRefused, check_credit, remainder, to_bill_now
-from prebill.core.money import round_money
+from prebill.core.money import round_money, split_in_proportion
 from prebill.core.numbering import check_chronology, due_date, format_number, sequence_year
 from prebill.core.periods import Period
 from prebill.core.vat import totals, vat_breakdown
+from prebill.locks import drafts_lock, retrying
 from prebill.organisation.models import InvoiceSeries, Organisation
 
 from .models import Invoice, InvoiceLine, InvoiceLineItem, InvoiceVat, SeriesCounter
+from .snapshot import SELLER_FIELDS, seller_snapshot
 
 
 class ValidationRefused(Exception):
@@ -60,71 +76,122 @@ def _address(lines: list[str]) -> str:
     return "\n".join(part for part in lines if part)
 
 
-@transaction.atomic
-def validate_pre_invoice(*, pre_invoice_id: int, user=None, issue_date: date) -> Invoice:
-    """Freeze a pre-invoice into a numbered invoice: number, snapshot, ledger of its items, audit."""
+class DraftOutOfStep(ValidationRefused):
+    """The draft differs from what its items owe now (or from the version the user saw)."""
+
+
+def validate_pre_invoice(*, pre_invoice_id: int, user=None, issue_date: date,
+                         expected_version: int | None = None) -> Invoice:
+    """Freeze a pre-invoice into a numbered invoice: number, snapshot, ledger of its items, audit.
+
+    Under the locks the lines are recomputed from the items; a draft that differs from them, or from
+    `expected_version` (the version the user saw: the page, the API and the CLI send it), is refused
+    with what changed, and brought up to date for the next look.
+    """
+    try:
+        return _validate(pre_invoice_id=pre_invoice_id, user=user, issue_date=issue_date,
+                         expected_version=expected_version)
+    except DraftOutOfStep:
+        if not transaction.get_connection().in_atomic_block:
+            _bring_in_step(pre_invoice_id)
+        raise
+
+
+@retrying
+def _bring_in_step(pre_invoice_id: int) -> None:
+    pre = PreInvoice.objects.filter(pk=pre_invoice_id).values("period", "client_id").first()
+    if pre is not None:
+        rebuild_drafts(Period.of(pre["period"]), PortfolioContext.load(), clients=[pre["client_id"]])
+
+
+def removed_reason(pre_invoice_id: int) -> str:
+    """Why a pre-invoice id answers nothing any more, and where its items went."""
+    return removed_draft(pre_invoice_id)["detail"]
+
+
+@retrying
+def _validate(*, pre_invoice_id: int, user, issue_date: date, expected_version: int | None) -> Invoice:
+    head = PreInvoice.objects.filter(pk=pre_invoice_id).values("period", "client_id").first()
+    if head is None:
+        raise ValidationRefused(removed_reason(pre_invoice_id))
+    period = Period.of(head["period"])
+    # The lock order: the month's drafts lock, then the items, then the draft, then the series counter.
+    drafts_lock(period.first_day)
+    locked = list(BillableItem.objects.select_for_update().filter(
+        Q(pre_invoice_line__pre_invoice_id=pre_invoice_id)
+        | Q(engagement__client_id=head["client_id"], period=period.first_day, status=BillableItem.Status.PENDING),
+    ).order_by("pk").values_list("pk", flat=True))
     pre = (PreInvoice.objects.select_for_update(of=("self",)).select_related("client", "billing_address")
            .filter(pk=pre_invoice_id).first())
     if pre is None:
-        raise ValidationRefused("this pre-invoice no longer exists: the month was run again; open it anew")
-    items = {item.pk: item for item in BillableItem.objects.select_for_update()
-             .filter(pre_invoice_line__pre_invoice=pre).select_related("article")}
-    if not items and not pre.is_copy:
-        raise ValidationRefused("this pre-invoice has no line left to bill")
-    if any(item.status != BillableItem.Status.PENDING for item in items.values()):
-        raise ValidationRefused("some of its items are already on a validated invoice")
+        raise ValidationRefused(removed_reason(pre_invoice_id))
+    if expected_version is not None and expected_version != pre.version:
+        raise DraftOutOfStep(gettext(
+            "This pre-invoice changed since you saw it (version %(seen)s, now %(now)s): %(change)s. "
+            "Look at it again before validating.") % {
+            "seen": expected_version, "now": pre.version, "change": pre.last_change or "-"})
+    items = {item.pk: item for item in BillableItem.objects.filter(pk__in=locked, pre_invoice_line__pre_invoice=pre)
+             .select_related("article")} if locked else {}
     if pre.billing_address is None:
-        raise ValidationRefused(f"client {pre.client.code} has no billing address")
+        raise ValidationRefused(gettext("Client %(code)s has no billing address.") % {"code": pre.client.code})
+    stored = list(pre.lines.select_related("article").order_by("position"))
+    if pre.source == PreInvoice.Source.RUN:
+        lines = _recomputed_lines(pre, stored)
+    else:
+        lines = _kept_lines(pre, stored, items)
+    if not lines:
+        raise ValidationRefused(gettext("This pre-invoice has no line left to bill."))
+    if any(item.status != BillableItem.Status.PENDING for item in items.values()):
+        raise ValidationRefused(gettext("Some of its items are already on a validated invoice."))
+    breakdown = vat_breakdown((line.vat_rate, line.amount) for line in lines)
+    total = totals(breakdown)
     org = Organisation.objects.first()
     if org is None:
-        raise ValidationRefused("the firm's identity (organisation) is not set")
+        raise ValidationRefused(gettext("The firm's identity (organisation) is not set."))
     series = _series(Invoice.Kind.INVOICE)
     sequence, year, number = _next_number(series, issue_date)
     client, address = pre.client, pre.billing_address
     invoice = Invoice.objects.create(
         kind=Invoice.Kind.INVOICE, series=series, sequence=sequence, sequence_year=year, number=number,
         issue_date=issue_date, due_date=due_date(issue_date, pre.payment_terms_days, pre.end_of_month),
-        client=client, period=pre.period, seller_name=org.legal_name, seller_siren=org.siren,
-        seller_vat_number=org.vat_number,
-        seller_address=_address([org.address_line1, org.address_line2, f"{org.postcode} {org.city}", org.country]),
+        client=client, period=pre.period, **seller_snapshot(org),
         buyer_code=client.code, buyer_name=client.name, buyer_siren=client.siren, buyer_vat_number=client.vat_number,
         buyer_address=_address([address.line1, address.line2, f"{address.postcode} {address.city}", address.country]),
         currency=pre.currency, vat_regime=pre.vat_regime, payment_terms_days=pre.payment_terms_days,
         end_of_month=pre.end_of_month, payment_method=pre.payment_method,
-        total_excluding_vat=pre.total_excluding_vat, total_vat=pre.total_vat,
-        total_including_vat=pre.total_including_vat, validated_at=timezone.now(),
+        total_excluding_vat=total.excluding_vat, total_vat=total.vat,
+        total_including_vat=total.including_vat, validated_at=timezone.now(),
         validated_by=acting_user(user),
     )
-    items_by_line = defaultdict(list)
-    for item in items.values():
-        items_by_line[item.pre_invoice_line_id].append(item)
-    for line in pre.lines.select_related("article").order_by("position"):
+    shares = []
+    for position, line in enumerate(lines, start=1):
         saved = InvoiceLine.objects.create(
-            invoice=invoice, position=line.position, kind=line.kind, article_code=str(line.article),
-            revenue_account=line.article.revenue_account, designation=line.designation_override or line.designation,
-            quantity=line.quantity, unit=line.unit, unit_price=line.unit_price, amount=line.amount,
-            vat_rate=line.vat_rate, service_start=line.service_start, service_end=line.service_end,
+            invoice=invoice, position=position, kind=line.kind, article_code=line.article_code,
+            revenue_account=line.revenue_account, designation=line.designation, quantity=line.quantity,
+            unit=line.unit, unit_price=line.unit_price, amount=line.amount, vat_rate=line.vat_rate,
+            service_start=line.service_start, service_end=line.service_end,
         )
-        shares = []
-        for item in items_by_line[line.pk]:
-            quantity, amount = to_bill_now(
-                item.quantity, item.unit_price, item.amount, billed=item.billed_quantity,
-                written_off=item.written_off_quantity, adjusted_quantity=item.adjusted_quantity,
-                adjusted_amount=item.adjusted_amount)
+        # The invariant the ledger rests on: a line bills exactly the sum of its items' shares.
+        if line.shares and sum(amount for _, _, amount in line.shares) != line.amount:
+            raise AssertionError(f"line {position} of {number}: {line.amount} is not the sum of its item shares")
+        for item_id, quantity, amount in line.shares:
+            item = items[item_id]
             shares.append(InvoiceLineItem(line=saved, item=item, quantity=quantity, amount=amount))
             item.billed_quantity += quantity
             item.status = BillableItem.Status.BILLED
             item.pre_invoice_line = None
-        InvoiceLineItem.objects.bulk_create(shares)
-    InvoiceVat.objects.bulk_create(
-        InvoiceVat(invoice=invoice, rate=v.rate, base=v.base, vat=v.vat) for v in pre.vat_lines.all())
+    InvoiceLineItem.objects.bulk_create(shares)
+    InvoiceVat.objects.bulk_create(InvoiceVat(invoice=invoice, rate=v.rate, base=v.base, vat=v.vat) for v in breakdown)
     BillableItem.objects.bulk_update(items.values(), ["billed_quantity", "status", "pre_invoice_line"])
-    record(user=user, action="validate", obj=invoice, before={"pre_invoice": pre.pk},
+    record(user=user, action="validate", obj=invoice, before={"pre_invoice": pre.pk, "version": pre.version},
            after={"number": number, "total_including_vat": str(invoice.total_including_vat)})
-    pre.delete()
     from prebill.payments.services import settle_reservations  # payments builds on invoicing
 
-    settle_reservations(invoice=invoice, period=pre.period, grouping_key=pre.grouping_key, user=user)
+    settle_reservations(invoice=invoice, pre_invoice_id=pre.pk, user=user)
+    RemovedDraft.objects.create(pre_invoice_id=pre.pk, period=pre.period, client=pre.client,
+                                document_key=pre.document_key, why=RemovedDraft.Why.VALIDATED,
+                                invoice_number=number, removed_at=timezone.now())
+    pre.delete()
     if org.post_on_validation:
         from prebill.accounting.services import post_invoice  # accounting builds on invoicing
 
@@ -133,7 +200,76 @@ def validate_pre_invoice(*, pre_invoice_id: int, user=None, issue_date: date) ->
     return invoice
 
 
-@transaction.atomic
+@dataclass
+class _Line:
+    kind: str
+    article_code: str
+    revenue_account: str
+    designation: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    amount: Decimal
+    vat_rate: Decimal
+    service_start: date | None
+    service_end: date | None
+    shares: list[tuple[int, Decimal, Decimal]]  # (item, quantity, amount)
+
+
+def _recomputed_lines(pre: PreInvoice, stored: list) -> list[_Line]:
+    """The draft's lines as its locked items give them now, through the core; refused if they differ."""
+    ctx = PortfolioContext.load()
+    period = Period.of(pre.period)
+    draft = drafts_now(period, pre.client_id, ctx).get(pre.document_key)
+    if draft is None or draft_digest(draft) != pre.content_hash:
+        change = describe_difference(pre.pk, draft) if draft is not None else gettext("nothing is owed on it now")
+        raise DraftOutOfStep(gettext("This pre-invoice is not what its items owe now (%(change)s): it has been "
+                                     "brought up to date; look at it again before validating.") % {"change": change})
+    edits = {line.line_key: line for line in stored}
+    articles = {a.pk: a for a in Article.objects.filter(pk__in={line.article for line in draft.lines})}
+    owed = {item.id: (item.quantity, item.amount) for item in groupable_items(
+        BillableItem.objects.filter(pk__in=[i for line in draft.lines for i in line.item_ids]), ctx)}
+    lines = []
+    for line in in_user_order(draft.lines, pre.pk, {
+            (pre.pk, key): (s.designation_override, s.manual_position) for key, s in edits.items()}):
+        kept = edits.get(line.key)
+        article = articles[line.article]
+        lines.append(_Line(
+            kind=line.kind.value, article_code=str(article), revenue_account=article.revenue_account,
+            designation=(kept.designation_override if kept else "") or line.designation[:500],
+            quantity=line.quantity, unit=line.unit, unit_price=line.unit_price, amount=line.amount,
+            vat_rate=line.vat_rate, service_start=line.service_start, service_end=line.service_end,
+            shares=[(item_id, *owed[item_id]) for item_id in line.item_ids]))
+    return lines
+
+
+def _kept_lines(pre: PreInvoice, stored: list, items: dict[int, BillableItem]) -> list[_Line]:
+    """Lines of drafts runs leave alone (copies, processed pro formas, confirmed reviews), with the shares
+    of their items; a line whose amount was typed (a pro forma) shares it out exactly over its items."""
+    by_line = defaultdict(list)
+    for item in items.values():
+        by_line[item.pre_invoice_line_id].append(item)
+    lines = []
+    for line in stored:
+        owed = []
+        for item in sorted(by_line[line.pk], key=lambda i: i.pk):
+            quantity, amount = to_bill_now(
+                item.quantity, item.unit_price, item.amount, billed=item.billed_quantity,
+                written_off=item.written_off_quantity, adjusted_quantity=item.adjusted_quantity,
+                adjusted_amount=item.adjusted_amount)
+            owed.append((item.pk, quantity, amount))
+        if owed and sum(amount for _, _, amount in owed) != line.amount:
+            amounts = split_in_proportion(line.amount, [amount for _, _, amount in owed])
+            owed = [(pk, quantity, amount) for (pk, quantity, _), amount in zip(owed, amounts, strict=True)]
+        lines.append(_Line(
+            kind=line.kind, article_code=str(line.article), revenue_account=line.article.revenue_account,
+            designation=line.designation_override or line.designation, quantity=line.quantity, unit=line.unit,
+            unit_price=line.unit_price, amount=line.amount, vat_rate=line.vat_rate,
+            service_start=line.service_start, service_end=line.service_end, shares=owed))
+    return lines
+
+
+@retrying
 def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None = None, rebill: bool,
                       user=None, issue_date: date) -> Invoice:
     """Credit items of an invoice by quantity (all of them when `quantities` is None).
@@ -141,7 +277,12 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
     rebill=True makes the credited quantities billable again (they come back on the next run of the
     credit note's month); otherwise they are written off for good.
     """
-    invoice = Invoice.objects.select_related("client").get(pk=invoice_id)
+    # The lock order: the drafts of the credit's month (credited items may come back there), then the
+    # invoice, and only then what was credited already: two credit notes of one invoice queue here.
+    drafts_lock(Period.of(issue_date).first_day)
+    invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
+    if invoice is None:
+        raise CreditRefused("this invoice does not exist")
     if invoice.kind != Invoice.Kind.INVOICE:
         raise CreditRefused("only an invoice can be credited")
     billed = defaultdict(lambda: Decimal(0))
@@ -160,7 +301,7 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
         if item_id not in billed:
             raise CreditRefused(f"item {item_id} is not on invoice {invoice.number}")
         check_credit(item_id, quantity, billed[item_id], credited[item_id])
-    items = {item.pk: item for item in BillableItem.objects.select_for_update().filter(pk__in=list(wanted))}
+    items = {item.pk: item for item in BillableItem.objects.select_for_update().filter(pk__in=list(wanted)).order_by("pk")}
     share_of = {share.item_id: share for share in shares}
     lines = []
     for position, (item_id, quantity) in enumerate(sorted(wanted.items()), start=1):
@@ -177,7 +318,7 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
         issue_date=issue_date, due_date=issue_date, client=invoice.client, credited_invoice=invoice,
         period=Period.of(issue_date).first_day,
         **{field: getattr(invoice, field) for field in (
-            "seller_name", "seller_siren", "seller_vat_number", "seller_address", "buyer_code", "buyer_name",
+            *SELLER_FIELDS, "buyer_code", "buyer_name",
             "buyer_siren", "buyer_vat_number", "buyer_address", "currency", "vat_regime", "payment_terms_days",
             "end_of_month", "payment_method")},
         total_excluding_vat=total.excluding_vat, total_vat=total.vat, total_including_vat=total.including_vat,
@@ -203,4 +344,5 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
         items.values(), ["billed_quantity", "written_off_quantity", "status", "period", "invoice_date"])
     record(user=user, action="credit", obj=note, before={"invoice": invoice.number},
            after={"number": number, "items": {str(k): str(v) for k, v in wanted.items()}, "rebill": rebill})
+    refresh_drafts(list(items))  # credited quantities billable again are on this month's drafts at once
     return note

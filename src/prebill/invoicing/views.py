@@ -52,12 +52,19 @@ def invoice_detail(request, pk: int):
     })
 
 
+@role_required(SEE_INVOICES)
+def by_number(request, number: str):
+    return redirect("invoicing:detail", pk=get_object_or_404(Invoice, number=number).pk)
+
+
 @role_required(VALIDATE_INVOICES)
 @require_POST
 def validate(request, pre_invoice_id: int):
     try:
+        version = request.POST.get("version", "")
         invoice = services.validate_pre_invoice(pre_invoice_id=pre_invoice_id, user=request.user,
-                                                issue_date=date.today())
+                                                issue_date=date.today(),
+                                                expected_version=int(version) if version.isdigit() else None)
     except services.ValidationRefused as refused:
         messages.error(request, str(refused))
         if PreInvoice.objects.filter(pk=pre_invoice_id).exists():

@@ -45,20 +45,18 @@ class Allocation(models.Model):
 class DepositReservation(models.Model):
     """Part of a deposit set aside for a pre-invoice, before it becomes an invoice.
 
-    Drafts are rebuilt by every run, so the reservation names the draft by its natural key
-    (client, month, grouping key); validation turns it into an allocation on the invoice.
+    A draft keeps its identity through rebuilds, so the reservation points to it; validation turns it
+    into an allocation on the invoice; a draft that disappears releases it (audited).
     """
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="reservations")
-    period = models.DateField()
-    grouping_key = models.CharField(max_length=300)
+    pre_invoice = models.ForeignKey("billing.PreInvoice", on_delete=models.PROTECT, related_name="reservations")
     amount = models.DecimalField(**MONEY)
     reserved_at = models.DateTimeField(auto_now_add=True)
     reserved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="reservation_positive")]
-        indexes = [models.Index(fields=["period", "grouping_key"], name="reservation_draft_key")]
 
     def __str__(self):
-        return f"{self.payment_id} -> {self.period:%Y-%m} {self.grouping_key}: {self.amount}"
+        return f"{self.payment_id} -> #{self.pre_invoice_id}: {self.amount}"

@@ -108,10 +108,8 @@ def client_deposits(client_id: int) -> list[tuple[Payment, Decimal]]:
 
 
 def reservations_on(pre_invoice: PreInvoice) -> list[DepositReservation]:
-    """The deposits set aside for a pre-invoice (matched by its natural key, which survives rebuilds)."""
-    return list(DepositReservation.objects.filter(
-        payment__client_id=pre_invoice.client_id, period=pre_invoice.period, grouping_key=pre_invoice.grouping_key,
-    ).select_related("payment").order_by("pk"))
+    """The deposits set aside for a pre-invoice."""
+    return list(DepositReservation.objects.filter(pre_invoice=pre_invoice).select_related("payment").order_by("pk"))
 
 
 def pre_invoice_due(pre_invoice: PreInvoice) -> tuple[list[DepositReservation], Decimal]:
@@ -135,8 +133,7 @@ def reserve_deposit(*, payment: Payment, pre_invoice_id: int, amount: Decimal, u
         raise PaymentRefused(f"{amount} cannot be set aside for this pre-invoice: {due} is due and {left} "
                              "is left of the deposit")
     reservation = DepositReservation.objects.create(
-        payment=payment, period=pre.period, grouping_key=pre.grouping_key, amount=amount,
-        reserved_by=acting_user(user))
+        payment=payment, pre_invoice=pre, amount=amount, reserved_by=acting_user(user))
     record(user=user, action="reserve_deposit", obj=payment, before={"left": str(left)},
            after={"left": str(left - amount), "pre_invoice": pre.pk, "amount": str(amount)})
     return reservation
@@ -149,15 +146,28 @@ def release_reservation(*, reservation_id: int, user=None) -> None:
     if reservation is None:
         raise PaymentRefused("this reservation no longer exists")
     record(user=user, action="release_deposit", obj=reservation.payment,
-           before={"period": str(reservation.period), "amount": str(reservation.amount)}, after={})
+           before={"pre_invoice": reservation.pre_invoice_id, "amount": str(reservation.amount)}, after={})
     reservation.delete()
 
 
-def settle_reservations(*, invoice: Invoice, period: date, grouping_key: str, user=None) -> Decimal:
+def release_reservations_of(pre_invoice_ids: list[int]) -> dict[int, Decimal]:
+    """Drafts that disappear give their reservations back to the deposits, audited; what each released."""
+    released: dict[int, Decimal] = {}
+    for reservation in DepositReservation.objects.select_for_update().filter(
+            pre_invoice_id__in=pre_invoice_ids).order_by("pk"):
+        record(user=None, action="release_deposit", obj=reservation.payment,
+               before={"pre_invoice": reservation.pre_invoice_id, "amount": str(reservation.amount)},
+               after={"reason": "the pre-invoice no longer exists"})
+        released[reservation.pre_invoice_id] = released.get(reservation.pre_invoice_id, ZERO) + reservation.amount
+        reservation.delete()
+    return released
+
+
+def settle_reservations(*, invoice: Invoice, pre_invoice_id: int, user=None) -> Decimal:
     """At validation, what was reserved for the draft settles the invoice (never beyond what it owes)."""
     settled = ZERO
     for reservation in DepositReservation.objects.select_for_update().filter(
-            payment__client_id=invoice.client_id, period=period, grouping_key=grouping_key).order_by("pk"):
+            pre_invoice_id=pre_invoice_id).order_by("pk"):
         share = min(reservation.amount, amounts_due([invoice.pk])[invoice.pk])
         reservation.delete()
         if share > 0:

@@ -62,9 +62,6 @@ def reserve(request, pre_invoice_id: int):
 @require_POST
 def release(request, pk: int):
     reservation = get_object_or_404(DepositReservation, pk=pk)
-    pre = PreInvoice.objects.filter(client_id=reservation.payment.client_id, period=reservation.period,
-                                    grouping_key=reservation.grouping_key).first()
     services.release_reservation(reservation_id=pk, user=request.user)
     messages.success(request, _("The amount is back on the deposit."))
-    return redirect("billing:pre_invoice", pk=pre.pk) if pre else redirect(
-        "clients:detail", code=reservation.payment.client.code)
+    return redirect("billing:pre_invoice", pk=reservation.pre_invoice_id)

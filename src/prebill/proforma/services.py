@@ -134,14 +134,13 @@ def process(*, pro_forma_id: int, user=None, on: date | None = None) -> PreInvoi
         raise ProFormaRefused(gettext("Nothing is left to bill on this pro forma: transfer or withdraw less."))
     on = on or date.today()
     terms = PortfolioContext.load().terms(billed[0].engagement_id, on)
-    days, _, eom = terms.payment_terms.partition(" ")
     breakdown = vat_breakdown((line.vat_rate, line.amount) for line in billed)
     total = totals(breakdown)
     pre = PreInvoice.objects.create(
         period=Period.of(on).first_day, client=pro_forma.client, invoice_date=on, billing_address_id=terms.address,
-        currency=terms.currency, vat_regime=terms.vat_regime.value, payment_terms_days=int(days),
-        end_of_month=bool(eom), payment_method=terms.payment_method, line_mode=terms.line_mode.value,
-        grouping_key=f"pro_forma|{pro_forma.pk}", source=PreInvoice.Source.PRO_FORMA,
+        currency=terms.currency, vat_regime=terms.vat_regime.value, payment_terms_days=terms.payment_terms.days,
+        end_of_month=terms.payment_terms.end_of_month, payment_method=terms.payment_method, line_mode=terms.line_mode.value,
+        document_key=f"pro_forma|{pro_forma.pk}", source=PreInvoice.Source.PRO_FORMA,
         copied_from=f"pro forma {pro_forma.pk}",
         grouping_reason=gettext("pro forma %(pk)s processed") % {"pk": pro_forma.pk},
         total_excluding_vat=total.excluding_vat, total_vat=total.vat, total_including_vat=total.including_vat)

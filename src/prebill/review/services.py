@@ -21,7 +21,7 @@ from prebill.accounts.roles import acting_user
 from prebill.activity.models import ManualElement
 from prebill.audit.services import record
 from prebill.billing.context import PortfolioContext
-from prebill.billing.drafts import groupable_items, rebuild_drafts, save_kept_drafts
+from prebill.billing.drafts import groupable_items, rebuild_drafts, refresh_drafts, save_kept_drafts
 from prebill.billing.models import BillableItem, PreInvoice
 from prebill.catalogue.models import Article
 from prebill.core.grouping import ItemKind, LineMode, group_items
@@ -156,6 +156,7 @@ def edit_time(*, session_id: int, item_id: int, billable: str | None = None, hou
                              "article", "vat_rate", "updated_at"])
     record(user=user, action="review_time", obj=item, before=before,
            after={**{name: str(getattr(item, name) or "") for name in fields}, "review": session.pk})
+    refresh_drafts([item.pk])  # the drafts show what the items owe now, in this transaction
     return item
 
 
@@ -218,6 +219,7 @@ def _new_element(session: ReviewSession, *, engagement: Engagement, day: date, a
         vat_rate=article.vat_rate, designation=element.designation)
     record(user=user, action="add_element", obj=item, before={},
            after={"designation": item.designation, "amount": str(item.amount), "review": session.pk})
+    refresh_drafts([item.pk])  # the drafts show what the items owe now, in this transaction
     return item
 
 
@@ -263,6 +265,7 @@ def move(*, session_id: int, item_id: int, to: str, postpone_to: date | None = N
         _standalone_order_line(session, item, user)
     record(user=user, action="review_move", obj=item, before=before,
            after={"decision": item.decision, "postponed_to": str(item.postponed_to or ""), "review": session.pk})
+    refresh_drafts([item.pk])  # the drafts show what the items owe now, in this transaction
     return item
 
 

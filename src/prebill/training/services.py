@@ -17,7 +17,7 @@ from prebill.billing.context import PortfolioContext
 from prebill.billing.drafts import rebuild_drafts
 from prebill.billing.models import BillableItem, PreInvoice
 from prebill.clients.models import Client
-from prebill.core.grouping import ItemKind
+from prebill.core.grouping import ItemKind, TrainingOption
 from prebill.core.money import ZERO, round_money, split_in_proportion
 from prebill.core.periods import Period
 from prebill.engagements.models import Engagement
@@ -133,13 +133,14 @@ def _engagement_of(client: Client) -> Engagement:
     return engagement
 
 
-def _hint(owed: Owed, option: str, exempt: bool) -> str:
+def _option(owed: Owed, option: str) -> TrainingOption:
     # A consolidated funder, a sponsor's remainder, or anything invoiced by hand: the client's training draft.
-    hint = "sponsor" if not owed.funded else f"pair:{owed.sponsor.pk}" if option == "pair" else "consolidated"
-    return f"{hint};exempt" if exempt else hint
+    if not owed.funded:
+        return TrainingOption.SPONSOR
+    return TrainingOption.PAIR if option == "pair" else TrainingOption.CONSOLIDATED
 
 
-def _charge(session: TrainingSession, owed: Owed, hint: str, period: Period) -> BillableItem:
+def _charge(session: TrainingSession, owed: Owed, option: TrainingOption, period: Period) -> BillableItem:
     product = session.product
     charge = TrainingCharge.objects.create(
         session=session, client=owed.client, sponsor=owed.sponsor, learners=owed.learners, amount=owed.amount,
@@ -150,7 +151,8 @@ def _charge(session: TrainingSession, owed: Owed, hint: str, period: Period) -> 
         article=product.article, period=period.first_day, service_date=session.end,
         invoice_date=period.last_day, quantity=owed.learners, unit="apprenant",
         unit_price=(owed.amount / owed.learners).quantize(Decimal("0.0001")), amount=owed.amount,
-        vat_rate=ZERO if product.vat_exempt else product.article.vat_rate, grouping_hint=hint,
+        vat_rate=ZERO if product.vat_exempt else product.article.vat_rate, training_option=option,
+        vat_exempt=product.vat_exempt,
         designation=f"{session.reference} — {product.label} — {owed.sponsor.name} — {owed.learners} apprenant{plural}")
 
 
@@ -191,7 +193,7 @@ def mark_done(*, session_id: int, user=None) -> int:
     for owed in what_is_owed(session):
         option = billing_option(owed.client, default)
         if option != "none":
-            _charge(session, owed, _hint(owed, option, session.product.vat_exempt), period)
+            _charge(session, owed, _option(owed, option), period)
             charged.append(owed)
     made = len(charged)
     session.status = TrainingSession.Status.DONE
@@ -215,7 +217,7 @@ def invoice_by_hand(*, session_id: int, client_id: int, user=None) -> PreInvoice
     if not owed:
         raise SessionRefused(f"session {session.reference} is already billed to {client.name}")
     period = Period.of(session.end)
-    items = [_charge(session, o, _hint(o, "consolidated", session.product.vat_exempt), period) for o in owed]
+    items = [_charge(session, o, _option(o, "consolidated"), period) for o in owed]
     record(user=user, action="session_invoiced_by_hand", obj=session, before={}, after={"client": client.code})
     rebuild_drafts(period, PortfolioContext.load(), clients=[client.pk])
     return _draft_of(items[0])
@@ -223,7 +225,7 @@ def invoice_by_hand(*, session_id: int, client_id: int, user=None) -> PreInvoice
 
 def is_consolidated(pre_invoice: PreInvoice) -> bool:
     """A run's training draft of a funder: the document its other sessions can join."""
-    return (pre_invoice.source == PreInvoice.Source.RUN and pre_invoice.grouping_key.endswith("|training")
+    return (pre_invoice.source == PreInvoice.Source.RUN and pre_invoice.document_key.split("|")[0] == "training"
             and BillableItem.objects.filter(pre_invoice_line__pre_invoice=pre_invoice,
                                             training_charge__isnull=False).exclude(
                 training_charge__client_id=pre_invoice.client_id,
@@ -255,13 +257,13 @@ def add_session(*, pre_invoice_id: int, session_id: int, user=None) -> PreInvoic
         raise SessionRefused(f"session {session.reference} is already on this invoice")
     _refuse_if_billed_elsewhere(items, session, f" to {client.name}")
     period = Period.of(pre.period)
-    hint = _hint(owed[0], "consolidated", session.product.vat_exempt)
+    option = _option(owed[0], "consolidated")
     periods = {period.first_day, *items.values_list("period", flat=True)}
-    items.update(period=period.first_day, invoice_date=period.last_day, grouping_hint=hint)
+    items.update(period=period.first_day, invoice_date=period.last_day, training_option=option)
     charged = set(items.values_list("training_charge__sponsor_id", flat=True))
     for o in owed:
         if o.sponsor.pk not in charged:
-            _charge(session, o, hint, period)
+            _charge(session, o, option, period)
     record(user=user, action="session_added", obj=pre, before={}, after={"session": session.reference})
     ctx = PortfolioContext.load()
     for first_day in sorted(periods):

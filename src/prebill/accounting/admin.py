@@ -1,0 +1,24 @@
+"""Journal entries and lines, read-only: only posting writes them, and a posted entry never changes."""
+
+from django.contrib import admin
+
+from prebill.web.admin import ReadOnlyAdmin
+
+from .models import JournalEntry, JournalLine
+
+
+class JournalLineInline(ReadOnlyAdmin, admin.TabularInline):
+    model = JournalLine
+    extra = 0
+    fields = ["account", "account_label", "aux_code", "aux_label", "debit", "credit"]
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ["__str__", "date", "invoice", "label", "posted_at"]
+    list_select_related = ["invoice"]
+    list_filter = ["journal"]
+    search_fields = ["label", "invoice__number"]
+    raw_id_fields = ["invoice", "posted_by"]
+    date_hierarchy = "date"
+    inlines = [JournalLineInline]

@@ -1,0 +1,24 @@
+"""The admin shows ledger tables but never writes them: no back door around the services."""
+
+
+class ReadOnlyAdmin:
+    """Mix into a ModelAdmin or an inline of a ledger table (items, drafts, invoices, entries, payments...).
+
+    Its rows change only through prebill's services, which check the rules and write the audit
+    trail; the admin still lists and shows them (view permission) but adds, changes and deletes
+    nothing, and offers no action (no "delete selected").
+    """
+
+    actions = None
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return {}
