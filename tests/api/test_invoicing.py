@@ -49,7 +49,7 @@ def test_an_invoice_from_validation_to_paid(pre_invoice, caller):
 
     assert refused.status_code == 403
     assert validated.status_code == 201 and validated.json()["number"] == "F2026-000001"
-    assert twice.status_code == 409 and "no longer exists" in twice.json()["detail"]
+    assert twice.status_code == 409 and "validée en facture" in twice.json()["detail"]
     assert posted.json()["state"] == "posted"
     assert aged[0]["1_30"] == "120.00"
     assert paid.status_code == 201 and paid.json()["deposit_left"] == "30.00"

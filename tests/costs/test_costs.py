@@ -124,7 +124,7 @@ def test_joining_is_refused_with_the_reason_when_the_conditions_differ(consultan
     december_fee = BillableItem.objects.get(installment__due_date=date(2026, 12, 1))
     other_fee = BillableItem.objects.get(engagement=other)
 
-    with pytest.raises(services.CostRefused, match="délai de paiement : 30 → 45"):
+    with pytest.raises(services.CostRefused, match="délai de paiement : 30 jours → 45 jours"):
         services.join_fixed_fee(item_id=cost.pk, installment_item_id=december_fee.pk)
     with pytest.raises(services.CostRefused, match="propre mission"):
         services.join_fixed_fee(item_id=cost.pk, installment_item_id=other_fee.pk)

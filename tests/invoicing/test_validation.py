@@ -78,7 +78,7 @@ def test_an_item_is_never_billed_twice(firm):
     run_pre_billing(period=NOV)
 
     assert not PreInvoice.objects.filter(period=NOV.first_day).exists()
-    with pytest.raises(services.ValidationRefused, match="no longer exists"):
+    with pytest.raises(services.ValidationRefused, match="validée en facture"):
         services.validate_pre_invoice(pre_invoice_id=pre_id, issue_date=ISSUED)
 
 

@@ -56,7 +56,7 @@ def test_a_refused_validation_says_why(as_role, pre_invoice):
 
     again = validator.post(f"/invoices/validate/{pre_invoice.pk}/", follow=True)
 
-    assert "no longer exists" in again.content.decode()
+    assert "a été validée en facture F2026-000001" in again.content.decode()
 
 
 def test_the_audit_trail_is_readable_by_the_validator(as_role, pre_invoice):

@@ -1,5 +1,6 @@
 """No back door: the admin shows the ledger (items, invoices, entries, audit...) but never writes it."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -16,10 +17,11 @@ from prebill.core.periods import Period
 from prebill.engagements.models import Installment
 from prebill.invoicing.models import InvoiceLine, SeriesCounter
 from prebill.invoicing.services import validate_pre_invoice
+from prebill.payments.services import record_payment, reserve_deposit
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
-NOV = Period(2026, 11)
+NOV, DEC = Period(2026, 11), Period(2026, 12)
 
 
 @pytest.fixture
@@ -30,31 +32,43 @@ def admin_client(client, db):
 
 @pytest.fixture
 def ledger(firm):
-    """One fixed fee: November's installment billed (invoiced and posted), December's not yet."""
+    """One fixed fee: November's installment invoiced, posted and paid; December's only on a draft.
+
+    The payment leaves a deposit, part of it set aside for December's draft.
+    """
     part = f.fixed_fee_part(f.engagement(f.client()),
                             installments=[(date(2026, 11, 30), "1000.00"), (date(2026, 12, 31), "1000.00")])
     run_pre_billing(period=NOV)
     pre = PreInvoice.objects.get(period=NOV.first_day)
     invoice = validate_pre_invoice(pre_invoice_id=pre.pk, issue_date=date(2026, 11, 30))
     entry = post_invoice(invoice_id=invoice.pk)
+    payment = record_payment(client_id=invoice.client_id, day=date(2026, 12, 5), method="transfer",
+                             amount=Decimal("1500.00"), allocations={invoice.pk: Decimal("1200.00")})
+    run_pre_billing(period=DEC)
+    draft = PreInvoice.objects.get(period=DEC.first_day)
+    reserve_deposit(payment=payment, pre_invoice_id=draft.pk, amount=Decimal("100.00"))
     billed, unbilled = part.installments.order_by("due_date")
-    return {"part": part, "item": billed.billable_item, "invoice": invoice, "entry": entry,
-            "billed": billed, "unbilled": unbilled}
+    return {"part": part, "item": billed.billable_item, "invoice": invoice, "entry": entry, "payment": payment,
+            "draft": draft, "billed": billed, "unbilled": unbilled}
 
 
 def _ledger_rows(ledger):
-    return {
+    """A row of each read-only admin, as the database holds it now."""
+    rows = {
         "billing_billableitem": ledger["item"],
+        "billing_preinvoice": ledger["draft"],
         "invoicing_invoice": ledger["invoice"],
         "invoicing_invoiceline": InvoiceLine.objects.get(invoice=ledger["invoice"]),
         "invoicing_seriescounter": SeriesCounter.objects.get(),
         "accounting_journalentry": ledger["entry"],
+        "payments_payment": ledger["payment"],
         "audit_auditevent": AuditEvent.objects.filter(action="validate").get(),
     }
+    return {name: type(row).objects.get(pk=row.pk) for name, row in rows.items()}
 
 
-ADMINS = ["billing_billableitem", "invoicing_invoice", "invoicing_invoiceline", "invoicing_seriescounter",
-          "accounting_journalentry", "audit_auditevent"]
+ADMINS = ["billing_billableitem", "billing_preinvoice", "invoicing_invoice", "invoicing_invoiceline",
+          "invoicing_seriescounter", "accounting_journalentry", "payments_payment", "audit_auditevent"]
 
 
 @pytest.mark.parametrize("name", ADMINS)
@@ -68,6 +82,11 @@ def test_ledger_rows_are_listed_and_shown(admin_client, ledger, name):
     assert listing.context["cl"].result_count == type(row).objects.count() >= 1
     assert b"delete_selected" not in listing.content and not listing.context["action_form"]
     assert page.context["has_change_permission"] is False and b'name="_save"' not in page.content
+    form = page.content.split(f'id="{type(row)._meta.model_name}_form"'.encode(), 1)[1].split(b"</form>", 1)[0]
+    assert b'<div class="readonly">' in form
+    fields = [tag for tag in re.findall(rb"<(?:input|select|textarea)\b[^>]*>", form)
+              if b'type="hidden"' not in tag]  # the CSRF token and the inlines' management forms
+    assert fields == []  # every value is shown as text, none can be typed, the inlines' neither
 
 
 @pytest.mark.parametrize("name", ADMINS)
@@ -100,6 +119,16 @@ def test_the_invoice_page_shows_its_lines_and_vat_read_only(admin_client, ledger
     assert all(not formset.has_add_permission and not formset.has_change_permission
                and not formset.has_delete_permission for formset in formsets)
     assert ledger["invoice"].lines.get().designation.encode() in page.content
+
+
+def test_the_payment_page_shows_its_allocation_and_reservation_read_only(admin_client, ledger):
+    page = admin_client.get(reverse("admin:payments_payment_change", args=[ledger["payment"].pk]))
+
+    formsets = page.context["inline_admin_formsets"]
+    assert [[form.instance.amount for form in formset.formset.forms] for formset in formsets] == [
+        [Decimal("1200.00")], [Decimal("100.00")]]
+    assert all(not formset.has_add_permission and not formset.has_change_permission
+               and not formset.has_delete_permission for formset in formsets)
 
 
 def test_a_billed_installment_is_shown_but_refused_changes(admin_client, ledger):

@@ -235,7 +235,7 @@ def _write(scope: _Scope, wanted: dict[tuple, DraftPreInvoice], run: BillingRun 
                              "run_id", "created_at", "updated_at"), (
         (scope.period.first_day, key[0], key[1], *_terms_row(wanted[key]), *_totals_row(wanted[key]), digests[key],
          run.pk if run else None, now, now) for key in created))
-    ids = dict(changed)
+    ids = {key: pk for key, (pk, _) in stored.items() if key in wanted}
     ids.update(_ids_of(scope, created))
     _write_content({ids[key]: wanted[key] for key in (*changed, *created)}, edits)
     _remove(vanished, held, wanted, ids, scope.period)

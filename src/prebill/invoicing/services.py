@@ -92,8 +92,7 @@ def validate_pre_invoice(*, pre_invoice_id: int, user=None, issue_date: date,
         return _validate(pre_invoice_id=pre_invoice_id, user=user, issue_date=issue_date,
                          expected_version=expected_version)
     except DraftOutOfStep:
-        if not transaction.get_connection().in_atomic_block:
-            _bring_in_step(pre_invoice_id)
+        _bring_in_step(pre_invoice_id)  # the refusal rolled back; what the user opens next is in step
         raise
 
 

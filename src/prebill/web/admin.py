@@ -22,3 +22,11 @@ class ReadOnlyAdmin:
 
     def get_actions(self, request):
         return {}
+
+    def get_readonly_fields(self, request, obj=None):
+        # Django turns a page without change permission into a view, not an inline: every field shown
+        # is displayed, none is a form field (a non-editable one, say a timestamp, can be shown too).
+        declared = list(super().get_readonly_fields(request, obj))
+        shown = self.fields or [field.name for field in (*self.model._meta.fields, *self.model._meta.many_to_many)
+                                if field.editable and not field.auto_created]
+        return [*declared, *(name for name in shown if name not in declared)]
