@@ -159,11 +159,15 @@ class LedgerMachine(RuleBasedStateMachine):
         self._import([(f"SM{self.entries}", day, self.w.time_engagements[engagement].code, hours, billable)])
 
     @initialize(first=st.lists(st.tuples(st.integers(0, 1), st.sampled_from(DAYS[:2]), st.sampled_from(HOURS)),
-                               min_size=1, max_size=3))
-    def november(self, first):
+                               min_size=1, max_size=3), invoiced=st.booleans())
+    def november(self, first, invoiced):
+        """Some November time, the month run, and (or not) its drafts validated."""
         for engagement, day, hours in first:
             self._new_entry(engagement, day, hours)
         run_pre_billing(period=NOV)
+        if invoiced:
+            for pre in list(run_drafts()):
+                validate_pre_invoice(pre_invoice_id=pre.pk, issue_date=ISSUE, expected_version=pre.version)
 
     @rule(period=st.sampled_from(PERIODS))
     def run_month(self, period):
@@ -175,124 +179,105 @@ class LedgerMachine(RuleBasedStateMachine):
         self._new_entry(engagement, day, hours, billable)
 
     @precondition(lambda self: TimeEntry.objects.exists())
-    @rule(n=st.integers(0, 50), hours=st.sampled_from(HOURS), then=st.sampled_from([None, NOV, DEC]))
-    def change_hours(self, n, hours, then):
-        entry = pick(TimeEntry.objects.select_related("engagement").order_by("pk"), n)
-        self._import([(entry.external_id, entry.date, entry.engagement.code, hours, entry.billable)])
+    @rule(n=st.integers(0, 50), change=st.one_of(st.sampled_from(HOURS).map(lambda h: ("hours", h)),
+                                                  st.sampled_from(TimeEntry.Billable.values).map(lambda b: ("billable", b))),
+          invoiced=st.booleans(), then=st.sampled_from([None, NOV, DEC]))
+    def change_time(self, n, change, invoiced, then):
+        """Hours changed (through the import) or the billable flag (on the entry), of any entry or of an invoiced
+        one (more: the run drafts the difference; less or not billable: an excess to credit); then a run, or not."""
+        entries = TimeEntry.objects.select_related("engagement").order_by("pk")
+        if invoiced and entries.filter(billable_item__billed_quantity__gt=0).exists():
+            entries = entries.filter(billable_item__billed_quantity__gt=0)
+        entry = pick(entries, n)
+        what, value = change
+        if what == "hours":
+            self._import([(entry.external_id, entry.date, entry.engagement.code, value, entry.billable)])
+        else:
+            entry.billable = value
+            entry.save(update_fields=["billable"])
         if then is not None:
             run_pre_billing(period=then)
 
-    @precondition(lambda self: BillableItem.objects.filter(kind="time", status="billed").exists())
-    @rule(n=st.integers(0, 50), more=st.sampled_from(["1", "3.5"]), period=st.sampled_from(PERIODS))
-    def raise_invoiced_hours(self, n, more, period):
-        """More time on an invoiced entry: the run drafts only the difference."""
-        item = pick(BillableItem.objects.filter(kind="time", status="billed").order_by("pk"), n)
-        entry = TimeEntry.objects.select_related("engagement").get(pk=item.time_entry_id)
-        hours = min(entry.hours + Decimal(more), Decimal(24))
-        self._import([(entry.external_id, entry.date, entry.engagement.code, hours, entry.billable)])
-        run_pre_billing(period=period)
-
-    @precondition(lambda self: BillableItem.objects.filter(kind="time", status="billed").exists())
-    @rule(n=st.integers(0, 50), period=st.sampled_from(PERIODS))
-    def lower_invoiced_hours(self, n, period):
-        """Less time on an invoiced entry: the run flags the excess to credit."""
-        item = pick(BillableItem.objects.filter(kind="time", status="billed").order_by("pk"), n)
-        entry = TimeEntry.objects.select_related("engagement").get(pk=item.time_entry_id)
-        hours = max((entry.hours / 2).quantize(CENT, ROUND_DOWN), CENT)
-        self._import([(entry.external_id, entry.date, entry.engagement.code, hours, entry.billable)])
-        run_pre_billing(period=period)
-
-    @precondition(lambda self: TimeEntry.objects.exists())
-    @rule(n=st.integers(0, 50), billable=st.sampled_from(TimeEntry.Billable.values),
-          period=st.sampled_from(PERIODS))
-    def mark_billable(self, n, billable, period):
-        entry = pick(TimeEntry.objects.order_by("pk"), n)
-        entry.billable = billable
-        entry.save(update_fields=["billable"])
-        run_pre_billing(period=period)
-
     @rule(client=st.integers(0, 2), day=st.sampled_from(DAYS), amount=st.sampled_from(["45.50", "120.00"]),
-          vat=st.sampled_from(["20", "10"]), period=st.sampled_from([None, NOV, DEC]))
-    def expense(self, client, day, amount, vat, period):
+          vat=st.sampled_from(["20", "10"]), then=st.sampled_from([None, NOV, DEC]))
+    def expense(self, client, day, amount, vat, then):
+        """A rebillable expense (without engagement: it goes with the client's T&M engagement, else its first)."""
         excluding, rate = Decimal(amount), Decimal(vat)
         declare_expense(collaborator_id=self.w.anne.pk, client_id=self.w.clients[client].pk, engagement_id=None,
                         day=day, nature="Déplacement", amount_excluding_vat=excluding,
                         amount_including_vat=(excluding * (1 + rate / 100)).quantize(CENT), vat_rate=rate)
-        if period is not None:
-            run_pre_billing(period=period)
+        if then is not None:
+            run_pre_billing(period=then)
 
-    @rule(client=st.integers(0, 2), applies_from=st.sampled_from([NOV.first_day, DEC.first_day]),
-          days=st.sampled_from([0, 45, 60]), end_of_month=st.booleans())
-    def client_conditions(self, client, applies_from, days, end_of_month):
-        BillingConditions.objects.update_or_create(
-            client=self.w.clients[client], applies_from=applies_from,
-            defaults={"payment_terms_days": days, "end_of_month": end_of_month})
-        for period in PERIODS:
-            run_pre_billing(period=period)
-
-    @rule(engagement=st.integers(0, 3), applies_from=st.sampled_from([NOV.first_day, DEC.first_day]),
-          days=st.sampled_from([10, 45]))
-    def engagement_conditions(self, engagement, applies_from, days):
-        try:
-            add_conditions(engagement=self.w.engagements[engagement], applies_from=applies_from,
-                           payment_terms_days=days)
-        except ConditionsRefused:
-            return  # that date has its row already
-        for period in PERIODS:
+    @rule(owner=st.integers(0, 6), applies_from=st.sampled_from([NOV.first_day, DEC.first_day]),
+          days=st.sampled_from([0, 10, 45, 60]), end_of_month=st.booleans())
+    def conditions(self, owner, applies_from, days, end_of_month):
+        """A dated row of billing conditions, of a client (0-2) or of an engagement (3-6), then the months it
+        applies to are run again."""
+        if owner < 3:
+            BillingConditions.objects.update_or_create(
+                client=self.w.clients[owner], applies_from=applies_from,
+                defaults={"payment_terms_days": days, "end_of_month": end_of_month})
+        else:
+            try:
+                add_conditions(engagement=self.w.engagements[owner - 3], applies_from=applies_from,
+                               payment_terms_days=days, end_of_month=end_of_month)
+            except ConditionsRefused:
+                return  # that date has its row already
+        for period in PERIODS if applies_from == NOV.first_day else (DEC,):
             run_pre_billing(period=period)
 
     # Review ----------------------------------------------------------------------------------------
 
-    def _session(self):
-        return review.start(scope=Scope(start=NOV.first_day, end=DEC.last_day))
-
-    @precondition(lambda self: BillableItem.objects.filter(kind="time", status="pending").exists())
-    @rule(n=st.integers(0, 50), hours=st.sampled_from([None, "0", "1", "2", "9"]),
-          billable=st.sampled_from([None, "yes", "no", "undecided"]))
-    def review_time(self, n, hours, billable):
-        session = self._session()
-        item = pick(review.elements(session).filter(kind="time").order_by("pk"), n)
-        if os.environ.get("SKIP_ADJ"):
-            hours = None
-        review.edit_time(session_id=session.pk, item_id=item.pk, hours=None if hours is None else Decimal(hours),
-                         billable=billable)
-
     @precondition(lambda self: BillableItem.objects.filter(status="pending").exists())
-    @rule(n=st.integers(0, 50), to=st.sampled_from(["bill_now", "bill_later", "not_billed", "standalone", "extra"]))
-    def review_move(self, n, to):
-        session = self._session()
-        item = pick(review.elements(session).order_by("pk"), n)
-        if to == "bill_later" and item.period >= DEC.first_day:
-            with pytest.raises(review.ReviewRefused):
-                review.move(session_id=session.pk, item_id=item.pk, to=to, postpone_to=DEC.first_day)
+    @rule(n=st.integers(0, 50), action=st.sampled_from([
+        "hours 0", "hours 1", "hours 9", "billable yes", "billable no", "billable undecided",
+        "move bill_now", "move bill_later", "move not_billed", "move standalone", "move extra"]))
+    def review(self, n, action):
+        """A review over both months: billable hours or flag of a time element, or a move."""
+        session = review.start(scope=Scope(start=NOV.first_day, end=DEC.last_day))
+        what, _, value = action.partition(" ")
+        if what == "hours" and os.environ.get("SKIP_ADJ"):
+            what, value = "billable", "yes"
+        if what in ("hours", "billable"):
+            item = pick(review.elements(session).filter(kind="time").order_by("pk"), n)
+            if item is not None:
+                review.edit_time(session_id=session.pk, item_id=item.pk, **(
+                    {"hours": Decimal(value)} if what == "hours" else {"billable": value}))
             return
-        review.move(session_id=session.pk, item_id=item.pk, to=to,
-                    postpone_to=DEC.first_day if to == "bill_later" else None)
+        item = pick(review.elements(session).order_by("pk"), n)
+        if value == "bill_later" and item.period >= DEC.first_day:
+            with pytest.raises(review.ReviewRefused):
+                review.move(session_id=session.pk, item_id=item.pk, to=value, postpone_to=DEC.first_day)
+            return
+        review.move(session_id=session.pk, item_id=item.pk, to=value,
+                    postpone_to=DEC.first_day if value == "bill_later" else None)
 
     # Deposits --------------------------------------------------------------------------------------
 
-    @rule(client=st.integers(0, 2), amount=st.sampled_from(["100.00", "700.00", "2000.00"]))
-    def deposit(self, client, amount):
-        record_payment(client_id=self.w.clients[client].pk, day=date(2026, 11, 20), method="transfer",
-                       amount=Decimal(amount))
-
-    @precondition(lambda self: Payment.objects.exists() and run_drafts().exists())
-    @rule(n=st.integers(0, 50), m=st.integers(0, 50), share=st.sampled_from([Decimal("0.5"), Decimal(1)]))
-    def reserve(self, n, m, share):
+    @precondition(lambda self: run_drafts().exists())
+    @rule(n=st.integers(0, 50), received=st.sampled_from([None, "100.00", "700.00", "2000.00"]),
+          share=st.sampled_from([Decimal("0.5"), Decimal(1)]))
+    def deposit(self, n, received, share):
+        """Money received from a draft's client (or what is left of an earlier deposit), set aside for the draft."""
         pre = pick(run_drafts(), n)
-        payment = pick(Payment.objects.filter(client_id=pre.client_id).order_by("pk"), m)
+        if received is not None:
+            record_payment(client_id=pre.client_id, day=date(2026, 11, 20), method="transfer", amount=Decimal(received))
+        payment = next((p for p in Payment.objects.filter(client_id=pre.client_id).order_by("-pk")
+                        if deposit_left(p) > 0), None)
         if payment is None:
             return
         amount = (min(pre_invoice_due(pre)[1], deposit_left(payment)) * share).quantize(CENT, ROUND_DOWN)
-        if amount <= 0:
-            return
-        reserve_deposit(payment=payment, pre_invoice_id=pre.pk, amount=amount)
+        if amount > 0:
+            reserve_deposit(payment=payment, pre_invoice_id=pre.pk, amount=amount)
 
     # Validation and credit notes ------------------------------------------------------------------
 
     @precondition(lambda self: run_drafts().exists())
     @rule(n=st.integers(0, 50), stale=st.booleans())
     def validate(self, n, stale):
+        """Validate a draft with the version seen (a difference invoice when its items were billed before),
+        or with a stale version, which is refused and changes nothing."""
         pre = pick(run_drafts(), n)
         invoices = Invoice.objects.count()
         if stale:
@@ -324,8 +309,23 @@ class LedgerMachine(RuleBasedStateMachine):
         assert not DepositReservation.objects.filter(pre_invoice_id=pre.pk).exists()
 
     @precondition(lambda self: Invoice.objects.filter(kind="invoice").exists())
-    @rule(n=st.integers(0, 50), m=st.integers(0, 50), whole=st.booleans(), rebill=st.booleans())
-    def credit(self, n, m, whole, rebill):
+    @rule(n=st.integers(0, 50), m=st.integers(0, 50), what=st.sampled_from(["whole", "part", "excess"]),
+          rebill=st.booleans())
+    def credit(self, n, m, what, rebill):
+        """A credit note: of a whole invoice, of half an item's quantity, or of what an item was invoiced
+        beyond what it owes now (on the last invoice that billed it); rebilled or written off."""
+        if what == "excess":
+            item = pick(excess_to_credit().order_by("pk"), n)
+            if item is not None:
+                excess = item.billed_quantity + item.written_off_quantity - item.quantity
+                for invoice in Invoice.objects.filter(kind="invoice", lines__item_shares__item=item).distinct().order_by(
+                        "-pk"):
+                    left = left_to_credit(invoice).get(item.pk, ZERO)
+                    if left > 0:
+                        self._credit(invoice, {item.pk: min(excess, left)}, rebill)
+                        return
+                return
+            what = "part"
         invoice = pick(Invoice.objects.filter(kind="invoice").order_by("pk"), n)
         left = {item: quantity for item, quantity in left_to_credit(invoice).items() if quantity > 0}
         if not left:
@@ -333,30 +333,19 @@ class LedgerMachine(RuleBasedStateMachine):
                 issue_credit_note(invoice_id=invoice.pk, rebill=rebill, issue_date=ISSUE)
             return
         quantities = None
-        if not whole:
+        if what == "part":
             item = pick(sorted(left), m)
             half = (left[item] / 2).quantize(Decimal("0.0001"), ROUND_DOWN)
             quantities = {item: half if half > 0 else left[item]}
+        self._credit(invoice, quantities, rebill)
+
+    def _credit(self, invoice: Invoice, quantities: dict | None, rebill: bool) -> None:
+        wanted = quantities or {item: q for item, q in left_to_credit(invoice).items() if q > 0}
         note = issue_credit_note(invoice_id=invoice.pk, quantities=quantities, rebill=rebill, issue_date=ISSUE)
+        credited = dict(InvoiceLineItem.objects.filter(line__invoice=note).values_list("item_id", "quantity"))
+        assert credited == wanted
         if os.environ.get("SKIP_STALE"):
             run_pre_billing(period=NOV)
-        credited = dict(InvoiceLineItem.objects.filter(line__invoice=note).values_list("item_id", "quantity"))
-        assert credited == (quantities or left)
-
-    @precondition(lambda self: excess_to_credit().exists())
-    @rule(n=st.integers(0, 50), rebill=st.booleans())
-    def credit_excess(self, n, rebill):
-        """Credit what an item was invoiced beyond what it owes, on the last invoice that billed it."""
-        item = pick(excess_to_credit().order_by("pk"), n)
-        excess = item.billed_quantity + item.written_off_quantity - item.quantity
-        for invoice in Invoice.objects.filter(kind="invoice", lines__item_shares__item=item).distinct().order_by("-pk"):
-            left = left_to_credit(invoice).get(item.pk, ZERO)
-            if left > 0:
-                issue_credit_note(invoice_id=invoice.pk, quantities={item.pk: min(excess, left)}, rebill=rebill,
-                                  issue_date=ISSUE)
-                if os.environ.get("SKIP_STALE"):
-                    run_pre_billing(period=NOV)
-                return
 
     # Invariants ------------------------------------------------------------------------------------
 

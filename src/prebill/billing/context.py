@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -85,9 +86,19 @@ class PortfolioContext:
     default_template: int | None = None
     wordings: dict[tuple[int, str], tuple[list[str], str]] = field(default_factory=dict)
 
+    clients: frozenset | None = None  # loaded for these clients only (None: the whole portfolio)
+
+    def covers(self, clients: Collection[int] | None) -> bool:
+        return self.clients is None or (clients is not None and self.clients.issuperset(clients))
+
     @classmethod
-    def load(cls) -> PortfolioContext:
-        ctx = cls()
+    def load(cls, clients: Collection[int] | None = None) -> PortfolioContext:
+        """Read what the rules need, for the whole portfolio or only for some clients (an action on a few)."""
+        ctx = cls(clients=None if clients is None else frozenset(clients))
+
+        def of(rows, path: str):
+            return rows if clients is None else rows.filter(**{f"{path}__in": ctx.clients})
+
         org = Organisation.objects.first()
         if org is not None:
             ctx.hours_per_day, ctx.rounding_minutes = org.hours_per_day, org.time_rounding_minutes
@@ -98,11 +109,11 @@ class PortfolioContext:
         }
         ctx.engagements = {
             pk: EngagementInfo(code, client, currency, one, address)
-            for pk, code, client, currency, one, address in Engagement.objects.values_list(
+            for pk, code, client, currency, one, address in of(Engagement.objects, "client_id").values_list(
                 "id", "code", "client_id", "currency", "all_parts_on_one_invoice", "billing_address_id")
         }
         time_parts = defaultdict(list)
-        for row in EngagementPart.objects.values_list(
+        for row in of(EngagementPart.objects, "engagement__client_id").values_list(
             "id", "engagement_id", "code", "label", "kind", "article_id", "billing_unit", "unit_price", "metric_code",
             "on_own_invoice",
         ):
@@ -111,7 +122,7 @@ class PortfolioContext:
             if info.kind == EngagementPart.Kind.TIME_AND_MATERIALS:
                 time_parts[info.engagement_id].append(row[0])
         ctx.sole_time_part = {engagement: parts[0] for engagement, parts in time_parts.items() if len(parts) == 1}
-        for pk, part_id, label in Task.objects.values_list("id", "part_id", "label"):
+        for pk, part_id, label in of(Task.objects, "engagement__client_id").values_list("id", "part_id", "label"):
             ctx.task_labels[pk] = label
             if part_id:
                 ctx.task_parts[pk] = part_id
@@ -127,6 +138,8 @@ class PortfolioContext:
         }
         for part_id, collaborator_id, grade, hourly, daily in PartRate.objects.values_list(
             "part_id", "collaborator_id", "grade", "hourly_rate", "daily_rate"
+        ) if clients is None else PartRate.objects.filter(part__engagement__client_id__in=ctx.clients).values_list(
+            "part_id", "collaborator_id", "grade", "hourly_rate", "daily_rate"
         ):
             key = ("collaborator", collaborator_id) if collaborator_id else ("grade", grade)
             ctx.part_rates.setdefault(part_id, {})[key] = Rates(hourly, daily)
@@ -136,11 +149,12 @@ class PortfolioContext:
             ctx.rules.append(article_rules.ArticleRule(code, article, client, engagement, activity, domain,
                                                        collaborator, group))
             ctx.rule_ids[code] = pk
-        for pk, client_id in BillingAddress.objects.filter(is_default=True).values_list("id", "client_id"):
+        for pk, client_id in of(BillingAddress.objects.filter(is_default=True), "client_id").values_list("id", "client_id"):
             ctx.default_address[client_id] = pk
-        for model, owner, into in ((BillingConditions, "client_id", ctx.conditions),
-                                   (EngagementConditions, "engagement_id", ctx.engagement_conditions)):
-            for owner_id, *values in model.objects.order_by(owner, "applies_from").values_list(
+        for model, owner, client_path, into in (
+                (BillingConditions, "client_id", "client_id", ctx.conditions),
+                (EngagementConditions, "engagement_id", "engagement__client_id", ctx.engagement_conditions)):
+            for owner_id, *values in of(model.objects, client_path).order_by(owner, "applies_from").values_list(
                 owner, "applies_from", "vat_regime", "payment_terms_days", "end_of_month", "payment_method",
                 "line_mode",
             ):
@@ -150,9 +164,9 @@ class PortfolioContext:
                     "line_mode": mode,
                 }))
         ctx.default_template = InvoiceTemplate.objects.filter(is_default=True).values_list("pk", flat=True).first()
-        ctx.template_of_engagement = dict(InvoiceTemplate.engagements.through.objects.values_list(
+        ctx.template_of_engagement = dict(of(InvoiceTemplate.engagements.through.objects, "engagement__client_id").values_list(
             "engagement_id", "invoicetemplate_id"))
-        ctx.template_of_client = dict(InvoiceTemplate.clients.through.objects.values_list(
+        ctx.template_of_client = dict(of(InvoiceTemplate.clients.through.objects, "client_id").values_list(
             "client_id", "invoicetemplate_id"))
         ctx.wordings = {(template, kind): (elements, prefix) for template, kind, elements, prefix in
                         TemplateLine.objects.values_list("template_id", "kind", "elements", "prefix")}

@@ -81,6 +81,8 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
     if clients is not None and len(clients) > SCOPED_AT_MOST:
         clients = None  # past a few hundred clients, one pass over the month is cheaper than long IN lists
     scope = _Scope(period, None if clients is None else sorted(clients))
+    if not ctx.covers(scope.clients):
+        ctx = PortfolioContext.load(scope.clients)  # a context read for fewer clients than the drafts touched
     result = DraftsResult()
     for row in (
         scope.items(BillableItem.objects.filter(period=period.first_day, status=BillableItem.Status.PENDING))
@@ -123,7 +125,8 @@ def refresh_drafts(item_ids: Iterable[int], ctx: PortfolioContext | None = None)
                 "period", "engagement__client_id").distinct():
             pairs[first_day].add(client_id)
     result = DraftsResult()
-    ctx = ctx or (PortfolioContext.load() if pairs else None)
+    if ctx is None and pairs:
+        ctx = PortfolioContext.load(set().union(*pairs.values()))
     for first_day, clients in sorted(pairs.items()):
         done = rebuild_drafts(Period.of(first_day), ctx, clients=clients)
         result.changed += done.changed

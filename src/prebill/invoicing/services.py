@@ -100,7 +100,7 @@ def validate_pre_invoice(*, pre_invoice_id: int, user=None, issue_date: date,
 def _bring_in_step(pre_invoice_id: int) -> None:
     pre = PreInvoice.objects.filter(pk=pre_invoice_id).values("period", "client_id").first()
     if pre is not None:
-        rebuild_drafts(Period.of(pre["period"]), PortfolioContext.load(), clients=[pre["client_id"]])
+        rebuild_drafts(Period.of(pre["period"]), PortfolioContext.load([pre["client_id"]]), clients=[pre["client_id"]])
 
 
 def removed_reason(pre_invoice_id: int) -> str:
@@ -116,7 +116,7 @@ def _validate(*, pre_invoice_id: int, user, issue_date: date, expected_version: 
     period = Period.of(head["period"])
     # The lock order: the month's drafts lock, then the items, then the draft, then the series counter.
     drafts_lock(period.first_day)
-    locked = list(BillableItem.objects.select_for_update().filter(
+    locked = list(BillableItem.objects.select_for_update(of=("self",)).filter(
         Q(pre_invoice_line__pre_invoice_id=pre_invoice_id)
         | Q(engagement__client_id=head["client_id"], period=period.first_day, status=BillableItem.Status.PENDING),
     ).order_by("pk").values_list("pk", flat=True))
@@ -134,10 +134,8 @@ def _validate(*, pre_invoice_id: int, user, issue_date: date, expected_version: 
     if pre.billing_address is None:
         raise ValidationRefused(gettext("Client %(code)s has no billing address.") % {"code": pre.client.code})
     stored = list(pre.lines.select_related("article").order_by("position"))
-    if pre.source == PreInvoice.Source.RUN:
-        lines = _recomputed_lines(pre, stored)
-    else:
-        lines = _kept_lines(pre, stored, items)
+    run_draft = pre.source == PreInvoice.Source.RUN
+    lines = _recomputed_lines(pre, stored) if run_draft else _kept_lines(pre, stored, items)
     if not lines:
         raise ValidationRefused(gettext("This pre-invoice has no line left to bill."))
     if any(item.status != BillableItem.Status.PENDING for item in items.values()):
@@ -217,7 +215,7 @@ class _Line:
 
 def _recomputed_lines(pre: PreInvoice, stored: list) -> list[_Line]:
     """The draft's lines as its locked items give them now, through the core; refused if they differ."""
-    ctx = PortfolioContext.load()
+    ctx = PortfolioContext.load([pre.client_id])
     period = Period.of(pre.period)
     draft = drafts_now(period, pre.client_id, ctx).get(pre.document_key)
     if draft is None or draft_digest(draft) != pre.content_hash:
