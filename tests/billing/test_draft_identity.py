@@ -255,3 +255,34 @@ def test_no_query_per_draft_when_nothing_changed(firm, django_assert_max_num_que
 
     with django_assert_max_num_queries(60):
         run_pre_billing(period=NOV)
+
+
+def test_importing_time_brings_the_drafts_of_the_month_run_in_step_at_once(consulting, tmp_path):
+    from prebill.imports.activity import import_time_csv
+
+    client, entries = consulting
+    time = drafts(client)["time"]
+    path = tmp_path / "time.csv"
+    path.write_text("id,date,collaborator,engagement,hours\n"
+                    f"{entries[0].external_id},2026-11-02,ANNE,P-1,5\nNEW-1,2026-11-20,ANNE,P-1,2\n")
+
+    import_time_csv(path)
+
+    now = PreInvoice.objects.get(pk=time.pk)
+    assert now.total_excluding_vat == Decimal("1300.00")  # 5 + 3 + 3 + 2 hours at 100.00
+    assert now.version == time.version + 1
+
+
+def test_engagement_conditions_added_later_move_its_items_to_a_draft_of_their_own_at_once(consulting):
+    from prebill.engagements.models import Engagement
+    from prebill.engagements.services import add_conditions
+
+    client, _ = consulting
+    fee = drafts(client)
+    add_conditions(engagement=Engagement.objects.get(code="FF-1"), applies_from=date(2026, 11, 1),
+                   payment_terms_days=45)
+
+    after = drafts(client)
+    assert after["time"].pk == fee["time"].pk and after["time"].payment_terms_days == 30
+    [own] = [d for key, d in after.items() if "conditions:" in key]
+    assert own.payment_terms_days == 45 and "conditions de facturation propres à la mission FF-1" in own.grouping_reason

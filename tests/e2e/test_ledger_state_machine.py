@@ -38,7 +38,6 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
-    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -72,6 +71,7 @@ DAYS = (date(2026, 11, 3), date(2026, 11, 17), date(2026, 12, 2), date(2026, 12,
 HOURS = ("0.5", "1", "2.5", "3", "7")
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
+ODD = "333.34" if os.environ.get("SKIP_CENT") else "333.33"
 RUN = PreInvoice.Source.RUN
 
 
@@ -93,7 +93,7 @@ class World:
         self.fee1 = f.engagement(self.c1, code="E1-FF")
         f.fixed_fee_part(self.fee1, installments=[(NOV.last_day, "1000.00"), (DEC.last_day, "1000.00")])
         self.fee3 = f.engagement(self.c3, code="E3-FF")  # an odd cent: halves of it do not round evenly
-        f.fixed_fee_part(self.fee3, installments=[(NOV.last_day, "333.33"), (DEC.last_day, "333.33")])
+        f.fixed_fee_part(self.fee3, installments=[(NOV.last_day, ODD), (DEC.last_day, ODD)])
         self.time_engagements = [self.tm1, self.tm2]
         self.engagements = [self.tm1, self.tm2, self.fee1, self.fee3]
 
@@ -178,7 +178,6 @@ class LedgerMachine(RuleBasedStateMachine):
     def import_time(self, engagement, day, hours, billable):
         self._new_entry(engagement, day, hours, billable)
 
-    @precondition(lambda self: TimeEntry.objects.exists())
     @rule(n=st.integers(0, 50), change=st.one_of(st.sampled_from(HOURS).map(lambda h: ("hours", h)),
                                                   st.sampled_from(TimeEntry.Billable.values).map(lambda b: ("billable", b))),
           invoiced=st.booleans(), then=st.sampled_from([None, NOV, DEC]))
@@ -189,6 +188,8 @@ class LedgerMachine(RuleBasedStateMachine):
         if invoiced and entries.filter(billable_item__billed_quantity__gt=0).exists():
             entries = entries.filter(billable_item__billed_quantity__gt=0)
         entry = pick(entries, n)
+        if entry is None:
+            return self._new_entry(0, DAYS[0], "1")
         what, value = change
         if what == "hours":
             self._import([(entry.external_id, entry.date, entry.engagement.code, value, entry.billable)])
@@ -229,7 +230,6 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # Review ----------------------------------------------------------------------------------------
 
-    @precondition(lambda self: BillableItem.objects.filter(status="pending").exists())
     @rule(n=st.integers(0, 50), action=st.sampled_from([
         "hours 0", "hours 1", "hours 9", "billable yes", "billable no", "billable undecided",
         "move bill_now", "move bill_later", "move not_billed", "move standalone", "move extra"]))
@@ -246,6 +246,8 @@ class LedgerMachine(RuleBasedStateMachine):
                     {"hours": Decimal(value)} if what == "hours" else {"billable": value}))
             return
         item = pick(review.elements(session).order_by("pk"), n)
+        if item is None:
+            return
         if value == "bill_later" and item.period >= DEC.first_day:
             with pytest.raises(review.ReviewRefused):
                 review.move(session_id=session.pk, item_id=item.pk, to=value, postpone_to=DEC.first_day)
@@ -255,12 +257,13 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # Deposits --------------------------------------------------------------------------------------
 
-    @precondition(lambda self: run_drafts().exists())
     @rule(n=st.integers(0, 50), received=st.sampled_from([None, "100.00", "700.00", "2000.00"]),
           share=st.sampled_from([Decimal("0.5"), Decimal(1)]))
     def deposit(self, n, received, share):
         """Money received from a draft's client (or what is left of an earlier deposit), set aside for the draft."""
         pre = pick(run_drafts(), n)
+        if pre is None:
+            return
         if received is not None:
             record_payment(client_id=pre.client_id, day=date(2026, 11, 20), method="transfer", amount=Decimal(received))
         payment = next((p for p in Payment.objects.filter(client_id=pre.client_id).order_by("-pk")
@@ -273,12 +276,15 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # Validation and credit notes ------------------------------------------------------------------
 
-    @precondition(lambda self: run_drafts().exists())
-    @rule(n=st.integers(0, 50), stale=st.booleans())
-    def validate(self, n, stale):
+    @rule(n=st.integers(0, 50), stale=st.booleans(), period=st.sampled_from(PERIODS))
+    def validate(self, n, stale, period):
         """Validate a draft with the version seen (a difference invoice when its items were billed before),
-        or with a stale version, which is refused and changes nothing."""
+        or with a stale version, which is refused and changes nothing. No draft: the month is run first."""
+        if not run_drafts().exists():
+            run_pre_billing(period=period)
         pre = pick(run_drafts(), n)
+        if pre is None:
+            return
         invoices = Invoice.objects.count()
         if stale:
             seen = pre.version - 1 if pre.version > 1 else pre.version + 1
@@ -308,7 +314,6 @@ class LedgerMachine(RuleBasedStateMachine):
         assert settled == min(reserved, invoice.total_including_vat)
         assert not DepositReservation.objects.filter(pre_invoice_id=pre.pk).exists()
 
-    @precondition(lambda self: Invoice.objects.filter(kind="invoice").exists())
     @rule(n=st.integers(0, 50), m=st.integers(0, 50), what=st.sampled_from(["whole", "part", "excess"]),
           rebill=st.booleans())
     def credit(self, n, m, what, rebill):
@@ -327,6 +332,8 @@ class LedgerMachine(RuleBasedStateMachine):
                 return
             what = "part"
         invoice = pick(Invoice.objects.filter(kind="invoice").order_by("pk"), n)
+        if invoice is None:
+            return
         left = {item: quantity for item, quantity in left_to_credit(invoice).items() if quantity > 0}
         if not left:
             with pytest.raises(CreditRefused):
@@ -453,7 +460,8 @@ class LedgerMachine(RuleBasedStateMachine):
             assert SeriesCounter.objects.get(series_id=series_id, year=year).last_number == len(sequences)
 
 
-SETTINGS = settings(max_examples=25, stateful_step_count=15, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=int(os.environ.get("EXAMPLES", 25)), stateful_step_count=15, deadline=None,
+                    derandomize=not os.environ.get("EXAMPLES"), database=None,
                     suppress_health_check=list(HealthCheck),
                     phases=[Phase.explicit, Phase.generate] if os.environ.get("NO_SHRINK") else list(Phase))
 
@@ -543,3 +551,21 @@ def test_bug_a_rebilled_credit_leaves_no_stale_draft_in_the_month_the_item_left(
     assert not PreInvoice.objects.filter(period=NOV.first_day).exists()
     [december] = PreInvoice.objects.filter(period=DEC.first_day)
     assert december.total_excluding_vat == Decimal("400.00")
+
+
+# BUG: an item credited in parts is credited more money than the invoice billed of it: each part is priced
+# round_money(quantity * unit price) on its own, so two halves of a 333.33 installment credit 166.67 twice,
+# 333.34 in all (issue_credit_note only takes the share's exact amount when one note credits it whole).
+def test_bug_an_installment_credited_in_two_halves_credits_exactly_what_was_billed(firm):
+    client = f.client(code="R3")
+    f.fixed_fee_part(f.engagement(client, code="R3-FF"), installments=[(NOV.last_day, "333.33")])
+    run_pre_billing(period=NOV)
+    invoice = _validate_only_draft(NOV)
+    item = BillableItem.objects.get()
+
+    first = issue_credit_note(invoice_id=invoice.pk, quantities={item.pk: Decimal("0.5")}, rebill=False,
+                              issue_date=ISSUE)
+    second = issue_credit_note(invoice_id=invoice.pk, rebill=False, issue_date=ISSUE)  # what is left of it
+
+    assert invoice.total_excluding_vat == Decimal("333.33")
+    assert first.total_excluding_vat + second.total_excluding_vat == Decimal("333.33")

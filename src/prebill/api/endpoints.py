@@ -20,7 +20,13 @@ from prebill.clients.models import Client
 from prebill.core.periods import Period, PeriodError
 from prebill.engagements import services as engagement_services
 from prebill.engagements.models import Engagement, EngagementPart, Installment
-from prebill.imports.activity import check_metric_rows, check_time_rows, write_time_entries, write_unit_metrics
+from prebill.imports.activity import (
+    bring_drafts_in_step,
+    check_metric_rows,
+    check_time_rows,
+    write_time_entries,
+    write_unit_metrics,
+)
 from prebill.imports.problems import Checker
 from prebill.imports.references import References
 from prebill.payments import services as payments
@@ -172,7 +178,9 @@ def push_time_entries(request, entries: list[TimeEntryIn]):
     if checker.problems:
         return _problems(checker)
     with transaction.atomic():
-        return write_time_entries(rows, refs)
+        counts = write_time_entries(rows, refs)
+        bring_drafts_in_step(refs, time_rows=rows)
+        return counts
 
 
 @router.get("/unit-metrics", response=list[UnitMetricOut], tags=["activity"])
@@ -197,7 +205,9 @@ def push_unit_metrics(request, metrics: list[UnitMetricIn]):
     if checker.problems:
         return _problems(checker)
     with transaction.atomic():
-        return write_unit_metrics(rows, refs)
+        counts = write_unit_metrics(rows, refs)
+        bring_drafts_in_step(refs, metric_rows=rows)
+        return counts
 
 
 # -- pre-billing -----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -58,11 +59,15 @@ class HarvestResult:
 class _Collector:
     """Gathers new and changed items, then writes them in bulk."""
 
-    def __init__(self, period: Period, now: datetime, result: HarvestResult):
-        self.period, self.now, self.result = period, now, result
+    def __init__(self, period: Period, now: datetime, result: HarvestResult, clients: Collection[int] | None = None):
+        self.period, self.now, self.result, self.clients = period, now, result, clients
         self.new: list[tuple] = []
         self.changed: list[tuple] = []
         self.reopened: list[tuple] = []
+
+    def scoped(self, rows, client_path: str):
+        """Only the sources of the clients harvested (all when the whole portfolio is)."""
+        return rows if self.clients is None else rows.filter(**{f"{client_path}__in": list(self.clients)})
 
     def add(self, kind: ItemKind, source: tuple, values: tuple, existing: tuple, decision: Decision) -> None:
         item_id, status, *old = existing
@@ -101,10 +106,11 @@ class _Collector:
                 left=left).filter(left__lte=0).update(status=BillableItem.Status.BILLED)
 
 
-def harvest(period: Period, ctx: PortfolioContext) -> HarvestResult:
-    """Turn installments due in the period, its unit metrics and unbilled time up to its end into items."""
+def harvest(period: Period, ctx: PortfolioContext, clients: Collection[int] | None = None) -> HarvestResult:
+    """Turn installments due in the period, its unit metrics and unbilled time up to its end into items;
+    only those of `clients` when given (after an import or a change that concerns a few clients)."""
     result = HarvestResult()
-    collector = _Collector(period, timezone.now(), result)
+    collector = _Collector(period, timezone.now(), result, clients)
     _harvest_installments(period, ctx, collector)
     _harvest_metrics(period, ctx, collector)
     _harvest_time(period, ctx, collector)
@@ -116,9 +122,9 @@ def harvest(period: Period, ctx: PortfolioContext) -> HarvestResult:
 
 
 def _harvest_installments(period: Period, ctx: PortfolioContext, out: _Collector) -> None:
-    rows = Installment.objects.filter(
+    rows = out.scoped(Installment.objects.filter(
         new_or_pending_in(period), due_date__range=(period.first_day, period.last_day)
-    ).values_list("id", "part_id", "due_date", "amount", "quantity", "label", "period_start", "period_end", *ITEM_VALUES)
+    ), "part__engagement__client_id").values_list("id", "part_id", "due_date", "amount", "quantity", "label", "period_start", "period_end", *ITEM_VALUES)
     for installment_id, part_id, due, amount, quantity, label, start, end, *existing in rows.iterator(chunk_size=5000):
         part = ctx.parts[part_id]
         if part.article_id is None:
@@ -144,7 +150,7 @@ def _harvest_metrics(period: Period, ctx: PortfolioContext, out: _Collector) -> 
         if part.kind == EngagementPart.Kind.UNITS and part.metric_code:
             by_client[(ctx.engagements[part.engagement_id].client_id, part.metric_code)].append(part_id)
             by_engagement[(part.engagement_id, part.metric_code)].append(part_id)
-    rows = UnitMetric.objects.filter(new_or_pending_in(period), period=period.first_day).values_list(
+    rows = out.scoped(UnitMetric.objects.filter(new_or_pending_in(period), period=period.first_day), "client_id").values_list(
         "id", "client_id", "engagement_id", "metric_code", "quantity", "client__code", *ITEM_VALUES
     )
     for metric_id, client_id, engagement_id, code, quantity, client_code, *existing in rows.iterator(chunk_size=5000):
@@ -172,8 +178,8 @@ def _harvest_time(period: Period, ctx: PortfolioContext, out: _Collector) -> Non
     billed = Q(billable_item__status=BillableItem.Status.BILLED)
     # An entry made not billable is left out, unless it has an item: that item then owes nothing (and
     # if it was invoiced, the excess is to credit, as when hours are lowered).
-    entries = TimeEntry.objects.filter(new_or_pending_in(period) | billed, date__lte=period.last_day).filter(
-        ~Q(billable=TimeEntry.Billable.NO) | Q(billable_item__isnull=False))
+    entries = out.scoped(TimeEntry.objects.filter(new_or_pending_in(period) | billed, date__lte=period.last_day).filter(
+        ~Q(billable=TimeEntry.Billable.NO) | Q(billable_item__isnull=False)), "engagement__client_id")
     # Time on engagements without a T&M part (fixed fees) is not billed: leave it out in SQL.
     time_engagements = {part.engagement_id for part in ctx.parts.values() if part.kind == "time_and_materials"}
     entries = entries.filter(engagement_id__in=EngagementPart.objects.filter(

@@ -52,7 +52,8 @@ def _skip_without_article(out, article_id, what: str) -> bool:
 
 
 def _expenses(period, ctx, out, article_id, engagement_of) -> None:
-    rows = Expense.objects.filter(new_or_pending_in(period), rebillable=True, date__lte=period.last_day).values_list(
+    rows = out.scoped(Expense.objects.filter(new_or_pending_in(period), rebillable=True, date__lte=period.last_day),
+                      "client_id").values_list(
         "id", "client_id", "engagement_id", "collaborator_id", "date", "nature", "amount_excluding_vat", "vat_rate",
         *ITEM_VALUES)
     for expense_id, client_id, engagement_id, collaborator_id, day, nature, amount, vat_rate, *existing in rows:
@@ -79,7 +80,8 @@ def purchase_price(cost: Decimal, markup_percent: Decimal | None, resale_price: 
 
 
 def _purchases(period, ctx, out, article_id, engagement_of) -> None:
-    rows = Purchase.objects.filter(new_or_pending_in(period), rebillable=True, date__lte=period.last_day).values_list(
+    rows = out.scoped(Purchase.objects.filter(new_or_pending_in(period), rebillable=True, date__lte=period.last_day),
+                      "client_id").values_list(
         "id", "client_id", "engagement_id", "date", "supplier", "reference", "amount_excluding_vat", "vat_rate",
         "markup_percent", "resale_price", *ITEM_VALUES)
     for (purchase_id, client_id, engagement_id, day, supplier, reference, cost, vat_rate, markup, resale,
@@ -101,12 +103,13 @@ def _purchases(period, ctx, out, article_id, engagement_of) -> None:
 
 
 def _overtime(period, ctx, out, article_id) -> None:
-    rows = list(Overtime.objects.filter(new_or_pending_in(period), date__lte=period.last_day).values_list(
+    rows = list(out.scoped(Overtime.objects.filter(new_or_pending_in(period), date__lte=period.last_day),
+                           "engagement__client_id").values_list(
         "id", "collaborator_id", "engagement_id", "date", "start", "end", *ITEM_VALUES))
     if not rows:
         return
     terms = {}
-    for t in OvertimeTerms.objects.prefetch_related("bands"):
+    for t in OvertimeTerms.objects.filter(part_id__in=list(ctx.parts)).prefetch_related("bands"):
         bands = [SurchargeBand(DayKind(b.day_kind), b.start, b.end, b.percent) for b in t.bands.all()]
         terms[ctx.parts[t.part_id].engagement_id] = (t.hourly_rate, bands)
     for overtime_id, collaborator_id, engagement_id, day, start, end, *existing in rows:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -23,7 +25,7 @@ from prebill.core.vat import totals, vat_breakdown
 from prebill.locks import drafts_lock, retrying
 
 from .context import PortfolioContext
-from .drafts import rebuild_drafts
+from .drafts import SCOPED_AT_MOST, rebuild_drafts
 from .harvest import harvest
 from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat, RemovedDraft
 
@@ -97,6 +99,27 @@ def _harvest_and_group(period: Period, run: BillingRun):
     harvested = harvest(period, ctx)
     _progress(run, gettext("grouping the items into pre-invoices"))
     return harvested, rebuild_drafts(period, ctx, run)
+
+
+def bring_in_step(*, clients: Collection[int], since: date) -> int:
+    """Sources of these clients changed (time or metrics imported, dated conditions added): the months
+    already run from `since` on harvest their facts again and their drafts follow, in the caller's
+    transaction. Returns how many drafts changed, appeared or went."""
+    clients = set(clients)
+    periods = sorted(set(BillingRun.objects.filter(status=BillingRun.Status.DONE, period__gte=Period.of(since).first_day)
+                         .values_list("period", flat=True)))
+    if not clients or not periods:
+        return 0
+    scoped = clients if len(clients) <= SCOPED_AT_MOST else None
+    ctx = PortfolioContext.load(scoped)
+    touched = 0
+    for first_day in periods:
+        period = Period.of(first_day)
+        drafts_lock(first_day)
+        harvest(period, ctx, clients=scoped)
+        done = rebuild_drafts(period, ctx, clients=clients)
+        touched += done.created + done.changed + done.removed
+    return touched
 
 
 def run_progress(run: BillingRun) -> str:

@@ -42,7 +42,7 @@ def change_installment(*, installment: Installment, due_date: date, amount: Deci
 def add_conditions(*, engagement: Engagement, applies_from: date, payment_terms_days: int, end_of_month: bool = False,
                    vat_regime: str = VatRegime.STANDARD, payment_method: str = PaymentMethod.TRANSFER,
                    line_mode: str = LineMode.DETAILED) -> EngagementConditions:
-    """Add a dated row of the engagement's own billing conditions; the next run of a month it applies to uses it."""
+    """Add a dated row of the engagement's own billing conditions; the drafts of months already run follow."""
     if not isinstance(applies_from, date):
         raise ConditionsRefused(gettext("Give the date the conditions apply from."))
     if isinstance(payment_terms_days, bool) or not isinstance(payment_terms_days, int) \
@@ -61,9 +61,13 @@ def add_conditions(*, engagement: Engagement, applies_from: date, payment_terms_
         raise ConditionsRefused(taken)
     try:
         with transaction.atomic():
-            return EngagementConditions.objects.create(
+            row = EngagementConditions.objects.create(
                 engagement=engagement, applies_from=applies_from, vat_regime=str(vat_regime),
                 payment_terms_days=payment_terms_days, end_of_month=bool(end_of_month),
                 payment_method=str(payment_method), line_mode=str(line_mode))
+            from prebill.billing.services import bring_in_step  # billing builds on engagements
+
+            bring_in_step(clients=[engagement.client_id], since=applies_from)  # drafts of months run follow
+            return row
     except IntegrityError:  # another user added the same date meanwhile
         raise ConditionsRefused(taken) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -162,6 +163,28 @@ def write_unit_metrics(rows: list[dict], refs: References) -> dict[str, int]:
     return counts
 
 
+def bring_drafts_in_step(refs: References, *, time_rows: Iterable[dict] = (), metric_rows: Iterable[dict] = ()) -> None:
+    """Months already run show imported time and payroll quantities at once: their clients' facts are
+    harvested again and their drafts follow, in the import's transaction."""
+    from prebill.billing.services import bring_in_step  # billing builds on what imports write
+    from prebill.engagements.models import Engagement
+
+    engagements, clients, days = set(), set(), []
+    for row in time_rows:
+        engagements.add(refs.engagements[row["engagement"]])
+        days.append(_day(row["date"]))
+    for row in metric_rows:
+        clients.add(refs.clients[row["client"]])
+        days.append(_day(row["period"]))
+    clients |= set(Engagement.objects.filter(pk__in=engagements).values_list("client_id", flat=True))
+    if clients:
+        bring_in_step(clients=clients, since=min(days))
+
+
+def _day(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
 def checked_time_chunks(
     located: Iterable[tuple[Where, dict]], refs: References, checker: Checker
 ) -> Iterator[list[dict]]:
@@ -237,12 +260,18 @@ def import_time_csv(path: Path) -> dict[str, int]:
     checker = Checker()
     refs = References.from_database()
     counts: Counter = Counter()
+    touched: dict[str, dict] = {}  # one row per engagement and earliest date: what bring_drafts_in_step needs
     with transaction.atomic():
         for chunk in checked_time_chunks(_csv_rows(path, TIME_COLUMNS, TIME_OPTIONAL, checker), refs, checker):
             if not checker.problems:
                 counts.update(write_time_entries(chunk, refs))
+                for row in chunk:
+                    seen = touched.get(row["engagement"])
+                    if seen is None or _day(row["date"]) < _day(seen["date"]):
+                        touched[row["engagement"]] = row
         if checker.problems:
             raise checker.rejected(str(path))
+        bring_drafts_in_step(refs, time_rows=touched.values())
     return {name: counts[name] for name in ("created", "updated", "unchanged")}
 
 
@@ -254,4 +283,6 @@ def import_metrics_csv(path: Path) -> dict[str, int]:
     if checker.problems:
         raise checker.rejected(str(path))
     with transaction.atomic():
-        return write_unit_metrics(rows, refs)
+        counts = write_unit_metrics(rows, refs)
+        bring_drafts_in_step(refs, metric_rows=rows)
+        return counts

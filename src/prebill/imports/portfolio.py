@@ -37,7 +37,7 @@ from prebill.orders.models import CustomerOrder, DeliveryNote
 from prebill.organisation.models import InvoiceSeries, Organisation
 from prebill.team.models import Collaborator, CollaboratorGroup
 
-from .activity import check_metric_rows, check_time_rows, write_time_entries, write_unit_metrics
+from .activity import bring_drafts_in_step, check_metric_rows, check_time_rows, write_time_entries, write_unit_metrics
 from .orders import check_documents, refuse_billed_changes, write_documents
 from .problems import Checker, ImportRejected, Problem, json_path
 from .references import References, article_ref
@@ -457,6 +457,8 @@ class _Plan:
             counts["time_entries"] = write_time_entries(self.time_rows, refs)
         if self.metric_rows:
             counts["unit_metrics"] = write_unit_metrics(self.metric_rows, refs)
+        if self.time_rows or self.metric_rows:
+            bring_drafts_in_step(refs, time_rows=self.time_rows, metric_rows=self.metric_rows)
         for section, rows in self.documents.items():
             if rows:
                 counts[section] = write_documents(rows, refs, delivery=section == "delivery_notes")
