@@ -50,5 +50,5 @@ clean:
 # French catalog: extract the strings, then translate in src/prebill/locale/fr/LC_MESSAGES/django.po
 # and compile; the compiled .mo is committed so that installs need no gettext.
 messages: install
-	cd src/prebill && ../../$(BIN)/python -m django makemessages -l fr --settings=prebill.config.settings -i "demo/*" -i "core/*" --no-obsolete
+	cd src/prebill && ../../$(BIN)/python -m django makemessages -l fr --settings=prebill.config.settings -i "demo/*" --no-obsolete
 	cd src/prebill && ../../$(BIN)/python -m django compilemessages --settings=prebill.config.settings

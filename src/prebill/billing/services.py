@@ -101,16 +101,19 @@ def _harvest_and_group(period: Period, run: BillingRun):
     return harvested, rebuild_drafts(period, ctx, run)
 
 
-def bring_in_step(*, clients: Collection[int], since: date) -> int:
-    """Sources of these clients changed (time or metrics imported, dated conditions added): the months
-    already run from `since` on harvest their facts again and their drafts follow, in the caller's
-    transaction. Returns how many drafts changed, appeared or went."""
-    clients = set(clients)
-    periods = sorted(set(BillingRun.objects.filter(status=BillingRun.Status.DONE, period__gte=Period.of(since).first_day)
-                         .values_list("period", flat=True)))
-    if not clients or not periods:
+def bring_in_step(*, clients: Collection[int] | None, since: date | None = None) -> int:
+    """Sources of these clients (None: of the whole portfolio) changed — time or metrics imported, dated
+    conditions added, a portfolio file loaded: the months already run (from `since` on) harvest their
+    facts again and their drafts follow, in the caller's transaction. Returns how many drafts changed,
+    appeared or went."""
+    runs = BillingRun.objects.filter(status=BillingRun.Status.DONE)
+    if since is not None:
+        runs = runs.filter(period__gte=Period.of(since).first_day)
+    periods = sorted(set(runs.values_list("period", flat=True)))
+    clients = None if clients is None else set(clients)
+    if clients == set() or not periods:
         return 0
-    scoped = clients if len(clients) <= SCOPED_AT_MOST else None
+    scoped = clients if clients is not None and len(clients) <= SCOPED_AT_MOST else None
     ctx = PortfolioContext.load(scoped)
     touched = 0
     for first_day in periods:

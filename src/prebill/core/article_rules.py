@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .refusals import Refusal, gettext_noop
+
+
 CRITERIA = ("client", "engagement", "activity", "domain", "collaborator", "group")
 
 
@@ -34,14 +37,14 @@ class TimeFacts:
     groups: frozenset = field(default_factory=frozenset)
 
 
-class ArticleRuleTie(ValueError):
+class ArticleRuleTie(Refusal, ValueError):
     def __init__(self, rules: list[ArticleRule]):
         self.rules = rules
-        names = ", ".join(sorted(rule.code for rule in rules))
         super().__init__(
-            f"article rules {names} match equally ({rules[0].specificity} criteria each); "
-            "make one of them more specific"
-        )
+            gettext_noop("article rules %(names)s match equally (%(criteria)s criteria each); "
+                         "make one of them more specific"),
+            names=", ".join(sorted(rule.code for rule in rules)), criteria=rules[0].specificity)
+
 
 
 def rule_matches(rule: ArticleRule, facts: TimeFacts) -> bool:

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from .money import ZERO
+from .refusals import Refusal, gettext_noop
 
 FEC_COLUMNS = (
     "JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib", "CompAuxNum",
@@ -26,8 +27,8 @@ class EntryLine:
     aux_label: str = ""
 
 
-class UnbalancedEntry(ValueError):
-    pass
+class UnbalancedEntry(Refusal, ValueError):
+    """A journal entry whose debits and credits differ is never written."""
 
 
 def invoice_entry(*, credit_note: bool, customer_account: str, vat_account: str, client_code: str, client_name: str,
@@ -50,7 +51,9 @@ def check_balanced(lines: Iterable[EntryLine]) -> None:
     lines = list(lines)
     debit, credit = sum((line.debit for line in lines), ZERO), sum((line.credit for line in lines), ZERO)
     if debit != credit:
-        raise UnbalancedEntry(f"entry does not balance: debit {debit} and credit {credit}")
+        raise UnbalancedEntry(gettext_noop("entry does not balance: debit %(debit)s and credit %(credit)s"),
+                              debit=debit, credit=credit)
+
 
 
 def fec_amount(value: Decimal) -> str:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from .refusals import Refusal, gettext_noop
 from .review import billed_quantity_and_amount
 from .valuation import line_amount
 
 ZERO = Decimal(0)
 
 
-class CreditRefused(ValueError):
-    pass
+class CreditRefused(Refusal, ValueError):
+    """A credit note may not credit that (quantity, item, invoice)."""
 
 
 def remainder(owed: Decimal, billed: Decimal, written_off: Decimal = ZERO) -> Decimal:
@@ -26,12 +27,14 @@ def remainder(owed: Decimal, billed: Decimal, written_off: Decimal = ZERO) -> De
 def check_credit(item: object, wanted: Decimal, billed_on_invoice: Decimal, credited_already: Decimal) -> None:
     """A credit note may credit, of an item on an invoice, at most what that invoice billed and was not credited."""
     if wanted <= 0:
-        raise CreditRefused(f"item {item}: the quantity to credit must be positive, got {wanted}")
+        raise CreditRefused(gettext_noop("item %(item)s: the quantity to credit must be positive, got %(wanted)s"),
+                            item=item, wanted=wanted)
     left = billed_on_invoice - credited_already
     if wanted > left:
         raise CreditRefused(
-            f"item {item}: cannot credit {wanted.normalize():f}, only {left.normalize():f} of what this invoice "
-            f"billed is left to credit")
+            gettext_noop("item %(item)s: cannot credit %(wanted)s, only %(left)s of what this invoice billed is left "
+                         "to credit"), item=item, wanted=f"{wanted.normalize():f}", left=f"{left.normalize():f}")
+
 
 
 def to_bill_now(

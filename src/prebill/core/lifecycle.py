@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
+from .refusals import Refusal, gettext_noop
+
 
 class InvoiceState(StrEnum):
     VALIDATED = "validated"
@@ -21,15 +23,17 @@ ALLOWED = {
 }
 
 
-class TransitionRefused(ValueError):
-    pass
+class TransitionRefused(Refusal, ValueError):
+    """The invoice's state may not become the one asked."""
 
 
 def check_transition(current: InvoiceState, wanted: InvoiceState) -> None:
     """Raise TransitionRefused, saying why, unless `wanted` may follow `current`."""
     if wanted not in ALLOWED[current]:
         allowed = ", ".join(sorted(ALLOWED[current])) or "nothing"
-        raise TransitionRefused(f"an invoice {current.value} cannot become {wanted.value} (allowed: {allowed})")
+        raise TransitionRefused(gettext_noop("an invoice %(current)s cannot become %(wanted)s (allowed: %(allowed)s)"),
+                                current=current.value, wanted=wanted.value, allowed=allowed)
+
 
 
 def posted_state(*, paid: bool, due: Decimal) -> InvoiceState:

@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from .refusals import Refusal, gettext_noop
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 
-class MoneyError(ValueError):
+class MoneyError(Refusal, ValueError):
     """A value that cannot be taken as an amount of money."""
 
 
 def to_decimal(value: object, *, what: str = "amount") -> Decimal:
     """Read a Decimal from a Decimal, int or string; a float is refused, not converted."""
     if isinstance(value, (bool, float)):
-        raise MoneyError(f"{what} must be given as a decimal string, not a float ({value!r})")
+        raise MoneyError(gettext_noop("%(what)s must be given as a decimal string, not a float (%(value)s)"),
+                         what=what, value=repr(value))
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
@@ -25,11 +28,12 @@ def to_decimal(value: object, *, what: str = "amount") -> Decimal:
         try:
             result = Decimal(value.strip().replace(",", "."))
         except InvalidOperation:
-            raise MoneyError(f"{what} is not a number: {value!r}") from None
+            raise MoneyError(gettext_noop("%(what)s is not a number: %(value)s"), what=what, value=repr(value)) from None
     else:
-        raise MoneyError(f"{what} has an unexpected type {type(value).__name__}")
+        raise MoneyError(gettext_noop("%(what)s has an unexpected type %(type)s"), what=what, type=type(value).__name__)
     if not result.is_finite():
-        raise MoneyError(f"{what} is not a finite number: {value!r}")
+        raise MoneyError(gettext_noop("%(what)s is not a finite number: %(value)s"), what=what, value=repr(value))
+
     return result
 
 

@@ -6,12 +6,14 @@ import calendar
 import re
 from datetime import date, timedelta
 
+from .refusals import Refusal, gettext_noop
+
 # French e-invoicing (BR-FR-01): at most 35 characters among A-Z a-z 0-9 - + _ /
 LEGAL_NUMBER = re.compile(r"^[A-Za-z0-9\-+_/]{1,35}$")
 
 
-class NumberingError(ValueError):
-    pass
+class NumberingError(Refusal, ValueError):
+    """The number or its date would break the series' legal sequence."""
 
 
 def sequence_year(prefix: str, issue_date: date) -> int:
@@ -22,15 +24,17 @@ def sequence_year(prefix: str, issue_date: date) -> int:
 def format_number(prefix: str, digits: int, issue_date: date, sequence: int) -> str:
     number = prefix.replace("{year}", f"{issue_date.year:04d}") + f"{sequence:0{digits}d}"
     if not LEGAL_NUMBER.match(number):
-        raise NumberingError(f"invoice number {number!r} is not allowed: at most 35 of A-Z a-z 0-9 - + _ /")
+        raise NumberingError(gettext_noop("invoice number %(number)s is not allowed: at most 35 of A-Z a-z 0-9 - + _ /"),
+                             number=repr(number))
     return number
 
 
 def check_chronology(last_issue_date: date | None, issue_date: date) -> None:
     if last_issue_date is not None and issue_date < last_issue_date:
         raise NumberingError(
-            f"the series already has an invoice of {last_issue_date:%d/%m/%Y}: "
-            f"an invoice dated {issue_date:%d/%m/%Y} would break the chronological order")
+            gettext_noop("the series already has an invoice of %(last)s: an invoice dated %(date)s would break the "
+                         "chronological order"), last=f"{last_issue_date:%d/%m/%Y}", date=f"{issue_date:%d/%m/%Y}")
+
 
 
 def due_date(issue_date: date, days: int, end_of_month: bool) -> date:

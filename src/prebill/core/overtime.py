@@ -8,12 +8,13 @@ from decimal import Decimal
 
 from .holidays import DayKind, day_kind
 from .money import ZERO, round_money
+from .refusals import Refusal, gettext_noop
 
 HOUR = Decimal(3600)
 
 
-class OvertimeError(ValueError):
-    pass
+class OvertimeError(Refusal, ValueError):
+    """An overtime declaration or surcharge band that cannot be valued."""
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,14 @@ def check_band(band: SurchargeBand) -> None:
     """Raise OvertimeError when a band ends before it starts or its surcharge is negative."""
     _band_span(band)
     if band.percent < 0:
-        raise OvertimeError(f"surcharge {band.percent} % is negative")
+        raise OvertimeError(gettext_noop("surcharge %(percent)s %% is negative"), percent=band.percent)
 
 
 def _band_span(band: SurchargeBand) -> tuple[int, int]:
     end = _seconds(band.end) or 24 * 3600
     if end <= _seconds(band.start):
-        raise OvertimeError(f"surcharge band {band.start:%H:%M}-{band.end:%H:%M} ends before it starts")
+        raise OvertimeError(gettext_noop("surcharge band %(start)s-%(end)s ends before it starts"),
+                            start=f"{band.start:%H:%M}", end=f"{band.end:%H:%M}")
     return _seconds(band.start), end
 
 
@@ -66,7 +68,8 @@ def split(day: date, start: time, end: time, bands: list[SurchargeBand], hourly_
     if finish <= begin:
         finish += timedelta(days=1)  # ends after midnight
     if finish - begin > timedelta(hours=24):
-        raise OvertimeError("a declaration lasts at most 24 hours")
+        raise OvertimeError(gettext_noop("a declaration lasts at most 24 hours"))
+
     segments: list[Segment] = []
     cursor = begin
     while cursor < finish:

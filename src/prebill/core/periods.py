@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from .refusals import Refusal, gettext_noop
+
 MONTHS_FR = (
     "janvier", "février", "mars", "avril", "mai", "juin",
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
@@ -14,8 +16,8 @@ MONTHS_FR = (
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-class PeriodError(ValueError):
-    pass
+class PeriodError(Refusal, ValueError):
+    """A month (or a date) that is not written as expected."""
 
 
 @dataclass(frozen=True, order=True)
@@ -27,7 +29,9 @@ class Period:
     def parse(cls, text: str) -> Period:
         match = _PERIOD.match(text.strip())
         if not match or not 1 <= int(match.group(2)) <= 12 or not 1900 <= int(match.group(1)) <= 2999:
-            raise PeriodError(f"period must be written YYYY-MM with a month 01 to 12 (years 1900 to 2999), got {text!r}")
+            raise PeriodError(gettext_noop("period must be written YYYY-MM with a month 01 to 12 (years 1900 to 2999), "
+                                           "got %(text)s"), text=repr(text))
+
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod

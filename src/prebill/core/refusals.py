@@ -7,6 +7,16 @@ The message is an English msgid with %(name)s placeholders; each interface trans
 from __future__ import annotations
 
 
+def gettext_noop(message: str) -> str:
+    """Mark a core msgid for translation without translating it here.
+
+    The core cannot import Django: it raises English msgids wrapped in this marker, which `make messages`
+    extracts (Django's gettext_noop keyword) into the French catalogue, and each interface translates them
+    with `Refusal.translated(gettext)`.
+    """
+    return message
+
+
 class Refusal(Exception):
     """What was asked breaks a rule; nothing was changed.
 

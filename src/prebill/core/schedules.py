@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from .money import money_sum, split_evenly
 from .periods import Period
+from .refusals import Refusal, gettext_noop
 
 
 class Frequency(StrEnum):
@@ -22,8 +23,8 @@ class Frequency(StrEnum):
         return {"monthly": 1, "quarterly": 3, "half_yearly": 6, "yearly": 12}[self.value]
 
 
-class ScheduleError(ValueError):
-    pass
+class ScheduleError(Refusal, ValueError):
+    """A billing schedule that cannot be drawn."""
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,10 @@ def expand_schedule(
     remainder, so the installments always sum to `total`.
     """
     if end < start:
-        raise ScheduleError(f"schedule ends ({end}) before it starts ({start})")
+        raise ScheduleError(gettext_noop("schedule ends (%(end)s) before it starts (%(start)s)"), end=end, start=start)
     if total < 0:
-        raise ScheduleError("a fee cannot be negative")
+        raise ScheduleError(gettext_noop("a fee cannot be negative"))
+
     periods: list[tuple[date, date]] = []
     first = Period.of(start)
     while first.first_day <= end:

@@ -8,6 +8,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from .money import round_money
+from .refusals import Refusal, gettext_noop
 
 QUANTITY = Decimal("0.0001")
 
@@ -26,8 +27,8 @@ class Rates:
         return self.hourly if unit is BillingUnit.HOUR else self.daily
 
 
-class ValuationError(ValueError):
-    pass
+class ValuationError(Refusal, ValueError):
+    """Time cannot be valued (no rate, no working day)."""
 
 
 def round_hours(hours: Decimal, increment_minutes: int) -> Decimal:
@@ -43,7 +44,7 @@ def time_quantity(hours: Decimal, unit: BillingUnit, hours_per_day: Decimal) -> 
     if unit is BillingUnit.HOUR:
         return hours.quantize(QUANTITY, rounding=ROUND_HALF_UP)
     if hours_per_day <= 0:
-        raise ValuationError("a working day must have a positive number of hours")
+        raise ValuationError(gettext_noop("a working day must have a positive number of hours"))
     return (hours / hours_per_day).quantize(QUANTITY, rounding=ROUND_HALF_UP)
 
 
@@ -58,7 +59,8 @@ def rate_for(
     for rates in (part_rate_for_collaborator, part_rate_for_grade, collaborator_rates):
         if rates is not None and rates.for_unit(unit) is not None:
             return rates.for_unit(unit)
-    raise ValuationError(f"no {unit.value} rate for this collaborator")
+    raise ValuationError(gettext_noop("no %(unit)s rate for this collaborator"), unit=unit.value)
+
 
 
 def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from prebill.billing.models import BillableItem
 from prebill.clients.models import PaymentMethod
 from prebill.core.grouping import LineMode
+from prebill.core.refusals import Refusal
 from prebill.core.vat import VatRegime
 
 from .models import Engagement, EngagementConditions, Installment
@@ -18,11 +19,11 @@ from .models import Engagement, EngagementConditions, Installment
 MAX_PAYMENT_DAYS = 365  # as the interchange format allows
 
 
-class ConditionsRefused(ValueError):
+class ConditionsRefused(Refusal, ValueError):
     """The engagement's conditions row is refused; the message says why."""
 
 
-class InstallmentBilled(Exception):
+class InstallmentBilled(Refusal):
     """A billed installment is on a validated invoice: only a credit note can change it."""
 
 
@@ -31,8 +32,9 @@ def change_installment(*, installment: Installment, due_date: date, amount: Deci
     """Change an installment of the billing plan while it is not billed; its pending item follows at the next run."""
     locked = Installment.objects.select_for_update().get(pk=installment.pk)
     if BillableItem.objects.filter(installment=locked, status=BillableItem.Status.BILLED).exists():
-        raise InstallmentBilled(
-            f"the installment of {locked.due_date:%d/%m/%Y} is already invoiced: correct it with a credit note")
+        raise InstallmentBilled(gettext("The installment of %(date)s is already invoiced: correct it with a credit note.")
+                                % {"date": f"{locked.due_date:%d/%m/%Y}"})
+
     locked.due_date, locked.amount, locked.label = due_date, amount, label
     locked.save(update_fields=["due_date", "amount", "label"])
     installment.refresh_from_db()

@@ -37,7 +37,7 @@ from prebill.orders.models import CustomerOrder, DeliveryNote
 from prebill.organisation.models import InvoiceSeries, Organisation
 from prebill.team.models import Collaborator, CollaboratorGroup
 
-from .activity import bring_drafts_in_step, check_metric_rows, check_time_rows, write_time_entries, write_unit_metrics
+from .activity import check_metric_rows, check_time_rows, write_time_entries, write_unit_metrics
 from .orders import check_documents, refuse_billed_changes, write_documents
 from .problems import Checker, ImportRejected, Problem, json_path
 from .references import References, article_ref
@@ -457,8 +457,6 @@ class _Plan:
             counts["time_entries"] = write_time_entries(self.time_rows, refs)
         if self.metric_rows:
             counts["unit_metrics"] = write_unit_metrics(self.metric_rows, refs)
-        if self.time_rows or self.metric_rows:
-            bring_drafts_in_step(refs, time_rows=self.time_rows, metric_rows=self.metric_rows)
         for section, rows in self.documents.items():
             if rows:
                 counts[section] = write_documents(rows, refs, delivery=section == "delivery_notes")
@@ -467,7 +465,25 @@ class _Plan:
             counts["training_products"] = write_products(self.training_products)
         if self.training_sessions:
             counts["training_sessions"] = write_sessions(self.training_sessions)
+        self._bring_drafts_in_step(counts, refs)
         return counts
+
+    def _bring_drafts_in_step(self, counts: dict, refs: References) -> None:
+        """Months already run follow what the file changed: its clients' drafts, or every draft when it
+        changed what all of them are valued with (the firm, articles, collaborators, rules)."""
+        from prebill.billing.services import bring_in_step  # billing builds on what imports write
+
+        changed = {name for name, c in counts.items() if isinstance(c, dict) and any(
+            c.get(key) for key in ("created", "updated", "deleted", "removed"))}
+        if "organisation" in self.data or changed & {"collaborators", "articles", "article_rules",
+                                                     "collaborator_groups"}:
+            bring_in_step(clients=None)
+        elif changed:
+            clients = {refs.clients[code] for code in self.clients if code in refs.clients}
+            clients |= {refs.clients[row["client"]] for row in self.metric_rows if row["client"] in refs.clients}
+            codes = {row["engagement"] for row in self.time_rows} | set(self.engagements)
+            clients |= set(Engagement.objects.filter(code__in=codes).values_list("client_id", flat=True))
+            bring_in_step(clients=clients)
 
     def _write_organisation(self, row: dict) -> None:
         address = row.get("address", {})
