@@ -286,3 +286,22 @@ def test_engagement_conditions_added_later_move_its_items_to_a_draft_of_their_ow
     assert after["time"].pk == fee["time"].pk and after["time"].payment_terms_days == 30
     [own] = [d for key, d in after.items() if "conditions:" in key]
     assert own.payment_terms_days == 45 and "conditions de facturation propres à la mission FF-1" in own.grouping_reason
+
+
+def test_the_collections_page_lists_deposits_given_back_by_drafts_that_went(firm, client, user_with):
+    acme = f.client(code="ACME")
+    engagement = f.engagement(acme)
+    f.time_part(engagement)
+    entry = f.time_entry(f.collaborator("ANNE", hourly="100"), engagement, date(2026, 11, 2), "1")
+    run_pre_billing(period=NOV)
+    [pre] = PreInvoice.objects.all()
+    deposit = payments.record_payment(client_id=acme.pk, day=date(2026, 11, 2), method="transfer",
+                                      amount=Decimal("50.00"))
+    payments.reserve_deposit(payment=deposit, pre_invoice_id=pre.pk, amount=Decimal("30.00"))
+    TimeEntry.objects.filter(pk=entry.pk).update(billable="no")
+    run_pre_billing(period=NOV)
+    client.force_login(user_with("collections"))
+
+    page = client.get("/payments/aged-balance/").content.decode()
+
+    assert "Acomptes rendus" in page and f"#{pre.pk}" in page and "30,00" in page

@@ -17,7 +17,7 @@ from prebill.billing import selectors, services
 from prebill.billing.models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, RemovedDraft
 from prebill.billing.selectors import removed_draft
 from prebill.clients.models import Client
-from prebill.core.periods import Period, PeriodError
+from prebill.core.periods import Period
 from prebill.engagements import services as engagement_services
 from prebill.engagements.models import Engagement, EngagementPart, Installment
 from prebill.imports.activity import (
@@ -62,13 +62,6 @@ class Pages(LimitOffsetPagination):
     class Input(Schema):
         limit: int = Field(50, ge=1, le=500)
         offset: int = Field(0, ge=0, le=100_000_000)
-
-
-def _period(text: str) -> Period:
-    try:
-        return Period.parse(text)
-    except PeriodError as error:
-        raise HttpError(422, str(error)) from None
 
 
 # -- portfolio ---------------------------------------------------------------------------------
@@ -132,11 +125,8 @@ def list_installments(request, code: str, part: str):
 def update_installment(request, installment_id: int, payload: InstallmentIn):
     require(request, EDIT_PORTFOLIO)
     installment = get_object_or_404(Installment, pk=installment_id)
-    try:
-        engagement_services.change_installment(
-            installment=installment, due_date=payload.due_date, amount=payload.amount, label=payload.label)
-    except engagement_services.InstallmentBilled as error:
-        return Status(409, {"detail": str(error)})
+    engagement_services.change_installment(
+        installment=installment, due_date=payload.due_date, amount=payload.amount, label=payload.label)
     row = _installment_rows(installment.part).get(id=installment.pk)
     return {**row, "harvested": row["billable_item__id"] is not None, "billed": False}
 
@@ -191,7 +181,7 @@ def list_unit_metrics(request, client: str = "", period: str = ""):
     if client:
         metrics = metrics.filter(client__code=client)
     if period:
-        metrics = metrics.filter(period=_period(period).first_day)
+        metrics = metrics.filter(period=Period.parse(period).first_day)
     return metrics
 
 
@@ -219,7 +209,7 @@ def list_billable_items(request, period: str = "", client: str = "", decision: s
     require(request, SEE_PRE_BILLING)
     items = BillableItem.objects.select_related("client", "engagement").order_by("id")
     if period:
-        items = items.filter(period=_period(period).first_day)
+        items = items.filter(period=Period.parse(period).first_day)
     if client:
         items = items.filter(client__code=client)
     if decision:
@@ -231,7 +221,7 @@ def list_billable_items(request, period: str = "", client: str = "", decision: s
 @paginate(Pages)
 def list_pre_invoices(request, period: str = Query(..., description="YYYY-MM"), client: str = ""):
     require(request, SEE_PRE_BILLING)
-    documents = PreInvoice.objects.filter(period=_period(period).first_day).select_related("client").order_by("id")
+    documents = PreInvoice.objects.filter(period=Period.parse(period).first_day).select_related("client").order_by("id")
     return documents.filter(client__code=client) if client else documents
 
 
@@ -253,7 +243,7 @@ def get_pre_invoice(request, pre_invoice_id: int):
 def start_run(request, payload: RunIn):
     """Start the pre-billing of a month; follow it with GET /runs/{id}."""
     require(request, RUN_PRE_BILLING)
-    return Status(202, services.start_pre_billing(period=_period(payload.period), user=request.auth))
+    return Status(202, services.start_pre_billing(period=Period.parse(payload.period), user=request.auth))
 
 
 @router.get("/runs/{run_id}", response={200: RunOut, **ERRORS}, tags=["pre-billing"])
@@ -275,23 +265,13 @@ class LineOrderIn(Schema):
     line_ids: list[int]
 
 
-def _special(action, **kwargs):
-    """Run a special action; 403 without the permission, 409 when the document refuses it."""
-    try:
-        return action(**kwargs)
-    except services.SpecialActionRefused as refused:
-        raise HttpError(403, str(refused)) from None
-    except services.EditRefused as refused:
-        raise HttpError(409, str(refused)) from None
-
-
 @router.post("/pre-invoices/{pre_invoice_id}/duplicate", response={201: dict, **ERRORS}, tags=["special actions"])
 def duplicate_pre_invoice(request, pre_invoice_id: int):
     """Copy a pre-invoice into a draft typed by hand (permission 'special actions'): runs leave it alone and
     validating it bills its lines once more, outside the billable items."""
     require(request, SEE_PRE_BILLING)
     get_object_or_404(PreInvoice, pk=pre_invoice_id)
-    copy = _special(services.duplicate_pre_invoice, pre_invoice_id=pre_invoice_id, user=request.auth)
+    copy = services.duplicate_pre_invoice(pre_invoice_id=pre_invoice_id, user=request.auth)
     return Status(201, get_pre_invoice(request, copy.pk))
 
 
@@ -299,7 +279,7 @@ def duplicate_pre_invoice(request, pre_invoice_id: int):
 def delete_copy(request, pre_invoice_id: int):
     """Delete a copy (a draft of billable items cannot be deleted: it follows its items)."""
     require(request, SEE_PRE_BILLING)
-    _special(services.delete_copy, pre_invoice_id=pre_invoice_id, user=request.auth)
+    services.delete_copy(pre_invoice_id=pre_invoice_id, user=request.auth)
     return Status(204, None)
 
 
@@ -307,15 +287,15 @@ def delete_copy(request, pre_invoice_id: int):
 def change_copy_line(request, line_id: int, payload: CopyLineIn):
     """Type the quantity and unit price of a copy's line; amount, VAT and totals follow."""
     require(request, SEE_PRE_BILLING)
-    line = _special(services.change_copy_line, line_id=line_id, quantity=payload.quantity,
-                    unit_price=payload.unit_price, user=request.auth)
+    line = services.change_copy_line(line_id=line_id, quantity=payload.quantity, unit_price=payload.unit_price,
+                                     user=request.auth)
     return get_pre_invoice(request, line.pre_invoice_id)
 
 
 @router.delete("/pre-invoice-lines/{line_id}", response={204: None, **ERRORS}, tags=["special actions"])
 def remove_copy_line(request, line_id: int):
     require(request, SEE_PRE_BILLING)
-    _special(services.remove_copy_line, line_id=line_id, user=request.auth)
+    services.remove_copy_line(line_id=line_id, user=request.auth)
     return Status(204, None)
 
 
@@ -324,7 +304,7 @@ def replace_designation(request, line_id: int, payload: DesignationIn):
     """Type a line's designation; runs keep it."""
     require(request, SEE_PRE_BILLING)
     line = get_object_or_404(PreInvoiceLine, pk=line_id)
-    _special(services.replace_designation, line_id=line_id, text=payload.designation, user=request.auth)
+    services.replace_designation(line_id=line_id, text=payload.designation, user=request.auth)
     return get_pre_invoice(request, line.pre_invoice_id)
 
 
@@ -333,5 +313,5 @@ def reorder_lines(request, pre_invoice_id: int, payload: LineOrderIn):
     """Put the lines in this order (every line once); runs keep it."""
     require(request, SEE_PRE_BILLING)
     get_object_or_404(PreInvoice, pk=pre_invoice_id)
-    _special(services.reorder_lines, pre_invoice_id=pre_invoice_id, line_ids=payload.line_ids, user=request.auth)
+    services.reorder_lines(pre_invoice_id=pre_invoice_id, line_ids=payload.line_ids, user=request.auth)
     return get_pre_invoice(request, pre_invoice_id)

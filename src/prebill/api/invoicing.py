@@ -20,12 +20,10 @@ from prebill.accounts.roles import (
     VALIDATE_INVOICES,
 )
 from prebill.clients.models import Client
-from prebill.core.ledger import CreditRefused
-from prebill.core.lifecycle import TransitionRefused
 from prebill.invoicing import services
 from prebill.invoicing.models import Invoice
 from prebill.payments import services as payments
-from prebill.payments.models import Payment
+from prebill.payments.models import DepositReservation, Payment
 
 from .auth import require
 from .endpoints import Pages
@@ -110,12 +108,9 @@ def _invoice(number: str) -> Invoice:
 @router.post("/pre-invoices/{pre_invoice_id}/validate", response={201: InvoiceOut, **ERRORS})
 def validate(request, pre_invoice_id: int, payload: IssueDate):
     require(request, VALIDATE_INVOICES)
-    try:
-        invoice = services.validate_pre_invoice(pre_invoice_id=pre_invoice_id, user=request.auth,
-                                                issue_date=payload.issue_date or date.today(),
-                                                expected_version=payload.version)
-    except services.ValidationRefused as refused:
-        return Status(409, {"detail": str(refused)})
+    invoice = services.validate_pre_invoice(pre_invoice_id=pre_invoice_id, user=request.auth,
+                                            issue_date=payload.issue_date or date.today(),
+                                            expected_version=payload.version)
     return Status(201, invoice)
 
 
@@ -137,10 +132,7 @@ def get_invoice(request, number: str):
 def post(request, number: str):
     require(request, POST_INVOICES)
     invoice = _invoice(number)
-    try:
-        post_invoice(invoice_id=invoice.pk, user=request.auth)
-    except TransitionRefused as refused:
-        return Status(409, {"detail": str(refused)})
+    post_invoice(invoice_id=invoice.pk, user=request.auth)
     return _invoice(number)
 
 
@@ -148,11 +140,8 @@ def post(request, number: str):
 def credit(request, number: str, payload: CreditIn):
     require(request, VALIDATE_INVOICES)
     invoice = _invoice(number)
-    try:
-        note = services.issue_credit_note(invoice_id=invoice.pk, quantities=payload.items, rebill=payload.rebill,
-                                          user=request.auth, issue_date=payload.issue_date or date.today())
-    except (CreditRefused, services.ValidationRefused) as refused:
-        return Status(409, {"detail": str(refused)})
+    note = services.issue_credit_note(invoice_id=invoice.pk, quantities=payload.items, rebill=payload.rebill,
+                                      user=request.auth, issue_date=payload.issue_date or date.today())
     return Status(201, note)
 
 
@@ -161,12 +150,9 @@ def record_payment(request, payload: PaymentIn):
     require(request, RECORD_PAYMENTS)
     client = get_object_or_404(Client, code=payload.client)
     allocations = {_invoice(a.invoice).pk: a.amount for a in payload.allocations}
-    try:
-        payment = payments.record_payment(client_id=client.pk, day=payload.date, method=payload.method,
-                                          amount=payload.amount, reference=payload.reference,
-                                          allocations=allocations, user=request.auth)
-    except (payments.PaymentRefused, TransitionRefused) as refused:
-        return Status(409, {"detail": str(refused)})
+    payment = payments.record_payment(client_id=client.pk, day=payload.date, method=payload.method,
+                                      amount=payload.amount, reference=payload.reference, allocations=allocations,
+                                      user=request.auth)
     return Status(201, {"id": payment.pk, "deposit_left": payments.deposit_left(payment)})
 
 
@@ -175,11 +161,8 @@ def allocate_deposit(request, payment_id: int, payload: AllocationIn):
     """Use what is left of a payment (a deposit) to settle an invoice of the same client."""
     require(request, RECORD_PAYMENTS)
     payment = get_object_or_404(Payment, pk=payment_id)
-    try:
-        payments.allocate(payment=payment, invoice_id=_invoice(payload.invoice).pk, amount=payload.amount,
-                          user=request.auth)
-    except (payments.PaymentRefused, TransitionRefused) as refused:
-        return Status(409, {"detail": str(refused)})
+    payments.allocate(payment=payment, invoice_id=_invoice(payload.invoice).pk, amount=payload.amount,
+                      user=request.auth)
     return Status(201, {"id": payment.pk, "deposit_left": payments.deposit_left(payment)})
 
 
@@ -189,11 +172,8 @@ def reserve_deposit(request, payment_id: int, payload: ReservationIn):
     validation."""
     require(request, RECORD_PAYMENTS)
     payment = get_object_or_404(Payment, pk=payment_id)
-    try:
-        reservation = payments.reserve_deposit(payment=payment, pre_invoice_id=payload.pre_invoice_id,
-                                               amount=payload.amount, user=request.auth)
-    except payments.PaymentRefused as refused:
-        return Status(409, {"detail": str(refused)})
+    reservation = payments.reserve_deposit(payment=payment, pre_invoice_id=payload.pre_invoice_id,
+                                           amount=payload.amount, user=request.auth)
     return Status(201, {"id": reservation.pk, "payment": payment.pk, "amount": reservation.amount,
                         "deposit_left": payments.deposit_left(payment)})
 
@@ -202,10 +182,8 @@ def reserve_deposit(request, payment_id: int, payload: ReservationIn):
 def release_reservation(request, reservation_id: int):
     """Give a reserved amount back to its deposit."""
     require(request, RECORD_PAYMENTS)
-    try:
-        payments.release_reservation(reservation_id=reservation_id, user=request.auth)
-    except payments.PaymentRefused as refused:
-        return Status(404, {"detail": str(refused)})
+    get_object_or_404(DepositReservation, pk=reservation_id)
+    payments.release_reservation(reservation_id=reservation_id, user=request.auth)
     return Status(204, None)
 
 

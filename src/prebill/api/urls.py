@@ -4,11 +4,20 @@ import logging
 
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from prebill.accounts.roles import SEE_PORTFOLIO, role_required
+from prebill.attachments.services import FileRefused
+from prebill.billing.services import SpecialActionRefused
+from prebill.core.money import MoneyError
+from prebill.core.periods import PeriodError
+from prebill.core.refusals import Refusal
+from prebill.costs.services import ProofRefused
+from prebill.documents.services import BatchRefused
 from prebill.imports.problems import ImportRejected
+from prebill.training.services import EntryRefused
 
 from .auth import AUTH
 from .costs import router as costs_router
@@ -38,13 +47,30 @@ api.add_router("/", documents_router)
 api.add_router("/", training_router)
 
 
-@api.exception_handler(ImportRejected)
-def _rejected(request, error: ImportRejected):
-    return api.create_response(request, {"detail": [{"loc": p.where, "msg": p.why} for p in error.problems]},
-                               status=422)
+# Refusals about what was typed or sent answer 422; a permission kept for some users 403; the others, a rule
+# that says no to the state things are in, 409.
+MALFORMED = (PeriodError, MoneyError, EntryRefused, FileRefused, ProofRefused, BatchRefused)
+FORBIDDEN = (SpecialActionRefused,)
+
+
+@api.exception_handler(Refusal)
+def _refused(request, error: Refusal):
+    """Every refusal, once: its message in the request's language, and where it is.
+
+    A 422 that says where is a list of located problems, like the API's other 422 (an import's problems too)."""
+    if isinstance(error, ImportRejected):
+        detail = [{"loc": p.where, "msg": p.why} for p in error.problems]
+        return api.create_response(request, {"detail": detail}, status=422)
+    message = error.translated(gettext)
+
+    if isinstance(error, MALFORMED) and error.where:
+        return api.create_response(request, {"detail": [{"loc": error.where, "msg": message}]}, status=422)
+    status = 422 if isinstance(error, MALFORMED) else 403 if isinstance(error, FORBIDDEN) else 409
+    return api.create_response(request, {"detail": message, "where": error.where}, status=status)
 
 
 @api.exception_handler(ValidationError)
+
 def _invalid(request, error: ValidationError):
     detail = [{"loc": ".".join(str(part) for part in e.get("loc", ())), "msg": e.get("msg", "")} for e in error.errors]
     return api.create_response(request, {"detail": detail}, status=422)

@@ -9,18 +9,21 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext
 
 from prebill.accounts.roles import SEE_PORTFOLIO, acting_user, has_role
+from prebill.core.refusals import Refusal
 
 from .models import Attachment
 
 MAX_BYTES = 10 * 1024 * 1024
+
 # What a file is, read from its first bytes (never from its name or the browser's word).
 SIGNATURES = ((b"%PDF-", "application/pdf", ".pdf"), (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
               (b"\xff\xd8\xff", "image/jpeg", ".jpg"))
 
 
-class FileRefused(ValueError):
+class FileRefused(Refusal, ValueError):
     """The file is not kept; the message says why."""
 
 
@@ -39,12 +42,14 @@ def store(upload: UploadedFile, *, client_id: int, user=None) -> Attachment:
     """Keep an uploaded proof of a client: a PDF, PNG or JPEG of at most 10 MB, under a generated name."""
     name = os.path.basename(upload.name or "file")[:255]
     if upload.size is not None and upload.size > MAX_BYTES:
-        raise FileRefused(f"{name}: the file is larger than {MAX_BYTES // 1024 // 1024} MB")
+        raise FileRefused(gettext("%(name)s: the file is larger than %(mb)s MB.")
+                          % {"name": name, "mb": MAX_BYTES // 1024 // 1024})
     head = upload.read(16)
     upload.seek(0)
     kind = sniff(head)
     if kind is None:
-        raise FileRefused(f"{name}: only PDF, PNG and JPEG files are kept (its content is none of them)")
+        raise FileRefused(gettext("%(name)s: only PDF, PNG and JPEG files are kept (its content is none of them).")
+                          % {"name": name})
     content_type, suffix = kind
     directory = files_dir()
     directory.mkdir(parents=True, exist_ok=True)
@@ -56,7 +61,9 @@ def store(upload: UploadedFile, *, client_id: int, user=None) -> Attachment:
             for chunk in upload.chunks():
                 size += len(chunk)
                 if size > MAX_BYTES:
-                    raise FileRefused(f"{name}: the file is larger than {MAX_BYTES // 1024 // 1024} MB")
+                    raise FileRefused(gettext("%(name)s: the file is larger than %(mb)s MB.")
+                                      % {"name": name, "mb": MAX_BYTES // 1024 // 1024})
+
                 digest.update(chunk)
                 out.write(chunk)
     except FileRefused:
@@ -75,5 +82,6 @@ def may_see(user, attachment: Attachment) -> bool:
 def path_of(attachment: Attachment) -> Path:
     path = (files_dir() / attachment.stored_name).resolve()
     if path.parent != files_dir().resolve():  # a stored name never leaves the directory
-        raise FileRefused("not a stored file")
+        raise FileRefused(gettext("Not a stored file."))
+
     return path

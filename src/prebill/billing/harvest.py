@@ -124,7 +124,8 @@ def harvest(period: Period, ctx: PortfolioContext, clients: Collection[int] | No
 def _harvest_installments(period: Period, ctx: PortfolioContext, out: _Collector) -> None:
     rows = out.scoped(Installment.objects.filter(
         new_or_pending_in(period), due_date__range=(period.first_day, period.last_day)
-    ), "part__engagement__client_id").values_list("id", "part_id", "due_date", "amount", "quantity", "label", "period_start", "period_end", *ITEM_VALUES)
+    ), "part__engagement__client_id").values_list(
+        "id", "part_id", "due_date", "amount", "quantity", "label", "period_start", "period_end", *ITEM_VALUES)
     for installment_id, part_id, due, amount, quantity, label, start, end, *existing in rows.iterator(chunk_size=5000):
         part = ctx.parts[part_id]
         if part.article_id is None:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from prebill.audit.services import record
 from prebill.core.money import round_money
 from prebill.core.periods import Period
+from prebill.core.refusals import Refusal
 from prebill.core.review import Decision
 from prebill.core.vat import totals, vat_breakdown
 from prebill.locks import drafts_lock, retrying
@@ -56,8 +57,8 @@ class RunSummary:
         return {k: str(v) if isinstance(v, Decimal) else v for k, v in self.__dict__.items()}
 
 
-class RunFailed(Exception):
-    pass
+class RunFailed(Refusal):
+    """The month's run could not be done; the message says why."""
 
 
 def run_pre_billing(*, period: Period, user=None, run: BillingRun | None = None) -> RunSummary:
@@ -169,7 +170,7 @@ def _run_in_thread(period: Period, user, run: BillingRun) -> None:
         connection.close()
 
 
-class SpecialActionRefused(Exception):
+class SpecialActionRefused(Refusal):
     """Reordering lines and typing designations is kept for users with the 'special actions' permission."""
 
 
@@ -214,7 +215,8 @@ def _changed_by_hand(pre_invoice_id: int, change: str) -> None:
                                                          updated_at=timezone.now())
 
 
-class EditRefused(Exception):
+class EditRefused(Refusal):
+
     """The document refuses the edit (a draft's lines come from its items; a line order must name each once)."""
 
 

@@ -18,6 +18,7 @@ from prebill.billing.drafts import rebuild_drafts
 from prebill.billing.models import BillableItem
 from prebill.core.grouping import REBILLABLE, terms_change
 from prebill.core.periods import Period
+from prebill.core.refusals import Refusal
 from prebill.core.vat import vat_rate_problem
 from prebill.engagements.models import Engagement
 
@@ -26,8 +27,12 @@ from .models import ActivityReport, Expense, Overtime, Purchase
 REBILLABLE_KINDS = [kind.value for kind in REBILLABLE]
 
 
-class CostRefused(ValueError):
+class CostRefused(Refusal, ValueError):
     """The cost or the decision is refused; the message says why."""
+
+
+class ProofRefused(CostRefused):
+    """The proof's file is not kept (its type or its size): the input is wrong, not the cost."""
 
 
 
@@ -39,8 +44,8 @@ def _check_engagement(client_id: int, engagement_id: int | None) -> None:
 def _check_amounts(excluding: Decimal, vat_rate: Decimal, including: Decimal | None = None) -> None:
     if excluding < 0 or (including is not None and including < excluding):
         raise CostRefused(gettext("Amounts are positive and the amount incl. VAT is not below the amount excl. VAT."))
-    if problem := vat_rate_problem(vat_rate):
-        raise CostRefused(problem)
+    if vat_rate_problem(vat_rate):
+        raise CostRefused(gettext("VAT rate %(rate)s %% is out of range (0 to 100 excluded).") % {"rate": vat_rate})
 
 
 def store_proof(*, upload, client_id: int, user=None):
@@ -48,7 +53,8 @@ def store_proof(*, upload, client_id: int, user=None):
     try:
         return store(upload, client_id=client_id, user=user)
     except FileRefused as refused:
-        raise CostRefused(str(refused)) from None
+        raise ProofRefused(refused.message, where=refused.where, **refused.params) from None
+
 
 
 def _proof(upload, client_id: int, user):

@@ -10,10 +10,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext
 
 from prebill.accounts.roles import acting_user
 from prebill.attachments.services import files_dir
 from prebill.core.periods import Period
+from prebill.core.refusals import Refusal
 from prebill.invoicing.models import Invoice
 
 from .issued import issued_document
@@ -22,8 +24,8 @@ from .models import DocumentBatch
 logger = logging.getLogger(__name__)
 
 
-class BatchRefused(ValueError):
-    pass
+class BatchRefused(Refusal, ValueError):
+    """Nothing to render for this choice."""
 
 
 def invoices_of(*, period: Period | None = None, numbers: list[str] | None = None) -> list[int]:
@@ -39,7 +41,8 @@ def invoices_of(*, period: Period | None = None, numbers: list[str] | None = Non
 def start_batch(*, invoice_ids: list[int], label: str, user=None) -> DocumentBatch:
     """Render the documents in the background (inline when PREBILL_RUNS_INLINE is set, as in tests)."""
     if not invoice_ids:
-        raise BatchRefused("no invoice to render")
+        raise BatchRefused(gettext("No invoice to render for this choice."))
+
     batch = DocumentBatch.objects.create(label=label[:200], invoice_ids=invoice_ids, total=len(invoice_ids),
                                          created_by=acting_user(user))
     if settings.PREBILL_RUNS_INLINE:

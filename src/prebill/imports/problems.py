@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from prebill.core.money import MoneyError, to_decimal
+from prebill.core.refusals import Refusal, gettext_noop
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -21,13 +22,15 @@ class Problem:
         return f"{self.where}: {self.why}"
 
 
-class ImportRejected(Exception):
-    """The file has problems; nothing was written."""
+class ImportRejected(Refusal):
+    """The file has problems, each located in `problems`; nothing was written."""
 
     def __init__(self, source: str, problems: list[Problem]):
         self.source = source
         self.problems = problems
-        super().__init__(f"{source}: {len(problems)} problem(s), nothing imported")
+        super().__init__(gettext_noop("%(source)s: %(count)s problem(s); nothing was imported."), where=source,
+                         source=source, count=len(problems))
+
 
 
 class Checker:

@@ -29,8 +29,9 @@ from prebill.catalogue.models import Article
 from prebill.core.grouping import draft_digest
 from prebill.core.ledger import CreditRefused, check_credit, remainder, to_bill_now
 from prebill.core.money import round_money, split_in_proportion
-from prebill.core.numbering import check_chronology, due_date, format_number, sequence_year
+from prebill.core.numbering import NumberingError, check_chronology, due_date, format_number, sequence_year
 from prebill.core.periods import Period
+from prebill.core.refusals import Refusal
 from prebill.core.vat import totals, vat_breakdown
 from prebill.locks import drafts_lock, retrying
 from prebill.organisation.models import InvoiceSeries, Organisation
@@ -39,7 +40,7 @@ from .models import Invoice, InvoiceLine, InvoiceLineItem, InvoiceVat, SeriesCou
 from .snapshot import SELLER_FIELDS, seller_snapshot
 
 
-class ValidationRefused(Exception):
+class ValidationRefused(Refusal):
     """A pre-invoice cannot become an invoice; the message says why."""
 
 
@@ -50,7 +51,7 @@ def _series(kind: str) -> InvoiceSeries:
         series = InvoiceSeries.objects.filter(kind=wanted).order_by("-is_default", "code").first()
         if series is not None:
             return series
-    raise ValidationRefused("no invoice series is configured for this kind of document")
+    raise ValidationRefused(gettext("No invoice series is configured for this kind of document."))
 
 
 def _next_number(series: InvoiceSeries, issue_date: date) -> tuple[int, int, str]:
@@ -64,8 +65,8 @@ def _next_number(series: InvoiceSeries, issue_date: date) -> tuple[int, int, str
     counter = SeriesCounter.objects.select_for_update().get(series=series, year=year)
     try:
         check_chronology(counter.last_issue_date, issue_date)
-    except ValueError as error:
-        raise ValidationRefused(str(error)) from None
+    except NumberingError as error:
+        raise ValidationRefused(error.message, where=error.where, **error.params) from None
     counter.last_number += 1
     counter.last_issue_date = issue_date
     counter.save(update_fields=["last_number", "last_issue_date"])
@@ -279,9 +280,9 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
     drafts_lock(Period.of(issue_date).first_day)
     invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
     if invoice is None:
-        raise CreditRefused("this invoice does not exist")
+        raise CreditRefused(gettext("This invoice does not exist."))
     if invoice.kind != Invoice.Kind.INVOICE:
-        raise CreditRefused("only an invoice can be credited")
+        raise CreditRefused(gettext("Only an invoice can be credited."))
     billed = defaultdict(lambda: Decimal(0))
     shares = list(InvoiceLineItem.objects.filter(line__invoice=invoice).select_related("line"))
     for share in shares:
@@ -293,10 +294,12 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
     wanted = quantities if quantities is not None else {
         item_id: quantity - credited[item_id] for item_id, quantity in billed.items() if quantity > credited[item_id]}
     if not wanted:
-        raise CreditRefused(f"invoice {invoice.number} has nothing left to credit")
+        raise CreditRefused(gettext("Invoice %(number)s has nothing left to credit.") % {"number": invoice.number})
     for item_id, quantity in wanted.items():
         if item_id not in billed:
-            raise CreditRefused(f"item {item_id} is not on invoice {invoice.number}")
+            raise CreditRefused(gettext("Item %(item)s is not on invoice %(number)s.")
+                                % {"item": item_id, "number": invoice.number})
+
         check_credit(item_id, quantity, billed[item_id], credited[item_id])
     items = {item.pk: item for item in BillableItem.objects.select_for_update().filter(pk__in=list(wanted)).order_by("pk")}
     share_of = {share.item_id: share for share in shares}

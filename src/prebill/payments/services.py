@@ -7,11 +7,13 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.translation import gettext
 
 from prebill.accounts.roles import acting_user
 from prebill.audit.services import record
-from prebill.billing.models import PreInvoice
+from prebill.billing.models import PreInvoice, RemovedDraft
 from prebill.core.lifecycle import InvoiceState, check_transition
+from prebill.core.refusals import Refusal
 from prebill.invoicing.models import Invoice
 
 from .models import Allocation, DepositReservation, Payment
@@ -20,8 +22,8 @@ ZERO = Decimal("0.00")
 BUCKETS = ("not_due", "1_30", "31_60", "61_90", "over_90")
 
 
-class PaymentRefused(Exception):
-    pass
+class PaymentRefused(Refusal):
+    """The payment, its allocation or its reservation is refused; the message says why."""
 
 
 def amounts_due(invoice_ids: list[int]) -> dict[int, Decimal]:
@@ -46,7 +48,7 @@ def record_payment(*, client_id: int, day: date, method: str, amount: Decimal, r
                    allocations: dict[int, Decimal] | None = None, user=None) -> Payment:
     """Money received; allocated to invoices as asked, what is left stays as a deposit of the client."""
     if amount <= 0:
-        raise PaymentRefused("a payment is a positive amount")
+        raise PaymentRefused(gettext("A payment is a positive amount."))
     payment = Payment.objects.create(client_id=client_id, date=day, method=method, amount=amount,
                                      reference=reference, recorded_by=acting_user(user))
     record(user=user, action="payment", obj=payment, after={"amount": str(amount), "reference": reference})
@@ -61,12 +63,13 @@ def allocate(*, payment: Payment, invoice_id: int, amount: Decimal, user=None) -
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
     if invoice.kind != Invoice.Kind.INVOICE or invoice.client_id != payment.client_id:
-        raise PaymentRefused(f"{invoice.number} is not an invoice of this client")
+        raise PaymentRefused(gettext("%(number)s is not an invoice of this client.") % {"number": invoice.number})
     due = amounts_due([invoice.pk])[invoice.pk]
     left = deposit_left(payment)
     if amount <= 0 or amount > due or amount > left:
-        raise PaymentRefused(f"{amount} cannot be allocated to {invoice.number}: {due} is due and {left} "
-                             "is left of the payment")
+        raise PaymentRefused(gettext("%(amount)s cannot be allocated to %(number)s: %(due)s is due and %(left)s is "
+                                     "left of the payment.")
+                             % {"amount": amount, "number": invoice.number, "due": due, "left": left})
     state = InvoiceState(invoice.state)
     if state is InvoiceState.VALIDATED:
         wanted = state  # settled before posting (a deposit): posting then says partly paid or paid
@@ -100,6 +103,13 @@ def aged_balance(today: date) -> list[dict]:
     return sorted(clients.values(), key=lambda c: c["code"])
 
 
+def released_by_removed_drafts(since: date) -> list:
+    """Deposits set aside for drafts that disappeared since `since`, given back to their payments: the
+    collections team sees them to set them aside again where the items went."""
+    return list(RemovedDraft.objects.filter(removed_at__date__gte=since, released_deposits__gt=0)
+                .select_related("client").order_by("-removed_at")[:200])
+
+
 def client_deposits(client_id: int) -> list[tuple[Payment, Decimal]]:
     """The client's payments with something left, and what is left of each."""
     payments = list(Payment.objects.filter(client_id=client_id).order_by("date", "pk"))
@@ -124,14 +134,15 @@ def reserve_deposit(*, payment: Payment, pre_invoice_id: int, amount: Decimal, u
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     pre = PreInvoice.objects.select_for_update().filter(pk=pre_invoice_id).first()
     if pre is None:
-        raise PaymentRefused("this pre-invoice no longer exists: the month was run again; open it anew")
+        raise PaymentRefused(gettext("This pre-invoice no longer exists: the month was run again; open it anew."))
     if pre.client_id != payment.client_id:
-        raise PaymentRefused("a deposit only settles documents of the client who paid it")
+        raise PaymentRefused(gettext("A deposit only settles documents of the client who paid it."))
     due = pre_invoice_due(pre)[1]
     left = deposit_left(payment)
     if amount <= 0 or amount > due or amount > left:
-        raise PaymentRefused(f"{amount} cannot be set aside for this pre-invoice: {due} is due and {left} "
-                             "is left of the deposit")
+        raise PaymentRefused(gettext("%(amount)s cannot be set aside for this pre-invoice: %(due)s is due and "
+                                     "%(left)s is left of the deposit.")
+                             % {"amount": amount, "due": due, "left": left})
     reservation = DepositReservation.objects.create(
         payment=payment, pre_invoice=pre, amount=amount, reserved_by=acting_user(user))
     record(user=user, action="reserve_deposit", obj=payment, before={"left": str(left)},
@@ -144,7 +155,8 @@ def release_reservation(*, reservation_id: int, user=None) -> None:
     """Give a reserved amount back to its deposit (the undo of reserve_deposit)."""
     reservation = DepositReservation.objects.select_for_update().filter(pk=reservation_id).first()
     if reservation is None:
-        raise PaymentRefused("this reservation no longer exists")
+        raise PaymentRefused(gettext("This reservation no longer exists."))
+
     record(user=user, action="release_deposit", obj=reservation.payment,
            before={"pre_invoice": reservation.pre_invoice_id, "amount": str(reservation.amount)}, after={})
     reservation.delete()

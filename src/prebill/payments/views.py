@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib import messages
@@ -21,8 +21,9 @@ def aged_balance(request):
     today = parse_date(request.GET.get("on", "") or "") or date.today()
     rows = services.aged_balance(today)
     totals = {bucket: sum((row[bucket] for row in rows), services.ZERO) for bucket in (*services.BUCKETS, "total")}
-    return render(request, "payments/aged_balance.html", {"rows": rows, "totals": totals, "on": today,
-                                                          "section": "payments"})
+    return render(request, "payments/aged_balance.html", {
+        "rows": rows, "totals": totals, "on": today, "section": "payments",
+        "released": services.released_by_removed_drafts(today - timedelta(days=30))})
 
 
 @role_required(RECORD_PAYMENTS)

@@ -23,6 +23,7 @@ from prebill.clients.models import Client
 from prebill.core.grouping import ItemKind, group_items
 from prebill.core.money import round_money, split_in_proportion
 from prebill.core.periods import Period
+from prebill.core.refusals import Refusal
 from prebill.core.review import BILLED_NOW, Decision
 from prebill.core.vat import totals, vat_breakdown
 
@@ -31,7 +32,8 @@ from .models import ProForma, ProFormaItem, ProFormaLine
 COST_KINDS = (ItemKind.TIME.value, ItemKind.UNITS.value)
 
 
-class ProFormaRefused(Exception):
+class ProFormaRefused(Refusal):
+
     """The pro forma or its line refuses the action; the message says why."""
 
 

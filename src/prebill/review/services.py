@@ -27,6 +27,7 @@ from prebill.catalogue.models import Article
 from prebill.core.grouping import ItemKind, LineMode, group_items
 from prebill.core.money import round_money
 from prebill.core.periods import Period
+from prebill.core.refusals import Refusal
 from prebill.core.review import BILLED_NOW, Decision
 from prebill.core.valuation import line_amount
 from prebill.engagements.models import Engagement, Task
@@ -43,7 +44,8 @@ MOVES = {
 }
 
 
-class ReviewRefused(Exception):
+class ReviewRefused(Refusal):
+
     """The wizard refuses the step; the message says why."""
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from prebill.audit.services import record
 from prebill.billing.context import PortfolioContext
@@ -20,6 +21,7 @@ from prebill.clients.models import Client
 from prebill.core.grouping import ItemKind, TrainingOption
 from prebill.core.money import ZERO, round_money, split_in_proportion
 from prebill.core.periods import Period
+from prebill.core.refusals import Refusal
 from prebill.engagements.models import Engagement
 from prebill.organisation.models import Organisation
 
@@ -28,16 +30,19 @@ from .models import Funding, Learner, TrainingCharge, TrainingProduct, TrainingS
 HUNDRED = Decimal(100)
 
 
-class SessionRefused(ValueError):
-    pass
+class SessionRefused(Refusal, ValueError):
+    """The session (or the invoice it should go on) refuses the action; the message says why."""
 
 
-class EntryRefused(ValueError):
-    """A product or session entry that cannot be saved; `field` says where (e.g. "fundings[1].percent")."""
+class EntryRefused(Refusal, ValueError):
+    """A product or session entry that cannot be saved; `field` (its `where`) says where, e.g. "fundings[1].percent"."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
+        self.field = field
+        super().__init__(message, where=field)
+
+    def __str__(self) -> str:
+        return f"{self.where}: {super().__str__()}"
 
 
 @dataclass(frozen=True)
@@ -159,17 +164,23 @@ def _charge(session: TrainingSession, owed: Owed, option: TrainingOption, period
 def _draft_of(item: BillableItem) -> PreInvoice:
     draft = PreInvoice.objects.filter(lines__items=item).first()
     if draft is None:  # e.g. its client's conditions leave it off this month's drafts
-        raise SessionRefused(f"charged, but no pre-invoice holds it: see the pre-billing of {item.period:%Y-%m}")
+        raise SessionRefused(gettext("Charged, but no pre-invoice holds it: see the pre-billing of %(period)s.")
+                             % {"period": f"{item.period:%Y-%m}"})
     return draft
 
 
-def _refuse_if_billed_elsewhere(items, session: TrainingSession, what: str) -> None:
+def _refuse_if_billed_elsewhere(items, session: TrainingSession, client: Client | None = None) -> None:
     """Invoiced, or kept on a draft runs leave alone (a confirmed review, a pro forma): not ours to move."""
+    names = {"reference": session.reference, "client": client.name if client else ""}
     if items.exclude(status=BillableItem.Status.PENDING).exists() or items.filter(billed_quantity__gt=0).exists():
-        raise SessionRefused(f"session {session.reference} is invoiced{what}: credit the invoice first")
+        raise SessionRefused((gettext("Session %(reference)s is invoiced to %(client)s: credit the invoice first.")
+                              if client else gettext("Session %(reference)s is invoiced: credit the invoice first."))
+                             % names)
     if items.filter(pro_forma_item__isnull=False).exists() or items.filter(
             pre_invoice_line__isnull=False).exclude(pre_invoice_line__pre_invoice__source=PreInvoice.Source.RUN).exists():
-        raise SessionRefused(f"session {session.reference} is on a pro forma or a confirmed review{what}")
+        raise SessionRefused((gettext("Session %(reference)s is on a pro forma or a confirmed review to %(client)s.")
+                              if client else gettext("Session %(reference)s is on a pro forma or a confirmed review."))
+                             % names)
 
 
 def still_to_invoice(session: TrainingSession) -> list[Owed]:
@@ -185,7 +196,7 @@ def mark_done(*, session_id: int, user=None) -> int:
     Clients whose option is "no automatic invoicing" get nothing now: they are invoiced by hand."""
     session = TrainingSession.objects.select_for_update().select_related("product").get(pk=session_id)
     if session.status == TrainingSession.Status.CANCELLED:
-        raise SessionRefused(f"session {session.reference} is cancelled")
+        raise SessionRefused(gettext("Session %(reference)s is cancelled.") % {"reference": session.reference})
     if session.status == TrainingSession.Status.DONE or session.charges.exists():
         return 0
     default, period = firm_billing_option(), Period.of(session.end)
@@ -209,13 +220,14 @@ def invoice_by_hand(*, session_id: int, client_id: int, user=None) -> PreInvoice
     invoicing"); all such sessions of a month go on the client's one training draft."""
     session = TrainingSession.objects.select_for_update().select_related("product").get(pk=session_id)
     client = Client.objects.get(pk=client_id)
+    names = {"reference": session.reference, "client": client.name}
     if session.status != TrainingSession.Status.DONE:
-        raise SessionRefused(f"session {session.reference} is not done: mark it done first")
+        raise SessionRefused(gettext("Session %(reference)s is not done: mark it done first.") % names)
     if not any(o.client.pk == client.pk for o in what_is_owed(session)):
-        raise SessionRefused(f"{client.name} owes nothing for session {session.reference}")
+        raise SessionRefused(gettext("%(client)s owes nothing for session %(reference)s.") % names)
     owed = [o for o in still_to_invoice(session) if o.client.pk == client.pk]
     if not owed:
-        raise SessionRefused(f"session {session.reference} is already billed to {client.name}")
+        raise SessionRefused(gettext("Session %(reference)s is already billed to %(client)s.") % names)
     period = Period.of(session.end)
     items = [_charge(session, o, _option(o, "consolidated"), period) for o in owed]
     record(user=user, action="session_invoiced_by_hand", obj=session, before={}, after={"client": client.code})
@@ -240,22 +252,25 @@ def add_session(*, pre_invoice_id: int, session_id: int, user=None) -> PreInvoic
     invoiced, when the session is not done, or when its VAT treatment differs from the invoice's."""
     pre = PreInvoice.objects.select_for_update().select_related("client").filter(pk=pre_invoice_id).first()
     if pre is None:
-        raise SessionRefused(f"pre-invoice #{pre_invoice_id} no longer exists: the month's drafts were rebuilt")
+        raise SessionRefused(gettext("Pre-invoice #%(pk)s no longer exists: the month's drafts were rebuilt.")
+                             % {"pk": pre_invoice_id})
     session = TrainingSession.objects.select_for_update().select_related("product").get(pk=session_id)
     client = pre.client
+    names = {"reference": session.reference, "client": client.name, "pk": pre.pk}
     if not is_consolidated(pre):
-        raise SessionRefused(f"pre-invoice #{pre.pk} is not a consolidated training invoice")
+        raise SessionRefused(gettext("Pre-invoice #%(pk)s is not a consolidated training invoice.") % names)
     if session.status != TrainingSession.Status.DONE:
-        raise SessionRefused(f"session {session.reference} is not done: mark it done first")
+        raise SessionRefused(gettext("Session %(reference)s is not done: mark it done first.") % names)
     owed = [o for o in what_is_owed(session) if o.client.pk == client.pk and o.funded]
     if not owed:
-        raise SessionRefused(f"{client.name} funds nothing in session {session.reference}")
+        raise SessionRefused(gettext("%(client)s funds nothing in session %(reference)s.") % names)
     if session.product.vat_exempt != (pre.vat_regime == "exempt"):
-        raise SessionRefused(f"session {session.reference} and this invoice do not have the same VAT treatment")
+        raise SessionRefused(gettext("Session %(reference)s and this invoice do not have the same VAT treatment.")
+                             % names)
     items = BillableItem.objects.filter(training_charge__session=session, training_charge__client=client)
     if items.filter(pre_invoice_line__pre_invoice=pre).exists():
-        raise SessionRefused(f"session {session.reference} is already on this invoice")
-    _refuse_if_billed_elsewhere(items, session, f" to {client.name}")
+        raise SessionRefused(gettext("Session %(reference)s is already on this invoice.") % names)
+    _refuse_if_billed_elsewhere(items, session, client)
     period = Period.of(pre.period)
     option = _option(owed[0], "consolidated")
     periods = {period.first_day, *items.values_list("period", flat=True)}
@@ -276,7 +291,7 @@ def cancel(*, session_id: int, user=None) -> None:
     """Cancel a session; when it was done, its drafts go too (refused once something is invoiced)."""
     session = TrainingSession.objects.select_for_update().get(pk=session_id)
     items = BillableItem.objects.filter(training_charge__session=session)
-    _refuse_if_billed_elsewhere(items, session, "")
+    _refuse_if_billed_elsewhere(items, session)
     periods = set(items.values_list("period", flat=True))
     clients = set(items.values_list("engagement__client_id", flat=True))
     items.delete()
@@ -294,12 +309,14 @@ def save_product(*, reference: str, label: str, hours: Decimal, days: Decimal, p
                  article, vat_exempt: bool = True) -> TrainingProduct:
     """Create or update a catalogue product by its reference."""
     reference, label = (reference or "").strip(), (label or "").strip()
-    checks = (("reference", bool(reference), "is required"), ("label", bool(label), "is required"),
-              ("hours", hours is not None and hours > 0, "must be more than 0"),
-              ("days", days is not None and days > 0, "must be more than 0"),
-              ("price", price is not None and price >= 0, "must be 0 or more"),
-              ("basis", basis in TrainingProduct.Basis.values, f"must be one of {', '.join(TrainingProduct.Basis.values)}"),
-              ("article", article is not None, "is required"))
+    required, positive = gettext("is required"), gettext("must be more than 0")
+    checks = (("reference", bool(reference), required), ("label", bool(label), required),
+              ("hours", hours is not None and hours > 0, positive),
+              ("days", days is not None and days > 0, positive),
+              ("price", price is not None and price >= 0, gettext("must be 0 or more")),
+              ("basis", basis in TrainingProduct.Basis.values,
+               gettext("must be one of %(values)s") % {"values": ", ".join(TrainingProduct.Basis.values)}),
+              ("article", article is not None, required))
     for field, ok, message in checks:
         if not ok:
             raise EntryRefused(field, message)
@@ -318,44 +335,48 @@ def save_session(*, reference: str, product: TrainingProduct, start, end, place:
     A session done or cancelled is not changed any more: its charges stand on drafts or invoices."""
     reference = (reference or "").strip()
     if not reference:
-        raise EntryRefused("reference", "is required")
+        raise EntryRefused("reference", gettext("is required"))
     if product is None:
-        raise EntryRefused("product", "is required")
+        raise EntryRefused("product", gettext("is required"))
     if start is None or end is None or end < start:
-        raise EntryRefused("end", "must be on or after the start")
+        raise EntryRefused("end", gettext("must be on or after the start"))
     discount_percent = discount_percent or ZERO
     if not ZERO <= discount_percent < HUNDRED:
-        raise EntryRefused("discount_percent", "must be from 0 to less than 100")
+        raise EntryRefused("discount_percent", gettext("must be from 0 to less than 100"))
     existing = TrainingSession.objects.select_for_update().filter(reference=reference).first()
     if existing and existing.status in (TrainingSession.Status.DONE, TrainingSession.Status.CANCELLED):
-        raise EntryRefused("reference", f"session {reference} is {existing.status}: it can no longer be changed")
+        raise EntryRefused("reference", gettext("session %(reference)s is %(status)s: it can no longer be changed")
+                           % {"reference": reference, "status": existing.get_status_display()})
     for n, learner in enumerate(learners):
         if not (learner.name or "").strip():
-            raise EntryRefused(f"learners[{n}].name", "is required")
+            raise EntryRefused(f"learners[{n}].name", gettext("is required"))
         if learner.sponsor is None:
-            raise EntryRefused(f"learners[{n}].sponsor", "is required")
+            raise EntryRefused(f"learners[{n}].sponsor", gettext("is required"))
     sending = {learner.sponsor.pk for learner in learners}
     percents: Counter = Counter()
     for n, funding in enumerate(fundings):
         where = f"fundings[{n}]"
         if funding.funder is None:
-            raise EntryRefused(f"{where}.funder", "is required")
+            raise EntryRefused(f"{where}.funder", gettext("is required"))
         if funding.sponsor is None or funding.sponsor.pk not in sending:
-            raise EntryRefused(f"{where}.sponsor", "must be a sponsor sending learners to this session")
+            raise EntryRefused(f"{where}.sponsor", gettext("must be a sponsor sending learners to this session"))
         if funding.funder.pk == funding.sponsor.pk:
-            raise EntryRefused(f"{where}.funder", "a sponsor does not fund itself: what no funder pays is its own")
+            raise EntryRefused(f"{where}.funder",
+                               gettext("a sponsor does not fund itself: what no funder pays is its own"))
         if funding.per_learner and funding.amount is None:
-            raise EntryRefused(f"{where}.per_learner", "only an amount is paid per learner")
+            raise EntryRefused(f"{where}.per_learner", gettext("only an amount is paid per learner"))
         if (funding.amount is None) == (funding.percent is None):
-            raise EntryRefused(where, "give either an amount or a percentage")
+            raise EntryRefused(where, gettext("give either an amount or a percentage"))
         if funding.amount is not None and funding.amount <= 0:
-            raise EntryRefused(f"{where}.amount", "must be more than 0")
+            raise EntryRefused(f"{where}.amount", gettext("must be more than 0"))
         if funding.percent is not None:
             if not ZERO < funding.percent <= HUNDRED:
-                raise EntryRefused(f"{where}.percent", "must be more than 0 and at most 100")
+                raise EntryRefused(f"{where}.percent", gettext("must be more than 0 and at most 100"))
             percents[funding.sponsor.pk] += funding.percent
             if percents[funding.sponsor.pk] > HUNDRED:
-                raise EntryRefused(f"{where}.percent", f"fundings of {funding.sponsor.name} exceed 100 %")
+                raise EntryRefused(f"{where}.percent", gettext("fundings of %(sponsor)s exceed 100 %%")
+                                   % {"sponsor": funding.sponsor.name})
+
     session, _ = TrainingSession.objects.update_or_create(reference=reference, defaults={
         "product": product, "start": start, "end": end, "place": (place or "").strip(), "trainer": trainer,
         "discount_percent": discount_percent})
