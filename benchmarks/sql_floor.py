@@ -131,10 +131,10 @@ def run_floor(path: str, period: str) -> dict:
     db.execute("CREATE INDEX k_doc ON k (client_id, grouping_key, line_key)")
     db.execute("""
         INSERT INTO billing_preinvoice (period, client_id, invoice_date, billing_address_id, currency, vat_regime,
-               payment_terms_days, end_of_month, payment_method, line_mode, grouping_key, grouping_reason,
-               total_excluding_vat, total_vat, total_including_vat, created_at)
+               payment_terms_days, end_of_month, payment_method, line_mode, document_key, grouping_reason,
+               total_excluding_vat, total_vat, total_including_vat, created_at, updated_at)
         SELECT :first, client_id, invoice_date, address_id, currency, vat_regime, payment_terms_days, end_of_month,
-               payment_method, line_mode, grouping_key, doc_key, SUM(amount), 0, 0, :now
+               payment_method, line_mode, grouping_key, doc_key, SUM(amount), 0, 0, :now, :now
         FROM k GROUP BY client_id, grouping_key""", p)
     db.execute("""
         INSERT INTO billing_preinvoiceline (pre_invoice_id, position, kind, line_key, article_id, designation,
@@ -143,12 +143,12 @@ def run_floor(path: str, period: str) -> dict:
                k.line_key, k.article_id, MIN(k.designation), '', SUM(k.quantity), k.unit, k.unit_price, SUM(k.amount),
                k.vat_rate, MIN(k.service_date), MAX(k.service_date)
         FROM k JOIN billing_preinvoice pi
-          ON pi.period = :first AND pi.client_id = k.client_id AND pi.grouping_key = k.grouping_key
+          ON pi.period = :first AND pi.client_id = k.client_id AND pi.document_key = k.grouping_key
         GROUP BY pi.id, k.line_key""", p)
     db.execute("""
         UPDATE billing_billableitem SET pre_invoice_line_id = l.id
         FROM k JOIN billing_preinvoice pi
-               ON pi.period = :first AND pi.client_id = k.client_id AND pi.grouping_key = k.grouping_key
+               ON pi.period = :first AND pi.client_id = k.client_id AND pi.document_key = k.grouping_key
              JOIN billing_preinvoiceline l ON l.pre_invoice_id = pi.id AND l.line_key = k.line_key
         WHERE billing_billableitem.id = k.item_id""", p)
     db.execute("""

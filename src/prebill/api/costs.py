@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from ninja import Field, File, Router, Schema, Status
-from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from prebill.accounts.roles import RUN_PRE_BILLING, SEE_PRE_BILLING
-from prebill.core.periods import Period, PeriodError
+from prebill.core.periods import Period
 from prebill.costs import services
 from prebill.costs.models import Expense, Purchase
 from prebill.costs.selectors import activity_reports, rebillables
@@ -79,11 +79,8 @@ def _attach(request, model, pk: int, field: str, file: UploadedFile):
     cost = get_object_or_404(model, pk=pk)
     item = getattr(cost, "billable_item", None)
     if item is not None and item.status == "billed":
-        raise HttpError(409, "this cost is invoiced: its proof stays as it was")
-    try:
-        attachment = services.store_proof(upload=file, client_id=cost.client_id, user=request.auth)
-    except services.CostRefused as refused:
-        raise HttpError(422, str(refused)) from None
+        raise services.CostRefused(gettext("This cost is invoiced: its proof stays as it was."))
+    attachment = services.store_proof(upload=file, client_id=cost.client_id, user=request.auth)
     setattr(cost, field, attachment)
     cost.save(update_fields=[field])
     return Status(201, {"id": attachment.pk, "name": attachment.original_name, "size": attachment.size,
@@ -105,10 +102,7 @@ def purchase_proof(request, purchase_id: int, file: File[UploadedFile]):
 def month_costs(request, period: str, untreated: bool = True):
     """The month's rebillable costs (expenses, purchases, overtime); untreated: not on an invoice yet."""
     require(request, SEE_PRE_BILLING)
-    try:
-        month = Period.parse(period)
-    except PeriodError as error:
-        raise HttpError(422, str(error)) from None
+    month = Period.parse(period)
     return [{"id": i.pk, "kind": i.kind, "client": i.client.code, "engagement": i.engagement.code,
              "collaborator": i.collaborator.code if i.collaborator else None, "designation": i.designation,
              "amount": str(i.amount), "status": i.status, "grouping": i.grouping,
@@ -120,11 +114,7 @@ def month_costs(request, period: str, untreated: bool = True):
 def join(request, item_id: int, payload: JoinIn):
     """Put a cost on the fixed-fee invoice of its engagement (or back on its own); 409 says why not."""
     require(request, RUN_PRE_BILLING)
-    try:
-        item = services.join_fixed_fee(item_id=item_id, installment_item_id=payload.fixed_fee_item,
-                                       user=request.auth)
-    except services.CostRefused as refused:
-        raise HttpError(409, str(refused)) from None
+    item = services.join_fixed_fee(item_id=item_id, installment_item_id=payload.fixed_fee_item, user=request.auth)
     return {"id": item.pk, "grouping": item.grouping}
 
 
@@ -132,12 +122,9 @@ def join(request, item_id: int, payload: JoinIn):
 def group(request, payload: GroupIn):
     """All of a collaborator's untreated costs of the month on one invoice (on=false: back on their own)."""
     require(request, RUN_PRE_BILLING)
-    try:
-        month = Period.parse(payload.period)
-    except PeriodError as error:
-        raise HttpError(422, str(error)) from None
-    count = services.group_by_collaborator(period=month, collaborator_id=payload.collaborator, on=payload.on,
-                                           user=request.auth)
+    count = services.group_by_collaborator(period=Period.parse(payload.period), collaborator_id=payload.collaborator,
+                                           on=payload.on, user=request.auth)
+
     return {"items": count}
 
 
@@ -145,10 +132,7 @@ def group(request, payload: GroupIn):
 def list_activity_reports(request, month: str):
     """Per collaborator and engagement, the days worked in the month (from time entries) and the signed file."""
     require(request, SEE_PRE_BILLING)
-    try:
-        period = Period.parse(month)
-    except PeriodError as error:
-        raise HttpError(422, str(error)) from None
+    period = Period.parse(month)
     return [{"collaborator": r["collaborator__code"], "engagement": r["engagement__code"], "days": str(r["days"]),
              "signed": r["report"].signed_id if r["report"] else None} for r in activity_reports(period)]
 
@@ -158,15 +142,9 @@ def list_activity_reports(request, month: str):
 def sign_activity_report(request, collaborator_id: int, engagement_id: int, month: str, file: File[UploadedFile]):
     """The report signed by the client (PDF, PNG or JPEG, at most 10 MB)."""
     require(request, RUN_PRE_BILLING)
-    try:
-        period = Period.parse(month)
-    except PeriodError as error:
-        raise HttpError(422, str(error)) from None
+    period = Period.parse(month)
     get_object_or_404(Collaborator, pk=collaborator_id)
     get_object_or_404(Engagement, pk=engagement_id)
-    try:
-        report = services.attach_signed_report(collaborator_id=collaborator_id, engagement_id=engagement_id,
-                                               month=period.first_day, upload=file, user=request.auth)
-    except services.CostRefused as refused:
-        raise HttpError(422, str(refused)) from None
+    report = services.attach_signed_report(collaborator_id=collaborator_id, engagement_id=engagement_id,
+                                           month=period.first_day, upload=file, user=request.auth)
     return Status(201, {"id": report.pk, "signed": report.signed_id})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from ninja import Field, Router, Schema, Status
-from ninja.errors import HttpError
 
 from prebill.accounts.roles import SEE_INVOICES
-from prebill.core.periods import Period, PeriodError
+from prebill.core.periods import Period
 from prebill.documents import services
 from prebill.documents.issued import CONTENT_TYPES, issued
 from prebill.documents.models import DocumentBatch
@@ -72,13 +72,10 @@ def ubl(request, number: str):
 def start_batch(request, payload: BatchIn):
     """Render the month's (or the named) documents in the background; follow GET /document-batches/{id}."""
     require(request, SEE_INVOICES)
-    try:
-        period = Period.parse(payload.period) if payload.period else None
-        ids = services.invoices_of(period=period, numbers=[n.replace("\x00", "") for n in payload.numbers])
-        batch = services.start_batch(invoice_ids=ids, label=f"documents {payload.period or 'selection'}",
-                                     user=request.auth)
-    except (PeriodError, services.BatchRefused) as refused:
-        raise HttpError(422, str(refused)) from None
+    period = Period.parse(payload.period) if payload.period else None
+    ids = services.invoices_of(period=period, numbers=[n.replace("\x00", "") for n in payload.numbers])
+    batch = services.start_batch(invoice_ids=ids, label=f"documents {payload.period or 'selection'}",
+                                 user=request.auth)
     return Status(202, batch)
 
 
@@ -93,6 +90,6 @@ def batch_zip(request, batch_id: int):
     require(request, SEE_INVOICES)
     batch = get_object_or_404(DocumentBatch, pk=batch_id)
     if batch.status != DocumentBatch.Status.DONE:
-        return Status(409, {"detail": f"the batch is {batch.status}"})
+        return Status(409, {"detail": gettext("The batch is %(status)s.") % {"status": batch.status}})
     return FileResponse(services.zip_path(batch).open("rb"), content_type="application/zip", as_attachment=True,
                         filename=f"documents-{batch.pk}.zip")

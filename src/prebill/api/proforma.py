@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import HttpError
 
 from prebill.accounts.roles import RUN_PRE_BILLING, SEE_PRE_BILLING
 from prebill.clients.models import Client
@@ -70,13 +69,6 @@ class ProcessIn(Schema):
     on: date | None = None
 
 
-def _refused(action, **kwargs):
-    try:
-        return action(**kwargs)
-    except services.ProFormaRefused as refused:
-        raise HttpError(409, str(refused)) from None
-
-
 @router.get("/pro-formas", response=list[ProFormaOut])
 def list_pro_formas(request, client: str = Query("", pattern=r"^[^\x00]*$", max_length=30),
                     state: str = Query("", pattern="^(open|processed)?$")):
@@ -99,14 +91,14 @@ def generate(request, payload: GenerateIn):
     time entries are locked until the invoice is validated."""
     require(request, RUN_PRE_BILLING)
     client = get_object_or_404(Client, code=payload.client)
-    pro_forma, _ = _refused(services.generate, client_id=client.pk, until=payload.until, user=request.auth)
+    pro_forma, _ = services.generate(client_id=client.pk, until=payload.until, user=request.auth)
     return Status(201, pro_forma)
 
 
 @router.put("/pro-forma-lines/{line_id}/amount", response={200: ProFormaOut, **ERRORS})
 def change_amount(request, line_id: int, payload: AmountIn):
     require(request, RUN_PRE_BILLING)
-    line = _refused(services.change_amount, line_id=line_id, amount=payload.amount, user=request.auth)
+    line = services.change_amount(line_id=line_id, amount=payload.amount, user=request.auth)
     return line.pro_forma
 
 
@@ -114,7 +106,7 @@ def change_amount(request, line_id: int, payload: AmountIn):
 def set_status(request, line_id: int, payload: StatusIn):
     """open (bill it), transferred (to a later invoice: back on the next pro forma), withdrawn (never billed)."""
     require(request, RUN_PRE_BILLING)
-    line = _refused(services.set_status, line_id=line_id, status=payload.status, user=request.auth)
+    line = services.set_status(line_id=line_id, status=payload.status, user=request.auth)
     return line.pro_forma
 
 
@@ -122,5 +114,5 @@ def set_status(request, line_id: int, payload: StatusIn):
 def process(request, pro_forma_id: int, payload: ProcessIn):
     """Turn the open lines into a pre-invoice ready to validate."""
     require(request, RUN_PRE_BILLING)
-    pre = _refused(services.process, pro_forma_id=pro_forma_id, user=request.auth, on=payload.on)
+    pre = services.process(pro_forma_id=pro_forma_id, user=request.auth, on=payload.on)
     return Status(201, get_pre_invoice(request, pre.pk))

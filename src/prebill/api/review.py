@@ -8,7 +8,6 @@ from decimal import Decimal
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
-from ninja.errors import HttpError
 
 from prebill.accounts.roles import EDIT_PORTFOLIO, RUN_PRE_BILLING, SEE_PORTFOLIO, SEE_PRE_BILLING
 from prebill.imports.orders import check_documents, refuse_billed_changes, write_documents
@@ -124,13 +123,6 @@ def _element(item, lines=()) -> dict:
                              "remaining_amount": str(line.remaining_amount)} for line in lines]}
 
 
-def _refused(action, **kwargs):
-    try:
-        return action(**kwargs)
-    except services.ReviewRefused as refused:
-        raise HttpError(409, str(refused)) from None
-
-
 @router.post("/reviews", response={201: SessionOut, **ERRORS})
 def start_review(request, payload: ScopeIn):
     """Step 1: what to bill; the session keeps its state until confirmed or cancelled."""
@@ -140,7 +132,7 @@ def start_review(request, payload: ScopeIn):
                if v}
     label = data.pop("label")
     scope = Scope(**{**data, "task_statuses": frozenset(data["task_statuses"]) or DEFAULT_TASK_STATUSES})
-    return Status(201, _refused(services.start, scope=scope, options=options, label=label, user=request.auth))
+    return Status(201, services.start(scope=scope, options=options, label=label, user=request.auth))
 
 
 @router.get("/reviews/{review_id}", response={200: SessionOut, **ERRORS})
@@ -161,15 +153,14 @@ def review_elements(request, review_id: int):
 def edit_time(request, review_id: int, item_id: int, payload: TimeEditIn):
     """How a time entry is billed (the entry itself never changes); recorded with who and when."""
     require(request, RUN_PRE_BILLING)
-    return _element(_refused(services.edit_time, session_id=review_id, item_id=item_id, user=request.auth,
-                             **payload.dict()))
+    return _element(services.edit_time(session_id=review_id, item_id=item_id, user=request.auth, **payload.dict()))
 
 
 @router.post("/reviews/{review_id}/elements", response={201: ElementOut, **ERRORS})
 def add_element(request, review_id: int, payload: ElementIn):
     require(request, RUN_PRE_BILLING)
-    return Status(201, _element(_refused(
-        services.add_element, session_id=review_id, engagement_code=payload.engagement, day=payload.date,
+    return Status(201, _element(services.add_element(
+        session_id=review_id, engagement_code=payload.engagement, day=payload.date,
         article_code=payload.article, designation=payload.designation, quantity=payload.quantity,
         unit_price=payload.unit_price, user=request.auth)))
 
@@ -177,8 +168,8 @@ def add_element(request, review_id: int, payload: ElementIn):
 @router.post("/reviews/{review_id}/delivery-note-lines/{line_id}", response={201: ElementOut, **ERRORS})
 def bill_delivery_note_line(request, review_id: int, line_id: int):
     require(request, RUN_PRE_BILLING)
-    return Status(201, _element(_refused(services.bill_delivery_note_line, session_id=review_id, line_id=line_id,
-                                         user=request.auth)))
+    return Status(201, _element(services.bill_delivery_note_line(session_id=review_id, line_id=line_id,
+                                                                 user=request.auth)))
 
 
 @router.put("/reviews/{review_id}/elements/{item_id}/decision", response={200: ElementOut, **ERRORS})
@@ -186,16 +177,16 @@ def move(request, review_id: int, item_id: int, payload: MoveIn):
     """bill_now, accrued (to be invoiced), bill_later (with postpone_to), extra (blocks confirmation),
     not_billed, standalone (a new order line of its own)."""
     require(request, RUN_PRE_BILLING)
-    return _element(_refused(services.move, session_id=review_id, item_id=item_id, to=payload.to,
-                             postpone_to=payload.postpone_to, user=request.auth))
+    return _element(services.move(session_id=review_id, item_id=item_id, to=payload.to,
+                                  postpone_to=payload.postpone_to, user=request.auth))
 
 
 @router.post("/reviews/{review_id}/elements/{item_id}/allocations", response={201: dict, **ERRORS})
 def allocate(request, review_id: int, item_id: int, payload: AllocationIn):
     """Bill part of an element against an order line; the line keeps exact remainders."""
     require(request, RUN_PRE_BILLING)
-    allocation = _refused(services.allocate, session_id=review_id, item_id=item_id,
-                          order_line_id=payload.order_line, quantity=payload.quantity, user=request.auth)
+    allocation = services.allocate(session_id=review_id, item_id=item_id, order_line_id=payload.order_line,
+                                   quantity=payload.quantity, user=request.auth)
     line = allocation.line
     return Status(201, {"quantity": str(allocation.quantity), "amount": str(allocation.amount),
                         "remaining_quantity": str(line.remaining_quantity),
@@ -206,7 +197,7 @@ def allocate(request, review_id: int, item_id: int, payload: AllocationIn):
 def confirm(request, review_id: int):
     """Step 4: create the pre-invoices; a second confirmation of the same elements gets 409, nothing twice."""
     require(request, RUN_PRE_BILLING)
-    created = _refused(services.confirm, session_id=review_id, user=request.auth)
+    created = services.confirm(session_id=review_id, user=request.auth)
     return Status(201, [get_pre_invoice(request, pre.pk) for pre in created])
 
 

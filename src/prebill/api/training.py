@@ -234,17 +234,6 @@ def _problem(field: str, why: str) -> Status:
     return Status(422, {"detail": [{"loc": field, "msg": why}]})
 
 
-def _entry_refused(refused: services.EntryRefused) -> Status:
-    return _problem(refused.field, refused.message)
-
-
-def _refused(action, **kwargs):
-    try:
-        return action(**kwargs)
-    except services.SessionRefused as refused:
-        raise HttpError(409, str(refused)) from None
-
-
 # -- products ------------------------------------------------------------------------------------
 
 
@@ -266,12 +255,9 @@ def save_product(request, payload: ProductIn) -> Status:
         checker.add("article", f"unknown article {payload.article!r}")
         return _rejected(checker)
     existed = TrainingProduct.objects.filter(reference=payload.reference.strip()).exists()
-    try:
-        product = services.save_product(
-            reference=payload.reference, label=payload.label, hours=payload.hours, days=payload.days,
-            price=payload.price, basis=payload.basis, article=article, vat_exempt=payload.vat_exempt)
-    except services.EntryRefused as refused:
-        return _entry_refused(refused)
+    product = services.save_product(
+        reference=payload.reference, label=payload.label, hours=payload.hours, days=payload.days,
+        price=payload.price, basis=payload.basis, article=article, vat_exempt=payload.vat_exempt)
     return Status(200 if existed else 201, TrainingProduct.objects.select_related("article").get(pk=product.pk))
 
 
@@ -331,12 +317,9 @@ def save_session(request, payload: SessionIn) -> Status:
     if checker.problems:
         return _rejected(checker)
     existed = TrainingSession.objects.filter(reference=payload.reference.strip()).exists()
-    try:
-        session = services.save_session(
-            reference=payload.reference, product=product, start=payload.start, end=payload.end, place=payload.place,
-            trainer=trainer, discount_percent=payload.discount_percent, learners=learners, fundings=fundings)
-    except services.EntryRefused as refused:
-        return _entry_refused(refused)
+    session = services.save_session(
+        reference=payload.reference, product=product, start=payload.start, end=payload.end, place=payload.place,
+        trainer=trainer, discount_percent=payload.discount_percent, learners=learners, fundings=fundings)
     # Read back: the saved object still holds the decimals as typed ("10", not "10.00").
     return Status(200 if existed else 201, _session(session.reference))
 
@@ -346,7 +329,7 @@ def mark_done(request, reference: str) -> dict:
     """Mark a session done: drafts by each funder's billing option; done twice drafts nothing more."""
     require(request, RUN_PRE_BILLING)
     session = _session(reference)
-    made = _refused(services.mark_done, session_id=session.pk, user=request.auth)
+    made = services.mark_done(session_id=session.pk, user=request.auth)
     return {"reference": session.reference, "status": TrainingSession.Status.DONE, "charges": made}
 
 
@@ -355,7 +338,7 @@ def cancel(request, reference: str) -> TrainingSession:
     """Cancel a session; a done one loses its drafts (409 once something of it is invoiced)."""
     require(request, RUN_PRE_BILLING)
     session = _session(reference)
-    _refused(services.cancel, session_id=session.pk, user=request.auth)
+    services.cancel(session_id=session.pk, user=request.auth)
     return _session(reference)
 
 
@@ -368,7 +351,7 @@ def invoice_by_hand(request, reference: str, payload: InvoiceByHandIn) -> Status
     client = Client.objects.filter(code=payload.client).first()
     if client is None:
         return _problem("client", f"unknown client {payload.client!r}")
-    pre = _refused(services.invoice_by_hand, session_id=session.pk, client_id=client.pk, user=request.auth)
+    pre = services.invoice_by_hand(session_id=session.pk, client_id=client.pk, user=request.auth)
     # Its id and totals; GET /pre-invoices/{id} gives the whole document.
     return Status(201, _pre_invoice(pre.pk))
 
@@ -410,5 +393,5 @@ def add_session(request, pre_invoice_id: int, payload: AddSessionIn) -> PreInvoi
     session = TrainingSession.objects.filter(reference=payload.session).first()
     if session is None:
         return _problem("session", f"unknown training session {payload.session!r}")
-    pre = _refused(services.add_session, pre_invoice_id=document.pk, session_id=session.pk, user=request.auth)
+    pre = services.add_session(pre_invoice_id=document.pk, session_id=session.pk, user=request.auth)
     return _pre_invoice(pre.pk)

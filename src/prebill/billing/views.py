@@ -105,11 +105,8 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _on_line(request: HttpRequest, line: PreInvoiceLine, action, **kwargs) -> HttpResponse:
-    """A special action on a line's pre-invoice; a refusal becomes a message on the page."""
-    try:
-        action(user=request.user, **kwargs)
-    except (services.SpecialActionRefused, services.EditRefused) as refused:
-        messages.error(request, str(refused))
+    """A special action on a line's pre-invoice (a refusal becomes a message on the page it came from)."""
+    action(user=request.user, **kwargs)
     return redirect("billing:pre_invoice", pk=line.pre_invoice_id)
 
 
@@ -136,11 +133,7 @@ def move_line_up(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def duplicate(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(PreInvoice, pk=pk)
-    try:
-        copy = services.duplicate_pre_invoice(pre_invoice_id=pk, user=request.user)
-    except services.SpecialActionRefused as refused:
-        messages.error(request, str(refused))
-        return redirect("billing:pre_invoice", pk=pk)
+    copy = services.duplicate_pre_invoice(pre_invoice_id=pk, user=request.user)
     return redirect("billing:pre_invoice", pk=copy.pk)
 
 
@@ -165,10 +158,6 @@ def remove_copy_line(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def delete_copy(request: HttpRequest, pk: int) -> HttpResponse:
     copy = get_object_or_404(PreInvoice, pk=pk)
-    try:
-        services.delete_copy(pre_invoice_id=pk, user=request.user)
-    except (services.SpecialActionRefused, services.EditRefused) as refused:
-        messages.error(request, str(refused))
-        return redirect("billing:pre_invoice", pk=pk)
+    services.delete_copy(pre_invoice_id=pk, user=request.user)
     messages.success(request, _("The copy is deleted."))
     return redirect("billing:pre_billing", period=str(Period.of(copy.period)))

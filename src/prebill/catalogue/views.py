@@ -1,4 +1,5 @@
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 from prebill.accounts.roles import SEE_PORTFOLIO, role_required
 from prebill.billing.context import PortfolioContext
@@ -41,7 +42,7 @@ def _which_rule(get) -> dict:
     try:
         rule = choose_rule(ctx.rules, facts)
     except ArticleRuleTie as tie:
-        return {"tie": str(tie)}
+        return {"tie": tie.translated(gettext)}
     if rule is None:
         return {"none": True}
     return {"rule": rule.code, "article": Article.objects.get(pk=rule.article)}

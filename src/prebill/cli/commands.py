@@ -7,13 +7,14 @@ import csv
 import json
 import sys
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.core.management import call_command
+from django.utils.translation import gettext
 
 from prebill.core.periods import Period, PeriodError
-from prebill.imports.problems import ImportRejected
+from prebill.core.refusals import Refusal
 
 EXIT_BAD_INPUT = 2
 
@@ -158,13 +159,11 @@ def dispatch(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except ImportRejected as rejected:
-        print(f"{rejected.source}: {len(rejected.problems)} problem(s); nothing was imported.", file=sys.stderr)
-        for problem in rejected.problems:
+    except Refusal as refused:
+        # The one place a refusal reaches the terminal: in the active language (main() takes the locale's).
+        print(gettext("error: %(reason)s") % {"reason": refused.translated(gettext)}, file=sys.stderr)
+        for problem in getattr(refused, "problems", ()):  # an import's located problems
             print(f"  {problem}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except PeriodError as error:
-        print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
@@ -208,26 +207,21 @@ def _costs(args) -> int:
     from prebill.costs.selectors import rebillables
     from prebill.team.models import Collaborator
 
-    try:
-        if args.action == "list":
-            for item in rebillables(Period.parse(args.period), untreated_only=not args.all):
-                where = (f"pre-invoice {item.pre_invoice_line.pre_invoice_id}" if item.pre_invoice_line
-                         else item.status)
-                print(f"{item.pk}\t{item.kind}\t{item.client.code}\t{item.designation}\t{_euros(item.amount)}\t{where}")
-        elif args.action == "join":
-            item = services.join_fixed_fee(item_id=args.item, installment_item_id=args.fee)
-            print(f"cost {item.pk}: {item.grouping or 'on its own invoice'}")
-        else:
-            collaborator = Collaborator.objects.filter(code=args.collaborator).first()
-            if collaborator is None:
-                print(f"error: no collaborator {args.collaborator}", file=sys.stderr)
-                return EXIT_BAD_INPUT
-            count = services.group_by_collaborator(period=Period.parse(args.period), collaborator_id=collaborator.pk,
-                                                   on=not args.off)
-            print(f"{count} cost(s) of {collaborator.code} {'on their own invoices' if args.off else 'on one invoice'}")
-    except services.CostRefused as refused:
-        print(f"error: {refused}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    if args.action == "list":
+        for item in rebillables(Period.parse(args.period), untreated_only=not args.all):
+            where = (f"pre-invoice {item.pre_invoice_line.pre_invoice_id}" if item.pre_invoice_line
+                     else item.status)
+            print(f"{item.pk}\t{item.kind}\t{item.client.code}\t{item.designation}\t{_euros(item.amount)}\t{where}")
+    elif args.action == "join":
+        item = services.join_fixed_fee(item_id=args.item, installment_item_id=args.fee)
+        print(f"cost {item.pk}: {item.grouping or 'on its own invoice'}")
+    else:
+        collaborator = Collaborator.objects.filter(code=args.collaborator).first()
+        if collaborator is None:
+            raise Refusal(gettext("no collaborator %(code)s"), code=args.collaborator)
+        count = services.group_by_collaborator(period=Period.parse(args.period), collaborator_id=collaborator.pk,
+                                               on=not args.off)
+        print(f"{count} cost(s) of {collaborator.code} {'on their own invoices' if args.off else 'on one invoice'}")
     return 0
 
 
@@ -249,8 +243,7 @@ def _export(args) -> int:
         from prebill.billing.selectors import LINE_COLUMNS, pre_invoice_csv_rows, pre_invoices_of_period
 
         if not args.period:
-            print("error: --period YYYY-MM is required for pre-invoices", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            raise Refusal(gettext("--period YYYY-MM is required for pre-invoices"))
         period = Period.parse(args.period)
         if args.format == "json":
             json.dump({"period": str(period), "pre_invoices": list(pre_invoices_of_period(period))}, out,
@@ -315,7 +308,15 @@ def _day(text: str | None) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise PeriodError(f"a date is written YYYY-MM-DD, got {text!r}") from None
+        raise PeriodError(gettext("a date is written YYYY-MM-DD, got %(text)s"), text=repr(text)) from None
+
+
+def _decimal(text: str) -> Decimal:
+    """A number typed on the command line (quantity, hours, price, amount)."""
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise Refusal(gettext("a number is expected, got %(text)s"), text=repr(text)) from None
 
 
 def _id_at_version(text: str) -> tuple[int, int | None]:
@@ -334,8 +335,9 @@ def _validate(args) -> int:
     for pk, version in args.pre_invoice:
         try:
             invoice = validate_pre_invoice(pre_invoice_id=pk, issue_date=_day(args.date), expected_version=version)
-        except ValidationRefused as refused:
-            print(f"pre-invoice {pk}: {refused}", file=sys.stderr)
+        except ValidationRefused as refused:  # the others are still validated: say which one, and go on
+            print(gettext("pre-invoice %(id)s: %(reason)s") % {"id": pk, "reason": refused.translated(gettext)},
+                  file=sys.stderr)
             failures += 1
         else:
             print(f"pre-invoice {pk} -> {invoice.number} ({_euros(invoice.total_including_vat)} incl. VAT)")
@@ -347,8 +349,7 @@ def _duplicate(args) -> int:
     from prebill.billing.services import duplicate_pre_invoice
 
     if not PreInvoice.objects.filter(pk=args.pre_invoice).exists():
-        print(f"error: no pre-invoice {args.pre_invoice}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise Refusal(gettext("no pre-invoice %(id)s"), id=args.pre_invoice)
     copy = duplicate_pre_invoice(pre_invoice_id=args.pre_invoice, user=None)
     print(f"pre-invoice {args.pre_invoice} copied as pre-invoice {copy.pk} "
           f"({_euros(copy.total_including_vat)} incl. VAT): its lines bill no item; runs leave it alone")
@@ -360,38 +361,29 @@ def _pro_forma(args) -> int:
     from prebill.proforma import services
     from prebill.proforma.models import ProForma
 
-    try:
-        if args.action == "generate":
-            client = Client.objects.filter(code=args.client).first()
-            if client is None:
-                print(f"error: no client {args.client}", file=sys.stderr)
-                return EXIT_BAD_INPUT
-            pro_forma, added = services.generate(client_id=client.pk, until=_day(args.until))
-            print(f"pro forma {pro_forma.pk} of {client.code}: {added} line(s) added; their time is locked")
-        elif args.action == "show":
-            pro_forma = ProForma.objects.filter(pk=args.pro_forma).first()
-            if pro_forma is None:
-                print(f"error: no pro forma {args.pro_forma}", file=sys.stderr)
-                return EXIT_BAD_INPUT
-            print(f"pro forma {pro_forma.pk} of {pro_forma.client.code}: {pro_forma.state}")
-            for line in pro_forma.lines.order_by("position"):
-                print(f"{line.pk}\t{line.designation}\t{line.quantity.normalize()} {line.unit}\t"
-                      f"{_euros(line.proposed_amount)}\t{_euros(line.amount)}\t{line.status}")
-        elif args.action == "amount":
-            line = services.change_amount(line_id=args.line, amount=Decimal(args.amount))
-            print(f"line {line.pk}: {_euros(line.amount)} to bill")
-        elif args.action == "status":
-            line = services.set_status(line_id=args.line, status=args.status)
-            print(f"line {line.pk}: {line.status}")
-        else:
-            pre = services.process(pro_forma_id=args.pro_forma, on=_day(args.date))
-            print(f"pro forma {args.pro_forma} -> pre-invoice {pre.pk} ({_euros(pre.total_including_vat)} incl. VAT)")
-    except services.ProFormaRefused as refused:
-        print(f"error: {refused}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except ArithmeticError:
-        print(f"error: an amount is a number, got {args.amount!r}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    if args.action == "generate":
+        client = Client.objects.filter(code=args.client).first()
+        if client is None:
+            raise Refusal(gettext("no client %(code)s"), code=args.client)
+        pro_forma, added = services.generate(client_id=client.pk, until=_day(args.until))
+        print(f"pro forma {pro_forma.pk} of {client.code}: {added} line(s) added; their time is locked")
+    elif args.action == "show":
+        pro_forma = ProForma.objects.filter(pk=args.pro_forma).first()
+        if pro_forma is None:
+            raise Refusal(gettext("no pro forma %(id)s"), id=args.pro_forma)
+        print(f"pro forma {pro_forma.pk} of {pro_forma.client.code}: {pro_forma.state}")
+        for line in pro_forma.lines.order_by("position"):
+            print(f"{line.pk}\t{line.designation}\t{line.quantity.normalize()} {line.unit}\t"
+                  f"{_euros(line.proposed_amount)}\t{_euros(line.amount)}\t{line.status}")
+    elif args.action == "amount":
+        line = services.change_amount(line_id=args.line, amount=_decimal(args.amount))
+        print(f"line {line.pk}: {_euros(line.amount)} to bill")
+    elif args.action == "status":
+        line = services.set_status(line_id=args.line, status=args.status)
+        print(f"line {line.pk}: {line.status}")
+    else:
+        pre = services.process(pro_forma_id=args.pro_forma, on=_day(args.date))
+        print(f"pro forma {args.pro_forma} -> pre-invoice {pre.pk} ({_euros(pre.total_including_vat)} incl. VAT)")
     return 0
 
 
@@ -400,59 +392,51 @@ def _review(args) -> int:
     from prebill.review.models import ReviewSession
     from prebill.review.scope import DEFAULT_TASK_STATUSES, Scope
 
-    try:
-        if args.step == "start":
-            scope = Scope(start=_day(args.start), end=_day(args.end), client_from=args.client_from,
-                          client_to=args.client_to, engagement_from=args.engagement_from,
-                          engagement_to=args.engagement_to, engagement_class=args.engagement_class,
-                          salesperson=args.salesperson, manager=args.manager, collaborator=args.collaborator,
-                          collaborator_group=args.collaborator_group,
-                          task_statuses=frozenset(args.task_status) or DEFAULT_TASK_STATUSES)
-            session = services.start(scope=scope)
-            print(f"review {session.pk}: {services.elements(session).count()} element(s) in scope")
-            return 0
-        session = ReviewSession.objects.filter(pk=args.review).first()
-        if session is None:
-            print(f"error: no review {args.review}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        if args.step == "elements":
-            for item, lines, allocated in services.matches(session):
-                orders = ", ".join(f"{line.pk}={line.order.number}/{line.position} ({line.remaining_quantity.normalize()} "
-                                   "left)" for line in lines) or "-"
-                print(f"{item.pk}\t{item.engagement.code}\t{item.service_date}\t{item.quantity.normalize()}\t"
-                      f"{_euros(item.amount)}\t{item.decision}\tallocated {allocated.normalize()}\torders: {orders}")
-        elif args.step == "time":
-            item = services.edit_time(session_id=session.pk, item_id=args.element, billable=args.billable,
-                                      hours=Decimal(args.hours) if args.hours else None, task=args.task,
-                                      activity=args.activity, domain=args.domain, article=args.article)
-            print(f"element {item.pk}: {item.decision}, {(item.adjusted_quantity or item.quantity).normalize()} "
-                  f"{item.unit}, {item.article}")
-        elif args.step == "add":
-            item = services.add_element(session_id=session.pk, engagement_code=args.engagement, day=_day(args.date),
-                                        article_code=args.article, designation=args.designation,
-                                        quantity=Decimal(args.quantity), unit_price=Decimal(args.price))
-            print(f"element {item.pk}: {item.designation} {_euros(item.amount)}")
-        elif args.step == "deliver":
-            item = services.bill_delivery_note_line(session_id=session.pk, line_id=args.line)
-            print(f"element {item.pk}: {item.designation} {_euros(item.amount)}")
-        elif args.step == "move":
-            services.move(session_id=session.pk, item_id=args.element, to=args.to,
-                          postpone_to=_day(args.until) if args.until else None)
-            print(f"element {args.element}: {args.to}")
-        elif args.step == "allocate":
-            allocation = services.allocate(session_id=session.pk, item_id=args.element,
-                                           order_line_id=args.order_line, quantity=Decimal(args.quantity))
-            print(f"element {args.element}: {allocation.quantity.normalize()} on order line {args.order_line} "
-                  f"({_euros(allocation.amount)}); {allocation.line.remaining_quantity.normalize()} left")
-        else:
-            for pre in services.confirm(session_id=session.pk):
-                print(f"pre-invoice {pre.pk}: {pre.client.code} {_euros(pre.total_including_vat)} incl. VAT")
-    except services.ReviewRefused as refused:
-        print(f"error: {refused}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except ArithmeticError:
-        print("error: quantities, hours and prices are numbers", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    if args.step == "start":
+        scope = Scope(start=_day(args.start), end=_day(args.end), client_from=args.client_from,
+                      client_to=args.client_to, engagement_from=args.engagement_from,
+                      engagement_to=args.engagement_to, engagement_class=args.engagement_class,
+                      salesperson=args.salesperson, manager=args.manager, collaborator=args.collaborator,
+                      collaborator_group=args.collaborator_group,
+                      task_statuses=frozenset(args.task_status) or DEFAULT_TASK_STATUSES)
+        session = services.start(scope=scope)
+        print(f"review {session.pk}: {services.elements(session).count()} element(s) in scope")
+        return 0
+    session = ReviewSession.objects.filter(pk=args.review).first()
+    if session is None:
+        raise Refusal(gettext("no review %(id)s"), id=args.review)
+    if args.step == "elements":
+        for item, lines, allocated in services.matches(session):
+            orders = ", ".join(f"{line.pk}={line.order.number}/{line.position} ({line.remaining_quantity.normalize()} "
+                               "left)" for line in lines) or "-"
+            print(f"{item.pk}\t{item.engagement.code}\t{item.service_date}\t{item.quantity.normalize()}\t"
+                  f"{_euros(item.amount)}\t{item.decision}\tallocated {allocated.normalize()}\torders: {orders}")
+    elif args.step == "time":
+        item = services.edit_time(session_id=session.pk, item_id=args.element, billable=args.billable,
+                                  hours=_decimal(args.hours) if args.hours else None, task=args.task,
+                                  activity=args.activity, domain=args.domain, article=args.article)
+        print(f"element {item.pk}: {item.decision}, {(item.adjusted_quantity or item.quantity).normalize()} "
+              f"{item.unit}, {item.article}")
+    elif args.step == "add":
+        item = services.add_element(session_id=session.pk, engagement_code=args.engagement, day=_day(args.date),
+                                    article_code=args.article, designation=args.designation,
+                                    quantity=_decimal(args.quantity), unit_price=_decimal(args.price))
+        print(f"element {item.pk}: {item.designation} {_euros(item.amount)}")
+    elif args.step == "deliver":
+        item = services.bill_delivery_note_line(session_id=session.pk, line_id=args.line)
+        print(f"element {item.pk}: {item.designation} {_euros(item.amount)}")
+    elif args.step == "move":
+        services.move(session_id=session.pk, item_id=args.element, to=args.to,
+                      postpone_to=_day(args.until) if args.until else None)
+        print(f"element {args.element}: {args.to}")
+    elif args.step == "allocate":
+        allocation = services.allocate(session_id=session.pk, item_id=args.element,
+                                       order_line_id=args.order_line, quantity=_decimal(args.quantity))
+        print(f"element {args.element}: {allocation.quantity.normalize()} on order line {args.order_line} "
+              f"({_euros(allocation.amount)}); {allocation.line.remaining_quantity.normalize()} left")
+    else:
+        for pre in services.confirm(session_id=session.pk):
+            print(f"pre-invoice {pre.pk}: {pre.client.code} {_euros(pre.total_including_vat)} incl. VAT")
     return 0
 
 
@@ -471,61 +455,56 @@ def _training(args) -> int:
         return 0
     session = TrainingSession.objects.filter(reference=args.reference).first()
     if session is None:
-        print(f"error: no training session {args.reference}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    try:
-        if args.action == "done":
-            if session.status == TrainingSession.Status.DONE:
-                print(f"session {session.reference} is already done: nothing drafted again")
-                return 0
-            count = services.mark_done(session_id=session.pk)
-            print(f"session {session.reference} done: {count} charge(s) drafted")
-            if not count:  # no learner, or every payer's option is "no automatic invoicing"
-                print(f"  invoice it by hand: prebill training invoice {session.reference} --client CODE")
-            for pre in billing_follow_up(session)[0]:
-                print(f"pre-invoice {pre.pk}: {pre.client.code} {_euros(pre.total_including_vat)} incl. VAT")
-        elif args.action == "cancel":
-            services.cancel(session_id=session.pk)
-            print(f"session {session.reference} cancelled" + (": its drafts are removed" if session.status == "done"
-                                                                else ""))
-        elif args.action == "invoice":
-            client = Client.objects.filter(code=args.client).first()
-            if client is None:
-                print(f"error: no client {args.client}", file=sys.stderr)
-                return EXIT_BAD_INPUT
-            pre = services.invoice_by_hand(session_id=session.pk, client_id=client.pk)
-            print(f"session {session.reference} -> pre-invoice {pre.pk}: {client.code} "
-                  f"{_euros(pre.total_including_vat)} incl. VAT")
-        else:
-            if not PreInvoice.objects.filter(pk=args.pre_invoice).exists():
-                print(f"error: no pre-invoice {args.pre_invoice}", file=sys.stderr)
-                return EXIT_BAD_INPUT
-            # The client's drafts of the month are rebuilt: the consolidated invoice comes back under a new id.
-            pre = services.add_session(pre_invoice_id=args.pre_invoice, session_id=session.pk)
-            print(f"session {session.reference} added: pre-invoice {args.pre_invoice} is now pre-invoice {pre.pk} "
-                  f"({pre.client.code} {_euros(pre.total_including_vat)} incl. VAT)")
-    except services.SessionRefused as refused:
-        print(f"error: {refused}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise Refusal(gettext("no training session %(reference)s"), reference=args.reference)
+    if args.action == "done":
+        if session.status == TrainingSession.Status.DONE:
+            print(f"session {session.reference} is already done: nothing drafted again")
+            return 0
+        count = services.mark_done(session_id=session.pk)
+        print(f"session {session.reference} done: {count} charge(s) drafted")
+        if not count:  # no learner, or every payer's option is "no automatic invoicing"
+            print(f"  invoice it by hand: prebill training invoice {session.reference} --client CODE")
+        for pre in billing_follow_up(session)[0]:
+            print(f"pre-invoice {pre.pk}: {pre.client.code} {_euros(pre.total_including_vat)} incl. VAT")
+    elif args.action == "cancel":
+        services.cancel(session_id=session.pk)
+        print(f"session {session.reference} cancelled" + (": its drafts are removed" if session.status == "done"
+                                                            else ""))
+    elif args.action == "invoice":
+        client = Client.objects.filter(code=args.client).first()
+        if client is None:
+            raise Refusal(gettext("no client %(code)s"), code=args.client)
+        pre = services.invoice_by_hand(session_id=session.pk, client_id=client.pk)
+        print(f"session {session.reference} -> pre-invoice {pre.pk}: {client.code} "
+              f"{_euros(pre.total_including_vat)} incl. VAT")
+    else:
+        if not PreInvoice.objects.filter(pk=args.pre_invoice).exists():
+            raise Refusal(gettext("no pre-invoice %(id)s"), id=args.pre_invoice)
+        # The client's drafts of the month are rebuilt: the consolidated invoice comes back under a new id.
+        pre = services.add_session(pre_invoice_id=args.pre_invoice, session_id=session.pk)
+        print(f"session {session.reference} added: pre-invoice {args.pre_invoice} is now pre-invoice {pre.pk} "
+              f"({pre.client.code} {_euros(pre.total_including_vat)} incl. VAT)")
     return 0
 
 
+def _item_quantity(spec: str) -> tuple[int, Decimal]:
+    """--item ID:QUANTITY"""
+    item, _, quantity = spec.partition(":")
+    if not (item.isascii() and item.isdigit()):
+        raise Refusal(gettext("--item is ID:QUANTITY, got %(text)s"), text=repr(spec))
+    return int(item), _decimal(quantity)
+
+
 def _credit(args) -> int:
-    from prebill.core.ledger import CreditRefused
     from prebill.invoicing.models import Invoice
     from prebill.invoicing.services import issue_credit_note
 
     invoice = Invoice.objects.filter(number=args.number).first()
     if invoice is None:
-        print(f"error: no invoice {args.number}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    try:
-        quantities = {int(i): Decimal(q) for i, _, q in (spec.partition(":") for spec in args.item)} or None
-        note = issue_credit_note(invoice_id=invoice.pk, quantities=quantities, rebill=args.rebill,
-                                 issue_date=_day(args.date))
-    except (CreditRefused, ArithmeticError, ValueError) as refused:
-        print(f"error: {refused}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise Refusal(gettext("no invoice %(number)s"), number=args.number)
+    quantities = dict(_item_quantity(spec) for spec in args.item) or None
+    note = issue_credit_note(invoice_id=invoice.pk, quantities=quantities, rebill=args.rebill,
+                             issue_date=_day(args.date))
     print(f"{note.number} credits {invoice.number}: {_euros(note.total_including_vat)} incl. VAT")
     return 0
 
@@ -538,12 +517,16 @@ def _post(args) -> int:
     failures = 0
     for number in args.number:
         invoice = Invoice.objects.filter(number=number).first()
+        if invoice is None:
+            print(gettext("%(number)s: %(reason)s") % {"number": number, "reason": gettext("no such invoice")},
+                  file=sys.stderr)
+            failures += 1
+            continue
         try:
-            if invoice is None:
-                raise TransitionRefused("no such invoice")
             entry = post_invoice(invoice_id=invoice.pk)
-        except TransitionRefused as refused:
-            print(f"{number}: {refused}", file=sys.stderr)
+        except TransitionRefused as refused:  # the others are still posted: say which one, and go on
+            print(gettext("%(number)s: %(reason)s") % {"number": number, "reason": refused.translated(gettext)},
+                  file=sys.stderr)
             failures += 1
         else:
             print(f"{number} posted as {entry}")
@@ -560,7 +543,8 @@ def _documents(args) -> int:
     for number in args.number:
         invoice = Invoice.objects.select_related("credited_invoice").filter(number=number).first()
         if invoice is None:
-            print(f"error: no invoice {number}", file=sys.stderr)
+            print(gettext("error: %(reason)s") % {"reason": gettext("no invoice %(number)s") % {"number": number}},
+                  file=sys.stderr)
             failures += 1
             continue
         kind = "pdf" if args.command == "pdf" else "ubl" if args.ubl else "cii"  # the issued bytes, kept once
@@ -577,11 +561,9 @@ def _logo(args) -> int:
     data = args.file.read_bytes() if args.file.is_file() else b""
     kind = sniff(data[:16])
     if not data or len(data) > 1024 * 1024 or kind is None or kind[0] == "application/pdf":
-        print(f"error: {args.file}: a PNG or JPEG file of at most 1 MB is expected", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise Refusal(gettext("%(file)s: a PNG or JPEG file of at most 1 MB is expected"), file=args.file)
     if not Organisation.objects.update(logo=data):
-        print("error: the firm's identity (organisation) is not set", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise Refusal(gettext("The firm's identity (organisation) is not set."))
     print(f"logo set ({kind[0]}, {len(data)} bytes)")
     return 0
 

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "prebill.web.refusals.RefusalsAsMessages",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

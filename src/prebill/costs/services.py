@@ -21,6 +21,7 @@ from prebill.core.periods import Period
 from prebill.core.refusals import Refusal
 from prebill.core.vat import vat_rate_problem
 from prebill.engagements.models import Engagement
+from prebill.locks import retrying
 
 from .models import ActivityReport, Expense, Overtime, Purchase
 
@@ -144,7 +145,7 @@ def _pending_costs() -> Q:
     return Q(kind__in=REBILLABLE_KINDS, status=BillableItem.Status.PENDING)
 
 
-@transaction.atomic
+@retrying
 def group_by_collaborator(*, period: Period, collaborator_id: int, on: bool = True, user=None) -> int:
     """All the collaborator's untreated costs of the month onto one invoice (or back to their own)."""
     costs = BillableItem.objects.filter(_pending_costs(), period=period.first_day, collaborator_id=collaborator_id)
@@ -156,7 +157,7 @@ def group_by_collaborator(*, period: Period, collaborator_id: int, on: bool = Tr
     return count
 
 
-@transaction.atomic
+@retrying
 def join_fixed_fee(*, item_id: int, installment_item_id: int | None, user=None) -> BillableItem:
     """Put a cost on the fixed-fee invoice of its engagement (None: back on its own). Refused, saying why,
     when it is another engagement or the billing terms differ (address, conditions, currency...)."""

@@ -57,12 +57,8 @@ def _numbers(post, *names) -> list[Decimal]:
 
 
 def _done(request, action, success: str):
-    try:
-        action()
-    except services.CostRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, success)
+    action()
+    messages.success(request, success)
     return redirect("costs:list")
 
 
@@ -129,10 +125,7 @@ def enter_units(request):
 
     def enter():
         quantity = parse_amount(post.get("quantity"))
-        try:
-            month = Period.parse(post.get("month", ""))
-        except PeriodError as error:
-            raise services.CostRefused(str(error)) from None
+        month = Period.parse(post.get("month", ""))
         if quantity is None:
             raise services.CostRefused(_("Amounts and rates are numbers."))
         services.enter_units(engagement_code=post.get("engagement", "").strip(), part_code=post.get("part", "").strip(),
@@ -174,9 +167,5 @@ def group(request, period: str, collaborator_id: int):
 def join(request, pk: int):
     item = get_object_or_404(BillableItem, pk=pk)
     fee = request.POST.get("fee", "")
-    try:
-        services.join_fixed_fee(item_id=pk, installment_item_id=int(fee) if fee.isdigit() else None,
-                                user=request.user)
-    except services.CostRefused as refused:
-        messages.error(request, str(refused))
+    services.join_fixed_fee(item_id=pk, installment_item_id=int(fee) if fee.isdigit() else None, user=request.user)
     return redirect("billing:pre_billing", period=str(Period.of(item.period)))

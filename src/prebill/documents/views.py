@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import SEE_INVOICES, SEE_PRE_BILLING, role_required
 from prebill.billing.models import PreInvoice
-from prebill.core.periods import Period, PeriodError
+from prebill.core.periods import Period
 from prebill.invoicing.models import Invoice
 
 from . import issued, services
@@ -58,18 +58,10 @@ def pre_invoice_document(request, pk: int):
 @role_required(SEE_INVOICES)
 @require_POST
 def start_batch(request):
-    try:
-        period = Period.parse(request.POST.get("period", "")) if request.POST.get("period") else None
-    except PeriodError as error:
-        messages.error(request, str(error))
-        return redirect("invoicing:list")
+    period = Period.parse(request.POST.get("period", "")) if request.POST.get("period") else None
     numbers = [n for n in request.POST.getlist("number") if n]
-    try:
-        batch = services.start_batch(invoice_ids=services.invoices_of(period=period, numbers=numbers),
-                                     label=f"{_('Documents')} {period or ', '.join(numbers[:3])}", user=request.user)
-    except services.BatchRefused:
-        messages.error(request, _("No invoice to render for this choice."))
-        return redirect("invoicing:list")
+    batch = services.start_batch(invoice_ids=services.invoices_of(period=period, numbers=numbers),
+                                 label=f"{_('Documents')} {period or ', '.join(numbers[:3])}", user=request.user)
     return redirect("documents:batch", pk=batch.pk)
 
 

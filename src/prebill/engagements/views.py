@@ -59,18 +59,14 @@ def _add_conditions(request, code: str):
     if applies_from is None or not (days.isascii() and days.isdigit()):
         messages.error(request, _("Give the date the conditions apply from and the payment terms in days."))
         return redirect("engagements:detail", code=code)
-    try:
-        services.add_conditions(
-            engagement=engagement, applies_from=applies_from, payment_terms_days=int(days),
-            end_of_month=post.get("end_of_month") == "on",
-            vat_regime=post.get("vat_regime", VatRegime.STANDARD),
-            payment_method=post.get("payment_method", PaymentMethod.TRANSFER),
-            line_mode=post.get("line_mode", LineMode.DETAILED))
-    except services.ConditionsRefused as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("Conditions saved; the next run of a month they apply to bills the "
-                                    "engagement's items with them."))
+    services.add_conditions(
+        engagement=engagement, applies_from=applies_from, payment_terms_days=int(days),
+        end_of_month=post.get("end_of_month") == "on",
+        vat_regime=post.get("vat_regime", VatRegime.STANDARD),
+        payment_method=post.get("payment_method", PaymentMethod.TRANSFER),
+        line_mode=post.get("line_mode", LineMode.DETAILED))
+    messages.success(request, _("Conditions saved; the next run of a month they apply to bills the "
+                                "engagement's items with them."))
     return redirect("engagements:detail", code=code)
 
 
@@ -84,11 +80,7 @@ def change_installment(request, pk: int):
     if due_date is None or amount is None or amount < 0 or amount.as_tuple().exponent < -2:
         messages.error(request, _("Give a date and an amount of at least 0 with at most 2 decimals."))
         return redirect("engagements:detail", code=code)
-    try:
-        services.change_installment(installment=installment, due_date=due_date, amount=amount,
-                                    label=request.POST.get("label", "").strip()[:200])
-    except services.InstallmentBilled as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("Installment saved; the next run of its month takes it into account."))
+    services.change_installment(installment=installment, due_date=due_date, amount=amount,
+                                label=request.POST.get("label", "").strip()[:200])
+    messages.success(request, _("Installment saved; the next run of its month takes it into account."))
     return redirect("engagements:detail", code=code)

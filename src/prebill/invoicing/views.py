@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,11 +16,10 @@ from prebill.accounting.services import post_invoice
 from prebill.accounts.roles import POST_INVOICES, RECORD_PAYMENTS, SEE_INVOICES, VALIDATE_INVOICES, role_required
 from prebill.audit.models import AuditEvent
 from prebill.billing.models import PreInvoice
-from prebill.core.ledger import CreditRefused
-from prebill.core.lifecycle import TransitionRefused
 from prebill.payments import services as payments
 from prebill.payments.models import Payment
 from prebill.web.forms import parse_amount
+from prebill.web.refusals import after_refusal
 
 from . import services
 from .models import Invoice, InvoiceLineItem
@@ -57,19 +57,20 @@ def by_number(request, number: str):
     return redirect("invoicing:detail", pk=get_object_or_404(Invoice, number=number).pk)
 
 
+def _validation_refused(request, pre_invoice_id: int) -> str:
+    """Back to the draft, brought up to date, or to the month's page when a run replaced it."""
+    if PreInvoice.objects.filter(pk=pre_invoice_id).exists():
+        return reverse("billing:pre_invoice", kwargs={"pk": pre_invoice_id})
+    return reverse("billing:pre_billing_current")
+
+
+@after_refusal(_validation_refused)
 @role_required(VALIDATE_INVOICES)
 @require_POST
 def validate(request, pre_invoice_id: int):
-    try:
-        version = request.POST.get("version", "")
-        invoice = services.validate_pre_invoice(pre_invoice_id=pre_invoice_id, user=request.user,
-                                                issue_date=date.today(),
-                                                expected_version=int(version) if version.isdigit() else None)
-    except services.ValidationRefused as refused:
-        messages.error(request, str(refused))
-        if PreInvoice.objects.filter(pk=pre_invoice_id).exists():
-            return redirect("billing:pre_invoice", pk=pre_invoice_id)
-        return redirect("billing:pre_billing_current")
+    version = request.POST.get("version", "")
+    invoice = services.validate_pre_invoice(pre_invoice_id=pre_invoice_id, user=request.user, issue_date=date.today(),
+                                            expected_version=int(version) if version.isdigit() else None)
     messages.success(request, _("Invoice %(number)s validated.") % {"number": invoice.number})
     return redirect("invoicing:detail", pk=invoice.pk)
 
@@ -77,10 +78,7 @@ def validate(request, pre_invoice_id: int):
 @role_required(POST_INVOICES)
 @require_POST
 def post(request, pk: int):
-    try:
-        post_invoice(invoice_id=pk, user=request.user)
-    except TransitionRefused as refused:
-        messages.error(request, str(refused))
+    post_invoice(invoice_id=pk, user=request.user)
     return redirect("invoicing:detail", pk=pk)
 
 
@@ -97,13 +95,9 @@ def credit(request, pk: int):
                 return redirect("invoicing:detail", pk=pk)
             if quantity:
                 quantities[int(name[5:])] = quantity
-    try:
-        note = services.issue_credit_note(invoice_id=pk, quantities=quantities or None,
-                                          rebill=request.POST.get("rebill") == "1", user=request.user,
-                                          issue_date=date.today())
-    except (CreditRefused, services.ValidationRefused) as refused:
-        messages.error(request, str(refused))
-        return redirect("invoicing:detail", pk=pk)
+    note = services.issue_credit_note(invoice_id=pk, quantities=quantities or None,
+                                      rebill=request.POST.get("rebill") == "1", user=request.user,
+                                      issue_date=date.today())
     return redirect("invoicing:detail", pk=note.pk)
 
 
@@ -114,14 +108,10 @@ def pay(request, pk: int):
     amount = parse_amount(request.POST.get("amount")) or Decimal(0)
     day = parse_date(request.POST.get("date", "") or "") or date.today()
     due = payments.amounts_due([pk])[pk]
-    try:
-        payments.record_payment(client_id=invoice.client_id, day=day, method=request.POST.get("method", "transfer"),
-                                amount=amount, reference=request.POST.get("reference", "")[:100],
-                                allocations={pk: min(amount, due)} if due > 0 else {}, user=request.user)
-    except (payments.PaymentRefused, TransitionRefused) as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, _("Payment recorded."))
+    payments.record_payment(client_id=invoice.client_id, day=day, method=request.POST.get("method", "transfer"),
+                            amount=amount, reference=request.POST.get("reference", "")[:100],
+                            allocations={pk: min(amount, due)} if due > 0 else {}, user=request.user)
+    messages.success(request, _("Payment recorded."))
     return redirect("invoicing:detail", pk=pk)
 
 
@@ -132,9 +122,6 @@ def use_deposit(request, pk: int):
     invoice = get_object_or_404(Invoice, pk=pk)
     payment = get_object_or_404(Payment, pk=request.POST.get("payment"), client_id=invoice.client_id)
     due = payments.amounts_due([pk])[pk]
-    try:
-        payments.allocate(payment=payment, invoice_id=pk, amount=min(due, payments.deposit_left(payment)),
-                          user=request.user)
-    except (payments.PaymentRefused, TransitionRefused) as refused:
-        messages.error(request, str(refused))
+    payments.allocate(payment=payment, invoice_id=pk, amount=min(due, payments.deposit_left(payment)),
+                      user=request.user)
     return redirect("invoicing:detail", pk=pk)

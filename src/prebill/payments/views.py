@@ -31,14 +31,10 @@ def aged_balance(request):
 def deposit(request, code: str):
     client = get_object_or_404(Client, code=code)
     amount = parse_amount(request.POST.get("amount")) or Decimal(0)
-    try:
-        services.record_payment(client_id=client.pk, day=parse_date(request.POST.get("date", "")) or date.today(),
-                                method="transfer", amount=amount, reference=request.POST.get("reference", "")[:100],
-                                user=request.user)
-    except services.PaymentRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, _("Deposit recorded."))
+    services.record_payment(client_id=client.pk, day=parse_date(request.POST.get("date", "")) or date.today(),
+                            method="transfer", amount=amount, reference=request.POST.get("reference", "")[:100],
+                            user=request.user)
+    messages.success(request, _("Deposit recorded."))
     return redirect("clients:detail", code=code)
 
 
@@ -50,12 +46,8 @@ def reserve(request, pre_invoice_id: int):
     payment = get_object_or_404(Payment, pk=request.POST.get("payment"), client_id=pre.client_id)
     due = services.pre_invoice_due(pre)[1]
     amount = parse_amount(request.POST.get("amount")) or min(due, services.deposit_left(payment))
-    try:
-        services.reserve_deposit(payment=payment, pre_invoice_id=pre.pk, amount=amount, user=request.user)
-    except services.PaymentRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, _("Deposit set aside for this pre-invoice."))
+    services.reserve_deposit(payment=payment, pre_invoice_id=pre.pk, amount=amount, user=request.user)
+    messages.success(request, _("Deposit set aside for this pre-invoice."))
     return redirect("billing:pre_invoice", pk=pre.pk)
 
 

@@ -26,6 +26,7 @@ from prebill.core.periods import Period
 from prebill.core.refusals import Refusal
 from prebill.core.review import BILLED_NOW, Decision
 from prebill.core.vat import totals, vat_breakdown
+from prebill.locks import retrying
 
 from .models import ProForma, ProFormaItem, ProFormaLine
 
@@ -43,7 +44,7 @@ def _open_for(client: Client, user) -> ProForma:
     return pro_forma or ProForma.objects.create(client=client, opened_by=acting_user(user))
 
 
-@transaction.atomic
+@retrying
 def generate(*, client_id: int, until: date, user=None) -> tuple[ProForma, int]:
     """Append the client's cost lines done up to `until` (not yet on a pro forma) to its open pro forma.
 
@@ -123,7 +124,7 @@ def set_status(*, line_id: int, status: str, user=None) -> ProFormaLine:
     return line
 
 
-@transaction.atomic
+@retrying
 def process(*, pro_forma_id: int, user=None, on: date | None = None) -> PreInvoice:
     """Turn the open lines into a pre-invoice ready to validate; transferred lines free their items for the
     next pro forma, withdrawn ones write their items off (kept for the record)."""

@@ -40,21 +40,14 @@ def generate(request):
         messages.error(request, _("No client has this code."))
         return redirect("proforma:list")
     until = parse_date(request.POST.get("until", "") or "") or date.today()
-    try:
-        pro_forma, added = services.generate(client_id=client.pk, until=until, user=request.user)
-    except services.ProFormaRefused as refused:
-        messages.error(request, str(refused))
-        return redirect("proforma:list")
+    pro_forma, added = services.generate(client_id=client.pk, until=until, user=request.user)
     messages.success(request, _("%(n)s line(s) added to the pro forma.") % {"n": added})
     return redirect("proforma:detail", pk=pro_forma.pk)
 
 
 def _line_action(request, pk: int, action, **kwargs):
     line = get_object_or_404(ProFormaLine, pk=pk)
-    try:
-        action(line_id=pk, user=request.user, **kwargs)
-    except services.ProFormaRefused as refused:
-        messages.error(request, str(refused))
+    action(line_id=pk, user=request.user, **kwargs)
     return redirect("proforma:detail", pk=line.pro_forma_id)
 
 
@@ -77,10 +70,6 @@ def set_status(request, pk: int, status: str):
 @role_required(RUN_PRE_BILLING)
 @require_POST
 def process(request, pk: int):
-    try:
-        pre = services.process(pro_forma_id=pk, user=request.user)
-    except services.ProFormaRefused as refused:
-        messages.error(request, str(refused))
-        return redirect("proforma:detail", pk=pk)
+    pre = services.process(pro_forma_id=pk, user=request.user)
     messages.success(request, _("Pro forma processed: this pre-invoice is ready to validate."))
     return redirect("billing:pre_invoice", pk=pre.pk)

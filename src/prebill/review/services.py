@@ -31,6 +31,7 @@ from prebill.core.refusals import Refusal
 from prebill.core.review import BILLED_NOW, Decision
 from prebill.core.valuation import line_amount
 from prebill.engagements.models import Engagement, Task
+from prebill.locks import retrying
 from prebill.orders.models import CustomerOrder, DeliveryNoteLine, OrderAllocation, OrderLine
 from prebill.organisation.models import Organisation
 
@@ -111,7 +112,7 @@ def save_step(*, session_id: int, step: int, user=None) -> ReviewSession:
 
 # Step 2: review -----------------------------------------------------------------------------------
 
-@transaction.atomic
+@retrying
 def edit_time(*, session_id: int, item_id: int, billable: str | None = None, hours: Decimal | None = None,
               task: str | None = None, activity: str | None = None, domain: str | None = None,
               article: str | None = None, user=None) -> BillableItem:
@@ -162,7 +163,7 @@ def edit_time(*, session_id: int, item_id: int, billable: str | None = None, hou
     return item
 
 
-@transaction.atomic
+@retrying
 def add_element(*, session_id: int, engagement_code: str, day: date, article_code: str, designation: str,
                 quantity: Decimal, unit_price: Decimal, user=None) -> BillableItem:
     """A billable element entered by hand, billed like any other item."""
@@ -191,7 +192,7 @@ def delivery_lines(session: ReviewSession) -> QuerySet[DeliveryNoteLine]:
     return lines.order_by("note__date", "note__number", "position")
 
 
-@transaction.atomic
+@retrying
 def bill_delivery_note_line(*, session_id: int, line_id: int, user=None) -> BillableItem:
     """A delivered line becomes a billable element of the review (once)."""
     session = _open(session_id)
@@ -249,7 +250,7 @@ def matches(session: ReviewSession) -> list[tuple[BillableItem, list[OrderLine],
              allocated.get(item.pk) or Decimal(0)) for item in items]
 
 
-@transaction.atomic
+@retrying
 def move(*, session_id: int, item_id: int, to: str, postpone_to: date | None = None, user=None) -> BillableItem:
     """Bill now, to be invoiced (accrued), bill later, extra (on hold), not billed, or standalone line."""
     session = _open(session_id)
@@ -342,7 +343,7 @@ def _drafts(session: ReviewSession, items: QuerySet, ctx: PortfolioContext | Non
     return group_items(grouped)
 
 
-@transaction.atomic
+@retrying
 def confirm(*, session_id: int, user=None) -> list[PreInvoice]:
     """Create the pre-invoices of the scope's "bill now" elements. Refused while an element is on hold
     (extra), and when another review confirmed some of the same elements first."""

@@ -50,11 +50,7 @@ def start(request):
         task=int(task) if task.isdigit() else None,
         task_statuses=frozenset(post.getlist("task_status")) & set(Task.Status.values) or DEFAULT_TASK_STATUSES)
     options = {name: post[name] for name in ("line_mode", "invoice_date") if post.get(name)}
-    try:
-        session = services.start(scope=scope, options=options, label=post.get("label", ""), user=request.user)
-    except services.ReviewRefused as refused:
-        messages.error(request, str(refused))
-        return redirect("review:list")
+    session = services.start(scope=scope, options=options, label=post.get("label", ""), user=request.user)
     return redirect("review:step", pk=session.pk, step=2)
 
 
@@ -93,10 +89,7 @@ def step(request, pk: int, step: int):
 
 
 def _act(request, pk: int, step: int, action, **kwargs):
-    try:
-        action(session_id=pk, user=request.user, **kwargs)
-    except services.ReviewRefused as refused:
-        messages.error(request, str(refused))
+    action(session_id=pk, user=request.user, **kwargs)
     tab = request.POST.get("tab")
     response = redirect("review:step", pk=pk, step=step)
     if tab:
@@ -158,20 +151,13 @@ def allocate(request, pk: int, item_id: int):
 @role_required(RUN_PRE_BILLING)
 @require_POST
 def confirm(request, pk: int):
-    try:
-        created = services.confirm(session_id=pk, user=request.user)
-    except services.ReviewRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, _("%(n)s pre-invoice(s) created.") % {"n": len(created)})
+    created = services.confirm(session_id=pk, user=request.user)
+    messages.success(request, _("%(n)s pre-invoice(s) created.") % {"n": len(created)})
     return redirect("review:step", pk=pk, step=4)
 
 
 @role_required(RUN_PRE_BILLING)
 @require_POST
 def cancel(request, pk: int):
-    try:
-        services.cancel(session_id=pk, user=request.user)
-    except services.ReviewRefused as refused:
-        messages.error(request, str(refused))
+    services.cancel(session_id=pk, user=request.user)
     return redirect("review:list")

@@ -23,6 +23,7 @@ from prebill.core.money import ZERO, round_money, split_in_proportion
 from prebill.core.periods import Period
 from prebill.core.refusals import Refusal
 from prebill.engagements.models import Engagement
+from prebill.locks import retrying
 from prebill.organisation.models import Organisation
 
 from .models import Funding, Learner, TrainingCharge, TrainingProduct, TrainingSession
@@ -189,7 +190,7 @@ def still_to_invoice(session: TrainingSession) -> list[Owed]:
     return [o for o in what_is_owed(session) if (o.client.pk, o.sponsor.pk) not in charged]
 
 
-@transaction.atomic
+@retrying
 def mark_done(*, session_id: int, user=None) -> int:
     """Mark a session done and draft what it bills; doing it twice drafts nothing more. Returns the charges made.
 
@@ -214,7 +215,7 @@ def mark_done(*, session_id: int, user=None) -> int:
     return made
 
 
-@transaction.atomic
+@retrying
 def invoice_by_hand(*, session_id: int, client_id: int, user=None) -> PreInvoice:
     """Draft what a client owes for a done session that was not drafted automatically ("no automatic
     invoicing"); all such sessions of a month go on the client's one training draft."""
@@ -244,7 +245,7 @@ def is_consolidated(pre_invoice: PreInvoice) -> bool:
                 training_charge__sponsor_id=pre_invoice.client_id).exists())
 
 
-@transaction.atomic
+@retrying
 def add_session(*, pre_invoice_id: int, session_id: int, user=None) -> PreInvoice:
     """Put what the invoice's client funds in another done session on its consolidated invoice.
 
@@ -286,7 +287,7 @@ def add_session(*, pre_invoice_id: int, session_id: int, user=None) -> PreInvoic
     return _draft_of(items.first())
 
 
-@transaction.atomic
+@retrying
 def cancel(*, session_id: int, user=None) -> None:
     """Cancel a session; when it was done, its drafts go too (refused once something is invoiced)."""
     session = TrainingSession.objects.select_for_update().get(pk=session_id)

@@ -50,22 +50,15 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(RUN_PRE_BILLING)
 @require_POST
 def mark_done(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        count = services.mark_done(session_id=pk, user=request.user)
-    except services.SessionRefused as refused:
-        messages.error(request, str(refused))
-    else:
-        messages.success(request, _("Session done: %(n)s charge(s) drafted.") % {"n": count})
+    count = services.mark_done(session_id=pk, user=request.user)
+    messages.success(request, _("Session done: %(n)s charge(s) drafted.") % {"n": count})
     return redirect("training:detail", pk=pk)
 
 
 @role_required(RUN_PRE_BILLING)
 @require_POST
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        services.cancel(session_id=pk, user=request.user)
-    except services.SessionRefused as refused:
-        messages.error(request, str(refused))
+    services.cancel(session_id=pk, user=request.user)
     return redirect("training:detail", pk=pk)
 
 
@@ -291,9 +284,6 @@ def invoice_by_hand(request: HttpRequest) -> HttpResponse:
     back += f"?session={session_id}"
     try:
         pre = services.invoice_by_hand(session_id=int(session_id), client_id=int(client_id), user=request.user)
-    except services.SessionRefused as refused:
-        messages.error(request, str(refused))
-        return redirect(back)
     except (TrainingSession.DoesNotExist, Client.DoesNotExist):
         messages.error(request, _("No such session or client."))
         return redirect(back)
@@ -311,10 +301,6 @@ def add_session(request: HttpRequest, pk: int) -> HttpResponse:
     if session is None:
         messages.error(request, _("No session has the reference %(reference)s.") % {"reference": reference})
         return redirect("billing:pre_invoice", pk=pk)
-    try:
-        pre = services.add_session(pre_invoice_id=pk, session_id=session.pk, user=request.user)
-    except services.SessionRefused as refused:
-        messages.error(request, str(refused))
-        return redirect("billing:pre_invoice", pk=pk)
+    pre = services.add_session(pre_invoice_id=pk, session_id=session.pk, user=request.user)
     messages.success(request, _("Session %(reference)s added.") % {"reference": session.reference})
     return redirect("billing:pre_invoice", pk=pre.pk)
