@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from .refusals import Refusal, gettext_noop
 
-
 CRITERIA = ("client", "engagement", "activity", "domain", "collaborator", "group")
 
 

@@ -59,7 +59,8 @@ def rate_for(
     for rates in (part_rate_for_collaborator, part_rate_for_grade, collaborator_rates):
         if rates is not None and rates.for_unit(unit) is not None:
             return rates.for_unit(unit)
-    raise ValuationError(gettext_noop("no %(unit)s rate for this collaborator"), unit=unit.value)
+    raise ValuationError(gettext_noop("no hourly rate for this collaborator") if unit is BillingUnit.HOUR
+                         else gettext_noop("no daily rate for this collaborator"))
 
 
 

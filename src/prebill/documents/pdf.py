@@ -13,6 +13,7 @@ from decimal import Decimal
 import facturx
 from django.db.models import Sum
 from django.template.loader import render_to_string
+from django.utils import translation
 from pypdf import PdfReader, PdfWriter
 from weasyprint import HTML
 
@@ -132,7 +133,9 @@ def pre_invoice_context(pre) -> dict:
 
 
 def render(context: dict, *, pdf_a: bool) -> bytes:
-    html = render_to_string("documents/invoice.html", context)
+    # The document is written in French whoever renders it (a page in English, the command line's locale).
+    with translation.override("fr"):
+        html = render_to_string("documents/invoice.html", context)
     return HTML(string=html).write_pdf(pdf_variant="pdf/a-3b" if pdf_a else None)
 
 

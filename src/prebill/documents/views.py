@@ -3,7 +3,6 @@
 An invoice's documents are the issued ones (rendered once, kept): the X-Content-SHA256 header gives their digest.
 """
 
-from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
