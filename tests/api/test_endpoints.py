@@ -144,7 +144,7 @@ def test_an_installment_is_changed_until_it_is_billed(portfolio, user_with):
         {"due_date": "2026-11-30", "amount": "1.00"}), content_type="application/json")
 
     assert changed.status_code == 200 and changed.json()["amount"] == "450.00"
-    assert refused.status_code == 409 and "credit note" in refused.json()["detail"]
+    assert refused.status_code == 409 and "corrigez-la par un avoir" in refused.json()["detail"]
     assert Installment.objects.get(pk=first.pk).amount == 500
 
 

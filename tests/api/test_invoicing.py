@@ -81,7 +81,7 @@ def test_a_deposit_received_before_the_invoice_settles_it_later(pre_invoice, cal
                 {"invoice": "F2026-000001", "amount": "100.00"})
 
     assert deposit["deposit_left"] == "100.00"
-    assert too_much.status_code == 409 and "100.00 is left" in too_much.json()["detail"]
+    assert too_much.status_code == 409 and "il reste 100.00" in too_much.json()["detail"]
     assert used.status_code == 201 and used.json()["deposit_left"] == "0.00"
     assert validator.get("/api/invoices/F2026-000001").json()["state"] == "partly_paid"
 
@@ -102,7 +102,7 @@ def test_a_deposit_set_aside_for_a_pre_invoice_lowers_its_amount_due(pre_invoice
     released = collections.delete(f"/api/reservations/{given_back['id']}")
     invoice = post(validator, f"/api/pre-invoices/{pre_invoice.pk}/validate", {"issue_date": "2026-11-30"}).json()
 
-    assert too_much.status_code == 409 and "100.00 is left" in too_much.json()["detail"]
+    assert too_much.status_code == 409 and "il reste 100.00" in too_much.json()["detail"]
     assert by_validator.status_code == 403
     assert kept.status_code == 201 and kept.json()["deposit_left"] == "20.00"
     assert (draft["amount_due"], [d["amount"] for d in draft["deposits"]]) == ("40.00", ["80.00"])

@@ -103,14 +103,14 @@ def test_bad_input_is_refused_with_its_path_and_nothing_is_saved(catalogue, call
     assert bad_article.status_code == 422 and bad_article.json()["detail"] == [
         {"loc": "article", "msg": "unknown article 'NOPE'"}]
     assert bad_hours.status_code == 422 and bad_hours.json()["detail"] == [
-        {"loc": "hours", "msg": "must be more than 0"}]
+        {"loc": "hours", "msg": "doit être supérieur à 0"}]
     assert unknown.status_code == 422 and unknown.json()["detail"] == [
         {"loc": "trainer", "msg": "unknown collaborator 'NOBODY'"},
         {"loc": "learners[1].sponsor", "msg": "unknown client 'GHOST'"},
         {"loc": "fundings[1].funder", "msg": "unknown client 'NOBODY'"}]
     assert too_much.status_code == 422 and too_much.json()["detail"][0]["loc"] == "fundings[1].percent"
     assert neither.status_code == 422 and neither.json()["detail"] == [
-        {"loc": "fundings[0]", "msg": "give either an amount or a percentage"}]
+        {"loc": "fundings[0]", "msg": "donnez soit un montant, soit un pourcentage"}]
     assert backwards.status_code == 422 and backwards.json()["detail"][0]["loc"] == "end"
     assert list(TrainingProduct.objects.values_list("reference", flat=True)) == ["EXCEL-1"]
     assert list(TrainingSession.objects.values_list("reference", flat=True)) == ["S1"]
@@ -149,7 +149,7 @@ def test_a_done_session_on_its_funders_consolidated_invoice(catalogue, caller):
         common | {"sponsor": "BETA", "learners": 1, "total_excluding_vat": "540.00", "total_including_vat": "648.00",
                   "share_excluding_vat": "250.00", "share_including_vat": "300.00"}]
     assert changed.status_code == 422 and changed.json()["detail"] == [
-        {"loc": "reference", "msg": "session S1 is done: it can no longer be changed"}]
+        {"loc": "reference", "msg": "la session S1 est terminée : elle ne peut plus être modifiée"}]
     assert [s["ref"] for line in document["lines"] for s in line["items"]] == ["S1/ALPHA", "S1/BETA"]
 
 
@@ -175,7 +175,7 @@ def test_another_session_joins_the_consolidated_invoice_unless_its_client_funds_
 
     assert offered == ["S2"]
     assert refused.status_code == 409 and refused.json()["detail"] == (
-        f"{Customer.objects.get(code='OPCO').name} funds nothing in session S3")
+        f"{Customer.objects.get(code='OPCO').name} ne finance rien dans la session S3.")
     assert unknown.status_code == 422 and unknown.json()["detail"] == [
         {"loc": "session", "msg": "unknown training session 'S404'"}]
     assert added.status_code == 200 and rebuilt == november.pk and added.json()["client"] == "OPCO"
@@ -199,15 +199,16 @@ def test_a_funder_without_automatic_invoicing_is_invoiced_by_hand(catalogue, cal
     unknown = post(preparer, "/api/training/sessions/S3/invoice", {"client": "GHOST"})
     follow_up = preparer.get("/api/training/sessions/S3").json()["billing"]
 
-    assert early.status_code == 409 and early.json()["detail"] == "session S3 is not done: mark it done first"
+    assert early.status_code == 409 and early.json()["detail"] == (
+        "La session S3 n'est pas terminée : marquez-la d'abord terminée.")
     assert done["charges"] == 0  # AGEFI funds it all and drafts nothing by itself
     assert invoiced.status_code == 201
     pre = invoiced.json()
     assert (pre["client"], pre["total_excluding_vat"], pre["total_including_vat"]) == ("AGEFI", "600.00", "720.00")
     assert follow_up["drafts"] == [{"id": pre["id"], "client": "AGEFI", "total_excluding_vat": "600.00",
                                     "total_including_vat": "720.00"}]
-    assert twice.status_code == 409 and "already billed" in twice.json()["detail"]
-    assert stranger.status_code == 409 and "owes nothing" in stranger.json()["detail"]
+    assert twice.status_code == 409 and "est déjà facturée à" in twice.json()["detail"]
+    assert stranger.status_code == 409 and "ne doit rien" in stranger.json()["detail"]
     assert unknown.status_code == 422 and unknown.json()["detail"] == [{"loc": "client", "msg": "unknown client 'GHOST'"}]
 
 
@@ -222,7 +223,7 @@ def test_cancelling_a_done_session_removes_its_drafts(catalogue, caller):
 
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["billing"] == {"drafts": [], "invoices": []}
-    assert redone.status_code == 409 and redone.json()["detail"] == "session S1 is cancelled"
+    assert redone.status_code == 409 and redone.json()["detail"] == "La session S1 est annulée."
 
 
 def test_each_endpoint_asks_for_its_role(catalogue, caller):

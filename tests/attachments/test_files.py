@@ -33,7 +33,7 @@ def test_a_disguised_or_oversized_file_is_refused_and_nothing_is_kept(store_dir,
     with pytest.raises(services.FileRefused, match="PDF, PNG"):
         services.store(SimpleUploadedFile("invoice.pdf", b"MZ\x90\x00 this is a program"), client_id=client.pk)
     monkeypatch.setattr(services, "MAX_BYTES", 1024)
-    with pytest.raises(services.FileRefused, match="larger"):
+    with pytest.raises(services.FileRefused, match="le fichier dépasse"):
         services.store(SimpleUploadedFile("big.pdf", b"%PDF-" + b"x" * 2000), client_id=client.pk)
 
     assert not Attachment.objects.exists()

@@ -7,14 +7,13 @@ import pytest
 
 from prebill.activity.models import TimeEntry
 from prebill.audit.models import AuditEvent
-from prebill.billing.models import BillableItem, PreInvoice, PreInvoiceLine, RemovedDraft
+from prebill.billing.models import BillableItem, DepositReservation, PreInvoice, PreInvoiceLine, RemovedDraft
 from prebill.billing.services import run_pre_billing
 from prebill.clients.models import BillingConditions
 from prebill.core.periods import Period
 from prebill.invoicing import services as invoicing
 from prebill.invoicing.models import Invoice, InvoiceLineItem
 from prebill.payments import services as payments
-from prebill.payments.models import DepositReservation
 from prebill.review import services as review
 from prebill.review.scope import Scope
 from tests import factories as f
@@ -274,13 +273,14 @@ def test_importing_time_brings_the_drafts_of_the_month_run_in_step_at_once(consu
 
 
 def test_engagement_conditions_added_later_move_its_items_to_a_draft_of_their_own_at_once(consulting):
+    from prebill.billing.services import bring_in_step
     from prebill.engagements.models import Engagement
     from prebill.engagements.services import add_conditions
 
     client, _ = consulting
     fee = drafts(client)
     add_conditions(engagement=Engagement.objects.get(code="FF-1"), applies_from=date(2026, 11, 1),
-                   payment_terms_days=45)
+                   payment_terms_days=45, bring_in_step=bring_in_step)
 
     after = drafts(client)
     assert after["time"].pk == fee["time"].pk and after["time"].payment_terms_days == 30

@@ -63,7 +63,7 @@ def test_a_bad_file_exits_with_status_2_lists_its_problems_and_imports_nothing(c
     code, _, err = run(capsys, "import", str(path))
 
     assert code == 2
-    assert "2 problem(s); nothing was imported" in err
+    assert "2 problème(s) ; rien n'a été importé" in err
     assert "$.clients[0].siren: a SIREN has exactly 9 digits" in err
     assert "$.engagements[0].manager: unknown collaborator 'NOBODY'" in err
     assert not Client.objects.exists()
@@ -72,7 +72,7 @@ def test_a_bad_file_exits_with_status_2_lists_its_problems_and_imports_nothing(c
 def test_a_bad_period_is_refused(capsys):
     code, _, err = run(capsys, "run", "--period", "2026-13")
 
-    assert code == 2 and "YYYY-MM" in err
+    assert code == 2 and err.startswith("erreur : une période s'écrit AAAA-MM")
 
 
 def test_the_portfolio_export_can_be_imported_again(capsys, portfolio_file, tmp_path):
@@ -100,7 +100,7 @@ def test_validate_post_credit_and_fec_from_the_command_line(capsys, firm, tmp_pa
     assert validated[0] == 0 and "F2026-000001 (120.00 incl. VAT)" in validated[1]
     assert posted[0] == 0 and "posted as VE000001" in posted[1]
     assert credited[0] == 0 and credited[1].startswith("AV2026-000001 credits F2026-000001")
-    assert again[0] == 2 and "nothing left to credit" in again[2]
+    assert again[0] == 2 and "n'a plus rien à créditer" in again[2]
     assert fec[0] == 0 and (tmp_path / f"{firm.siren}FEC20261231.txt").exists()
 
 
@@ -115,7 +115,7 @@ def test_duplicate_a_pre_invoice_from_the_command_line(capsys, firm):
 
     copy = PreInvoice.objects.filter(source="copy").get()
     assert copied[0] == 0 and f"copied as pre-invoice {copy.pk} (120.00 incl. VAT)" in copied[1]
-    assert missing[0] == 2 and "no pre-invoice 999999" in missing[2]
+    assert missing[0] == 2 and "aucune pré-facture 999999" in missing[2]
     assert PreInvoice.objects.count() == 2
 
 

@@ -73,7 +73,7 @@ def test_done_drafts_once_and_cancel_removes_the_drafts(capsys, sessions):
     assert drafts == 1
     assert cancelled == (0, "session S-NOV cancelled: its drafts are removed\n", "")
     assert not PreInvoice.objects.exists()
-    assert refused[0] == 2 and refused[2] == "error: session S-NOV is cancelled\n"
+    assert refused[0] == 2 and refused[2] == "erreur : La session S-NOV est annulée.\n"
 
 
 def test_invoice_by_hand_prints_the_pre_invoice(capsys, sessions):
@@ -88,13 +88,13 @@ def test_invoice_by_hand_prints_the_pre_invoice(capsys, sessions):
     nobody = run(capsys, "invoice", "S-NOV", "--client", "NOBODY")
     owes_nothing = run(capsys, "invoice", "S-NOV", "--client", "ALPHA")
 
-    assert early[0] == 2 and "is not done: mark it done first" in early[2]
+    assert early[0] == 2 and "n'est pas terminée : marquez-la d'abord terminée" in early[2]
     assert invoiced[0] == 0
     pre = PreInvoice.objects.get(pk=pre_invoice_id(invoiced[1]))
     assert pre.client.code == "OPCO" and pre.total_including_vat == Decimal("1200.00")
-    assert twice[0] == 2 and "already billed to" in twice[2]
-    assert nobody == (2, "", "error: no client NOBODY\n")
-    assert owes_nothing[0] == 2 and "owes nothing for session S-NOV" in owes_nothing[2]
+    assert twice[0] == 2 and "est déjà facturée à" in twice[2]
+    assert nobody == (2, "", "erreur : aucun client NOBODY\n")
+    assert owes_nothing[0] == 2 and "ne doit rien pour la session S-NOV" in owes_nothing[2]
 
 
 def test_add_a_session_to_a_consolidated_invoice_and_its_refusals(capsys, sessions):
@@ -112,9 +112,9 @@ def test_add_a_session_to_a_consolidated_invoice_and_its_refusals(capsys, sessio
     pre = PreInvoice.objects.get(pk=consolidated)
     assert pre.client.code == "OPCO" and pre.lines.count() == 4 and pre.total_including_vat == Decimal("2400.00")
     assert not PreInvoice.objects.filter(client__code="OPCO", period=date(2026, 12, 1)).exists()
-    assert own[0] == 2 and own[2].startswith("error: ") and "funds nothing in session S-SELF" in own[2]
-    assert missing == (2, "", "error: no pre-invoice 999999\n")
-    assert unknown == (2, "", "error: no training session S-NOPE\n")
+    assert own[0] == 2 and own[2].startswith("erreur : ") and "ne finance rien dans la session S-SELF" in own[2]
+    assert missing == (2, "", "erreur : aucune pré-facture 999999\n")
+    assert unknown == (2, "", "erreur : aucune session de formation S-NOPE\n")
 
 
 def test_the_demo_user_marks_the_ongoing_session_done_and_the_opco_gets_one_draft(capsys):

@@ -5,13 +5,14 @@ from decimal import Decimal
 
 import pytest
 
+from prebill.billing import services as billing
 from prebill.billing.models import BillableItem, PreInvoice
+from prebill.billing.selectors import rebillables
 from prebill.billing.services import run_pre_billing
 from prebill.clients.models import BillingConditions
 from prebill.core.periods import Period
 from prebill.costs import services
 from prebill.costs.models import OvertimeTerms, SurchargeBand
-from prebill.costs.selectors import rebillables
 from prebill.invoicing.services import validate_pre_invoice
 from prebill.organisation.models import Organisation
 from tests import factories as f
@@ -72,8 +73,8 @@ def test_grouping_by_collaborator_puts_each_ones_costs_on_one_invoice(consultanc
     run_pre_billing(period=NOV)
     before = PreInvoice.objects.filter(lines__kind="expense").distinct().count()
 
-    services.group_by_collaborator(period=NOV, collaborator_id=anne.pk)
-    services.group_by_collaborator(period=NOV, collaborator_id=bob.pk)
+    billing.group_by_collaborator(period=NOV, collaborator_id=anne.pk)
+    billing.group_by_collaborator(period=NOV, collaborator_id=bob.pk)
 
     docs = PreInvoice.objects.filter(lines__kind="expense").distinct()
     assert before == 1 and docs.count() == 2
@@ -87,7 +88,7 @@ def test_a_cost_joins_the_fixed_fee_invoice_of_its_engagement(consultancy):
     run_pre_billing(period=NOV)
     cost, fee = cost_items().get(), BillableItem.objects.get(installment__isnull=False)
 
-    services.join_fixed_fee(item_id=cost.pk, installment_item_id=fee.pk)
+    billing.join_fixed_fee(item_id=cost.pk, installment_item_id=fee.pk)
     invoice = validate_pre_invoice(pre_invoice_id=PreInvoice.objects.get(lines__kind="fixed_fee").pk,
                                    issue_date=date(2026, 11, 30))
 
@@ -105,7 +106,7 @@ def test_a_cost_joining_a_fee_of_a_later_month_leaves_its_own_months_draft(consu
     cost = cost_items().get()
     december_fee = BillableItem.objects.get(installment__due_date=date(2026, 12, 1))
 
-    services.join_fixed_fee(item_id=cost.pk, installment_item_id=december_fee.pk)
+    billing.join_fixed_fee(item_id=cost.pk, installment_item_id=december_fee.pk)
 
     assert not PreInvoice.objects.filter(lines__kind="expense", period=NOV.first_day).exists()  # billed once
     assert PreInvoice.objects.get(lines__kind="expense").total_excluding_vat == Decimal("350.00")
@@ -125,9 +126,9 @@ def test_joining_is_refused_with_the_reason_when_the_conditions_differ(consultan
     other_fee = BillableItem.objects.get(engagement=other)
 
     with pytest.raises(services.CostRefused, match="délai de paiement : 30 jours → 45 jours"):
-        services.join_fixed_fee(item_id=cost.pk, installment_item_id=december_fee.pk)
+        billing.join_fixed_fee(item_id=cost.pk, installment_item_id=december_fee.pk)
     with pytest.raises(services.CostRefused, match="propre mission"):
-        services.join_fixed_fee(item_id=cost.pk, installment_item_id=other_fee.pk)
+        billing.join_fixed_fee(item_id=cost.pk, installment_item_id=other_fee.pk)
     assert BillableItem.objects.get(pk=cost.pk).grouping == ""
 
 

@@ -136,7 +136,7 @@ def test_documents_from_the_web_and_the_command_line(invoice, client, user_with,
     assert f'filename="{invoice.number}.pdf"' in pdf["Content-Disposition"]
     assert facturx.xml_check_xsd(xml.content, flavor="factur-x", level="en16931")
     assert refused.status_code == 403
-    assert code == 2 and "no invoice F2099-999999" in capsys.readouterr().err
+    assert code == 2 and "aucune facture F2099-999999" in capsys.readouterr().err
     assert (tmp_path / f"{invoice.number}.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / f"{invoice.number}-factur-x.xml").exists()
     assert b"<cbc:ID>" + invoice.number.encode() in (tmp_path / f"{invoice.number}-ubl.xml").read_bytes()

@@ -7,10 +7,9 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from prebill.billing.models import BillableItem, PreInvoice
+from prebill.billing.models import BillableItem, InvoiceTemplate, PreInvoice, TemplateLine
 from prebill.billing.services import run_pre_billing
 from prebill.core.periods import Period
-from prebill.documents.models import InvoiceTemplate, TemplateLine
 from prebill.documents.pdf import invoice_pdf
 from prebill.engagements.models import Task
 from prebill.invoicing.services import validate_pre_invoice

@@ -45,18 +45,19 @@ from hypothesis.stateful import (
 from prebill.activity.models import TimeEntry
 from prebill.billing.context import PortfolioContext
 from prebill.billing.drafts import drafts_now, excess_to_credit
-from prebill.billing.models import BillableItem, PreInvoice
-from prebill.billing.services import run_pre_billing
+from prebill.billing.models import BillableItem, DepositReservation, PreInvoice
+from prebill.billing.services import bring_in_step, run_pre_billing
 from prebill.clients.models import BillingConditions
 from prebill.core.grouping import draft_digest
 from prebill.core.ledger import CreditRefused, to_bill_now
 from prebill.core.periods import Period
+from prebill.core.review import BILLED_NOW
 from prebill.costs.services import declare_expense
 from prebill.engagements.services import ConditionsRefused, add_conditions
 from prebill.imports.activity import import_time_csv
-from prebill.invoicing.models import Invoice, InvoiceLine, InvoiceLineItem, SeriesCounter
+from prebill.invoicing.models import Invoice, InvoiceLineItem, SeriesCounter
 from prebill.invoicing.services import ValidationRefused, issue_credit_note, validate_pre_invoice
-from prebill.payments.models import Allocation, DepositReservation, Payment
+from prebill.payments.models import Allocation, Payment
 from prebill.payments.services import deposit_left, pre_invoice_due, record_payment, reserve_deposit
 from prebill.review import services as review
 from prebill.review.scope import Scope
@@ -71,7 +72,6 @@ DAYS = (date(2026, 11, 3), date(2026, 11, 17), date(2026, 12, 2), date(2026, 12,
 HOURS = ("0.5", "1", "2.5", "3", "7")
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
-ODD = "333.34" if os.environ.get("SKIP_CENT") else "333.33"
 RUN = PreInvoice.Source.RUN
 
 
@@ -93,7 +93,7 @@ class World:
         self.fee1 = f.engagement(self.c1, code="E1-FF")
         f.fixed_fee_part(self.fee1, installments=[(NOV.last_day, "1000.00"), (DEC.last_day, "1000.00")])
         self.fee3 = f.engagement(self.c3, code="E3-FF")  # an odd cent: halves of it do not round evenly
-        f.fixed_fee_part(self.fee3, installments=[(NOV.last_day, ODD), (DEC.last_day, ODD)])
+        f.fixed_fee_part(self.fee3, installments=[(NOV.last_day, "333.33"), (DEC.last_day, "333.33")])
         self.time_engagements = [self.tm1, self.tm2]
         self.engagements = [self.tm1, self.tm2, self.fee1, self.fee3]
 
@@ -222,7 +222,7 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             try:
                 add_conditions(engagement=self.w.engagements[owner - 3], applies_from=applies_from,
-                               payment_terms_days=days, end_of_month=end_of_month)
+                               payment_terms_days=days, end_of_month=end_of_month, bring_in_step=bring_in_step)
             except ConditionsRefused:
                 return  # that date has its row already
         for period in PERIODS if applies_from == NOV.first_day else (DEC,):
@@ -237,8 +237,6 @@ class LedgerMachine(RuleBasedStateMachine):
         """A review over both months: billable hours or flag of a time element, or a move."""
         session = review.start(scope=Scope(start=NOV.first_day, end=DEC.last_day))
         what, _, value = action.partition(" ")
-        if what == "hours" and os.environ.get("SKIP_ADJ"):
-            what, value = "billable", "yes"
         if what in ("hours", "billable"):
             item = pick(review.elements(session).filter(kind="time").order_by("pk"), n)
             if item is not None:
@@ -276,22 +274,16 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # Validation and credit notes ------------------------------------------------------------------
 
-    @rule(n=st.integers(0, 50), stale=st.booleans(), period=st.sampled_from(PERIODS))
-    def validate(self, n, stale, period):
-        """Validate a draft with the version seen (a difference invoice when its items were billed before),
-        or with a stale version, which is refused and changes nothing. No draft: the month is run first."""
+    def _draft(self, n: int, period: Period) -> PreInvoice | None:
         if not run_drafts().exists():
-            run_pre_billing(period=period)
-        pre = pick(run_drafts(), n)
+            run_pre_billing(period=period)  # nothing to validate yet: the month is run first
+        return pick(run_drafts(), n)
+
+    @rule(n=st.integers(0, 50), period=st.sampled_from(PERIODS))
+    def validate(self, n, period):
+        """Validate a draft with the version seen; a difference invoice when its items were billed before."""
+        pre = self._draft(n, period)
         if pre is None:
-            return
-        invoices = Invoice.objects.count()
-        if stale:
-            seen = pre.version - 1 if pre.version > 1 else pre.version + 1
-            with pytest.raises(ValidationRefused):
-                validate_pre_invoice(pre_invoice_id=pre.pk, issue_date=ISSUE, expected_version=seen)
-            assert Invoice.objects.count() == invoices
-            assert PreInvoice.objects.filter(pk=pre.pk, version=pre.version, content_hash=pre.content_hash).exists()
             return
         items = list(BillableItem.objects.filter(pre_invoice_line__pre_invoice=pre))
         due_now = {item.pk: to_bill_now(item.quantity, item.unit_price, item.amount, billed=item.billed_quantity,
@@ -309,29 +301,35 @@ class LedgerMachine(RuleBasedStateMachine):
             shares[item_id] += quantity
         assert dict(shares) == due_now, "the invoice bills each item what it owed at validation"
         for item in BillableItem.objects.filter(pk__in=list(due_now)):
+            # Never on a second invoice but for what it owes beyond the first (a difference) or was credited.
             assert item.billed_quantity <= owed(item), f"item {item.pk} billed beyond what it owes"
         settled = sum((a.amount for a in Allocation.objects.filter(invoice=invoice)), ZERO)
         assert settled == min(reserved, invoice.total_including_vat)
         assert not DepositReservation.objects.filter(pre_invoice_id=pre.pk).exists()
 
-    @rule(n=st.integers(0, 50), m=st.integers(0, 50), what=st.sampled_from(["whole", "part", "excess"]),
-          rebill=st.booleans())
-    def credit(self, n, m, what, rebill):
-        """A credit note: of a whole invoice, of half an item's quantity, or of what an item was invoiced
-        beyond what it owes now (on the last invoice that billed it); rebilled or written off."""
-        if what == "excess":
-            item = pick(excess_to_credit().order_by("pk"), n)
-            if item is not None:
-                excess = item.billed_quantity + item.written_off_quantity - item.quantity
-                for invoice in Invoice.objects.filter(kind="invoice", lines__item_shares__item=item).distinct().order_by(
-                        "-pk"):
-                    left = left_to_credit(invoice).get(item.pk, ZERO)
-                    if left > 0:
-                        self._credit(invoice, {item.pk: min(excess, left)}, rebill)
-                        return
-                return
-            what = "part"
+    @rule(n=st.integers(0, 50), period=st.sampled_from(PERIODS))
+    def validate_stale(self, n, period):
+        """Validate a draft with the version seen before its last change (0 if none): refused, nothing changes."""
+        pre = self._draft(n, period)
+        if pre is None:
+            return
+        invoices = Invoice.objects.count()
+        with pytest.raises(ValidationRefused):
+            validate_pre_invoice(pre_invoice_id=pre.pk, issue_date=ISSUE, expected_version=pre.version - 1)
+        assert Invoice.objects.count() == invoices
+        assert PreInvoice.objects.filter(pk=pre.pk, version=pre.version, content_hash=pre.content_hash).exists()
+
+    def _invoice(self, n: int) -> Invoice | None:
         invoice = pick(Invoice.objects.filter(kind="invoice").order_by("pk"), n)
+        if invoice is None and run_drafts().exists():
+            self.validate(n, NOV)  # nothing to credit yet: a draft is validated first
+            invoice = pick(Invoice.objects.filter(kind="invoice").order_by("pk"), n)
+        return invoice
+
+    @rule(n=st.integers(0, 50), rebill=st.booleans())
+    def credit_whole(self, n, rebill):
+        """Credit all that is left of an invoice (refused when nothing is); rebilled or written off."""
+        invoice = self._invoice(n)
         if invoice is None:
             return
         left = {item: quantity for item, quantity in left_to_credit(invoice).items() if quantity > 0}
@@ -339,21 +337,38 @@ class LedgerMachine(RuleBasedStateMachine):
             with pytest.raises(CreditRefused):
                 issue_credit_note(invoice_id=invoice.pk, rebill=rebill, issue_date=ISSUE)
             return
-        quantities = None
-        if what == "part":
-            item = pick(sorted(left), m)
-            half = (left[item] / 2).quantize(Decimal("0.0001"), ROUND_DOWN)
-            quantities = {item: half if half > 0 else left[item]}
-        self._credit(invoice, quantities, rebill)
+        self._credit(invoice, None, left, rebill)
 
-    def _credit(self, invoice: Invoice, quantities: dict | None, rebill: bool) -> None:
-        rebill = rebill or bool(os.environ.get("SKIP_WO"))
-        wanted = quantities or {item: q for item, q in left_to_credit(invoice).items() if q > 0}
+    @rule(n=st.integers(0, 50), m=st.integers(0, 50), rebill=st.booleans())
+    def credit_part(self, n, m, rebill):
+        """Credit half of what is left of one item of an invoice (all of it below 0.0002)."""
+        invoice = self._invoice(n)
+        left = {item: quantity for item, quantity in left_to_credit(invoice).items() if quantity > 0} if invoice else {}
+        if not left:
+            return
+        item = pick(sorted(left), m)
+        half = (left[item] / 2).quantize(Decimal("0.0001"), ROUND_DOWN)
+        quantities = {item: half if half > 0 else left[item]}
+        self._credit(invoice, quantities, quantities, rebill)
+
+    @rule(n=st.integers(0, 50), rebill=st.booleans())
+    def credit_excess(self, n, rebill):
+        """Credit what an item was invoiced beyond what it owes now, on the last invoice that billed it."""
+        item = pick(excess_to_credit().order_by("pk"), n)
+        if item is None:
+            return
+        excess = item.billed_quantity + item.written_off_quantity - item.quantity
+        for invoice in Invoice.objects.filter(kind="invoice", lines__item_shares__item=item).distinct().order_by("-pk"):
+            left = left_to_credit(invoice).get(item.pk, ZERO)
+            if left > 0:
+                quantities = {item.pk: min(excess, left)}
+                self._credit(invoice, quantities, quantities, rebill)
+                return
+
+    def _credit(self, invoice: Invoice, quantities: dict | None, wanted: dict, rebill: bool) -> None:
         note = issue_credit_note(invoice_id=invoice.pk, quantities=quantities, rebill=rebill, issue_date=ISSUE)
         credited = dict(InvoiceLineItem.objects.filter(line__invoice=note).values_list("item_id", "quantity"))
-        assert credited == wanted
-        if os.environ.get("SKIP_STALE"):
-            run_pre_billing(period=NOV)
+        assert credited == wanted, "the credit note credits the items and quantities asked, nothing else"
 
     # Invariants ------------------------------------------------------------------------------------
 
@@ -412,8 +427,6 @@ class LedgerMachine(RuleBasedStateMachine):
             into[1] += amount
         for key, (quantity, amount) in credited.items():
             assert quantity <= billed[key][0], f"invoice {key[0]}: item {key[1]} credited beyond what it billed"
-            if os.environ.get("SKIP_CENT"):
-                continue
             assert amount <= billed[key][1], (
                 f"invoice {key[0]}: item {key[1]} credited {amount} of the {billed[key][1]} it billed")
             if quantity == billed[key][0]:
@@ -435,6 +448,8 @@ class LedgerMachine(RuleBasedStateMachine):
             state = (f"item {item.pk} ({item.kind}, {item.status}, {item.decision}): quantity {item.quantity}, "
                      f"adjusted {item.adjusted_quantity}, billed {item.billed_quantity}, "
                      f"written off {item.written_off_quantity}")
+            if item.pre_invoice_line_id is not None:
+                assert item.status == BillableItem.Status.PENDING and item.decision in BILLED_NOW, state
             if item.pk in excess:
                 assert item.billed_quantity > due, f"flagged as an excess to credit, not billed beyond owed: {state}"
             elif item.status == BillableItem.Status.BILLED:
@@ -463,10 +478,13 @@ class LedgerMachine(RuleBasedStateMachine):
             assert SeriesCounter.objects.get(series_id=series_id, year=year).last_number == len(sequences)
 
 
-SETTINGS = settings(max_examples=int(os.environ.get("EXAMPLES", 25)), stateful_step_count=15, deadline=None,
-                    derandomize=not os.environ.get("EXAMPLES"), database=None,
-                    suppress_health_check=list(HealthCheck),
-                    phases=[Phase.explicit, Phase.generate] if os.environ.get("NO_SHRINK") else list(Phase))
+# CI: the same 25 sequences of 15 steps on every run, not shrunk (a failing one is at most 15 steps and names
+# the item and amounts; shrinking it through the database takes minutes). PREBILL_LEDGER_EXAMPLES=500 runs
+# that many fresh random sequences instead, shrunk to the shortest that fails.
+SOAK = int(os.environ.get("PREBILL_LEDGER_EXAMPLES", 0))
+SETTINGS = settings(max_examples=SOAK or 25, stateful_step_count=15, deadline=None, derandomize=not SOAK,
+                    database=None, suppress_health_check=list(HealthCheck),
+                    phases=list(Phase) if SOAK else [Phase.explicit, Phase.generate])
 
 
 def test_the_ledger_holds_whatever_the_sequence_of_work(firm):
@@ -596,16 +614,25 @@ def test_bug_an_excess_credited_without_rebill_is_no_longer_an_excess(consultant
     assert (run_pre_billing(period=DEC).excess_to_credit, list(excess_to_credit())) == (0, [])
 
 
-def test_tmp_reservation_on_shrinking_draft(consultant_time):
+
+# BUG: a deposit set aside for a draft stays reserved in full when the draft's total falls (time lowered):
+# the reservation exceeds the draft (what is left to pay is negative) and holds money of the deposit that the
+# draft no longer needs; rebuild_drafts releases the reservations of drafts that vanish, never trims those
+# of drafts that shrink.
+def test_bug_a_reservation_never_exceeds_its_draft_when_the_draft_shrinks(consultant_time):
     client, engagement, anne = consultant_time
     entry = f.time_entry(anne, engagement, date(2026, 11, 3), "7")
     run_pre_billing(period=NOV)
     pre = PreInvoice.objects.get()
-    payment = record_payment(client_id=client.pk, day=date(2026, 11, 20), method="transfer", amount=Decimal("2000"))
-    reserve_deposit(payment=payment, pre_invoice_id=pre.pk, amount=pre.total_including_vat)
+    payment = record_payment(client_id=client.pk, day=date(2026, 11, 20), method="transfer", amount=Decimal(2000))
+    reserve_deposit(payment=payment, pre_invoice_id=pre.pk, amount=Decimal("840.00"))
     entry.hours = Decimal(1)
     entry.save()
+
     run_pre_billing(period=NOV)
+
     pre.refresh_from_db()
-    print("TOTAL", pre.total_including_vat, [r.amount for r in DepositReservation.objects.all()], pre_invoice_due(pre))
-    assert sum(r.amount for r in DepositReservation.objects.all()) <= pre.total_including_vat
+    reservations, due = pre_invoice_due(pre)
+    assert pre.total_including_vat == Decimal("120.00")
+    assert sum(r.amount for r in reservations) <= pre.total_including_vat and due >= 0
+    assert deposit_left(payment) >= Decimal("1880.00")

@@ -10,7 +10,7 @@ from prebill.activity.models import TimeEntry, UnitMetric
 from prebill.api.models import ApiToken
 from prebill.billing.context import PortfolioContext
 from prebill.billing.models import BillableItem, PreInvoice
-from prebill.billing.services import run_pre_billing
+from prebill.billing.services import bring_in_step, run_pre_billing
 from prebill.catalogue.models import Article, ArticleRule
 from prebill.clients.models import BillingAddress, BillingConditions, Client
 from prebill.core.grouping import PaymentTerms
@@ -125,15 +125,18 @@ def test_the_terms_say_whose_conditions_apply(org):
 
 def test_a_row_is_refused_when_its_date_is_taken_or_its_days_negative(org):
     engagement = f.engagement(f.client())
-    services.add_conditions(engagement=engagement, applies_from=date(2026, 1, 1), payment_terms_days=45)
+    services.add_conditions(engagement=engagement, applies_from=date(2026, 1, 1), payment_terms_days=45,
+                            bring_in_step=bring_in_step)
 
     with pytest.raises(services.ConditionsRefused, match="01/01/2026"):
-        services.add_conditions(engagement=engagement, applies_from=date(2026, 1, 1), payment_terms_days=60)
+        services.add_conditions(engagement=engagement, applies_from=date(2026, 1, 1), payment_terms_days=60,
+                                bring_in_step=bring_in_step)
     with pytest.raises(services.ConditionsRefused):
-        services.add_conditions(engagement=engagement, applies_from=date(2026, 2, 1), payment_terms_days=-1)
+        services.add_conditions(engagement=engagement, applies_from=date(2026, 2, 1), payment_terms_days=-1,
+                                bring_in_step=bring_in_step)
     with pytest.raises(services.ConditionsRefused):
         services.add_conditions(engagement=engagement, applies_from=date(2026, 2, 1), payment_terms_days=30,
-                                payment_method="barter")
+                                payment_method="barter", bring_in_step=bring_in_step)
     assert list(engagement.billing_conditions.values_list("payment_terms_days", flat=True)) == [45]
 
 
@@ -213,7 +216,7 @@ def test_the_page_shows_the_engagements_rows_and_a_preparer_adds_one(client, use
     own_conditions(engagement)
     client.force_login(user_with("preparer"))
 
-    response = client.post("/engagements/E-ACME/", {
+    response = client.post("/engagements/E-ACME/conditions/", {
         "applies_from": "2026-12-01", "payment_terms_days": "60", "end_of_month": "on",
         "vat_regime": "standard", "payment_method": "cheque", "line_mode": "per_article"}, follow=True)
 
@@ -230,9 +233,9 @@ def test_a_taken_date_or_negative_days_are_refused_on_the_page(client, user_with
     own_conditions(engagement)
     client.force_login(user_with("preparer"))
 
-    taken = client.post("/engagements/E-ACME/", {"applies_from": "2026-01-01", "payment_terms_days": "60"},
+    taken = client.post("/engagements/E-ACME/conditions/", {"applies_from": "2026-01-01", "payment_terms_days": "60"},
                         follow=True)
-    negative = client.post("/engagements/E-ACME/", {"applies_from": "2026-03-01", "payment_terms_days": "-5"},
+    negative = client.post("/engagements/E-ACME/conditions/", {"applies_from": "2026-03-01", "payment_terms_days": "-5"},
                            follow=True)
 
     assert "une seule ligne par date" in taken.content.decode()
@@ -245,7 +248,7 @@ def test_a_reader_sees_the_rows_but_may_not_add_one(client, user_with, engagemen
     client.force_login(user_with("validator"))
 
     page = client.get("/engagements/E-ACME/").content.decode()
-    refused = client.post("/engagements/E-ACME/", {"applies_from": "2026-12-01", "payment_terms_days": "60"})
+    refused = client.post("/engagements/E-ACME/conditions/", {"applies_from": "2026-12-01", "payment_terms_days": "60"})
 
     assert 'data-conditions="2026-01-01"' in page and 'data-test="add-conditions"' not in page
     assert refused.status_code == 403 and engagement.billing_conditions.count() == 1

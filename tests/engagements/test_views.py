@@ -55,7 +55,7 @@ def test_an_invoiced_installment_is_refused_with_the_reason(client, user_with, e
     response = client.post(f"/engagements/installments/{november.pk}/",
                            {"due_date": "2026-11-30", "amount": "1.00"}, follow=True)
 
-    assert "credit note" in response.content.decode()
+    assert "corrigez-la par un avoir" in response.content.decode()
     assert Installment.objects.get(pk=november.pk).amount == Decimal("100.00")
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from prebill.accounting.services import post_invoice
 from prebill.audit.models import AuditEvent
-from prebill.billing.models import PreInvoice
+from prebill.billing.models import DepositReservation, PreInvoice
+from prebill.billing.selectors import installment_billed
 from prebill.billing.services import run_pre_billing
 from prebill.core.periods import Period
 from prebill.engagements.models import Installment
@@ -15,7 +16,7 @@ from prebill.engagements.services import change_installment
 from prebill.invoicing import services as invoicing
 from prebill.invoicing.models import Invoice
 from prebill.payments import services
-from prebill.payments.models import Allocation, DepositReservation
+from prebill.payments.models import Allocation
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -53,12 +54,12 @@ def test_a_reservation_is_never_beyond_the_deposit_nor_the_draft(draft_and_depos
     other = services.record_payment(client_id=f.client(code="OTHER").pk, day=date(2026, 11, 3),
                                     method="cheque", amount=Decimal("10.00"))
 
-    with pytest.raises(services.PaymentRefused, match=r"50\.00 is left of the deposit"):
+    with pytest.raises(services.PaymentRefused, match=r"il reste 50\.00 de l'acompte"):
         services.reserve_deposit(payment=deposit, pre_invoice_id=pre.pk, amount=Decimal("50.01"))
     services.reserve_deposit(payment=deposit, pre_invoice_id=pre.pk, amount=Decimal("40.00"))
-    with pytest.raises(services.PaymentRefused, match=r"80\.00 is due"):
+    with pytest.raises(services.PaymentRefused, match=r"80\.00 est dû"):
         services.reserve_deposit(payment=big, pre_invoice_id=pre.pk, amount=Decimal("80.01"))
-    with pytest.raises(services.PaymentRefused, match="client who paid it"):
+    with pytest.raises(services.PaymentRefused, match="client qui l'a versé"):
         services.reserve_deposit(payment=other, pre_invoice_id=pre.pk, amount=Decimal("1.00"))
 
     assert [r.amount for r in services.reservations_on(pre)] == [Decimal("40.00")]
@@ -83,7 +84,7 @@ def test_a_draft_that_shrank_takes_only_what_it_owes_and_the_rest_stays_a_deposi
     services.reserve_deposit(payment=big, pre_invoice_id=pre.pk, amount=Decimal("120.00"))
     installment = Installment.objects.get()
     change_installment(installment=installment, due_date=installment.due_date, amount=Decimal("50.00"),
-                       label=installment.label)
+                       label=installment.label, is_billed=installment_billed)
     run_pre_billing(period=NOV)
 
     invoice = invoicing.validate_pre_invoice(pre_invoice_id=PreInvoice.objects.get().pk,

@@ -48,10 +48,10 @@ def test_a_deposit_is_never_used_beyond_what_is_left_or_due(two_invoices):
     deposit = services.record_payment(client_id=client.pk, day=date(2026, 11, 1), method="cheque",
                                       amount=Decimal("30.00"))
 
-    with pytest.raises(services.PaymentRefused, match=r"30\.00 is left"):
+    with pytest.raises(services.PaymentRefused, match=r"il reste 30\.00"):
         services.allocate(payment=deposit, invoice_id=large.pk, amount=Decimal("40.00"))
     services.allocate(payment=deposit, invoice_id=small.pk, amount=Decimal("30.00"))
-    with pytest.raises(services.PaymentRefused, match=r" 0\.00 is left"):
+    with pytest.raises(services.PaymentRefused, match=r"il reste 0\.00 "):
         services.allocate(payment=deposit, invoice_id=small.pk, amount=Decimal("1.00"))
 
     assert services.amounts_due([small.pk]) == {small.pk: Decimal("30.00")}

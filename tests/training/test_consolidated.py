@@ -85,7 +85,7 @@ def test_another_session_funded_by_the_same_client_joins_the_consolidated_invoic
     assert joined.total_excluding_vat == Decimal("600.00") + Decimal("1200.00")
     assert [s.session.reference for s in selectors.linked_sessions(list(selectors.charges_on(joined)))] == [
         "S-1", "S-2"]
-    with pytest.raises(services.SessionRefused, match="already on this invoice"):
+    with pytest.raises(services.SessionRefused, match="déjà sur cette facture"):
         services.add_session(pre_invoice_id=joined.pk, session_id=later.pk)
 
 
@@ -102,12 +102,12 @@ def test_adding_a_session_the_client_funds_nothing_in_is_refused_and_changes_not
     services.mark_done(session_id=elsewhere.pk)
     pre = consolidated()
 
-    with pytest.raises(services.SessionRefused, match="funds nothing in session S-3"):
+    with pytest.raises(services.SessionRefused, match="ne finance rien dans la session S-3"):
         services.add_session(pre_invoice_id=pre.pk, session_id=elsewhere.pk)
-    with pytest.raises(services.SessionRefused, match="S-4 is not done"):
+    with pytest.raises(services.SessionRefused, match="S-4 n'est pas terminée"):
         services.add_session(pre_invoice_id=pre.pk, session_id=not_done.pk)
     akto_draft = PreInvoice.objects.get(client__code="AKTO")
-    with pytest.raises(services.SessionRefused, match="funds nothing in session S-1"):
+    with pytest.raises(services.SessionRefused, match="ne finance rien dans la session S-1"):
         services.add_session(pre_invoice_id=akto_draft.pk, session_id=first.pk)
 
     assert consolidated().total_excluding_vat == Decimal("600.00")
@@ -120,7 +120,7 @@ def test_a_sponsors_own_draft_is_not_a_consolidated_invoice(product, opco):
     services.mark_done(session_id=session.pk)
     TrainingSession.objects.filter(pk=other.pk).update(status="done")
 
-    with pytest.raises(services.SessionRefused, match="not a consolidated training invoice"):
+    with pytest.raises(services.SessionRefused, match="pas une facture de formation regroupée"):
         services.add_session(pre_invoice_id=PreInvoice.objects.get(client__code="ALPHA").pk, session_id=other.pk)
 
 
@@ -139,9 +139,9 @@ def test_no_automatic_invoicing_drafts_nothing_until_invoiced_by_hand(product, o
 
     assert (pre.client, pre.total_excluding_vat) == (opco, Decimal("450.00") + Decimal("600.00"))
     assert (remainder.client, remainder.total_excluding_vat) == (alpha, Decimal("150.00"))
-    with pytest.raises(services.SessionRefused, match="already billed"):
+    with pytest.raises(services.SessionRefused, match="déjà facturée"):
         services.invoice_by_hand(session_id=first.pk, client_id=opco.pk)
-    with pytest.raises(services.SessionRefused, match="owes nothing"):
+    with pytest.raises(services.SessionRefused, match="ne doit rien"):
         services.invoice_by_hand(session_id=second.pk, client_id=alpha.pk)
 
 
@@ -162,12 +162,12 @@ def test_entries_are_checked_and_nothing_is_saved_when_one_is_wrong(product, opc
         services.save_session(reference="S-9", product=product, start=date(2026, 11, 2), end=date(2026, 11, 3),
                               learners=[services.LearnerEntry("Ann", alpha)],
                               fundings=[services.FundingEntry(opco, opco, percent=Decimal("50"))])
-    with pytest.raises(services.EntryRefused, match=r"fundings\[1\]\.percent: .*exceed 100"):
+    with pytest.raises(services.EntryRefused, match=r"fundings\[1\]\.percent: .*dépassent 100"):
         services.save_session(reference="S-9", product=product, start=date(2026, 11, 2), end=date(2026, 11, 3),
                               learners=[services.LearnerEntry("Ann", alpha)],
                               fundings=[services.FundingEntry(opco, alpha, percent=Decimal("60")),
                                         services.FundingEntry(opco, alpha, percent=Decimal("50"))])
-    with pytest.raises(services.EntryRefused, match=r"fundings\[0\]\.funder: a sponsor does not fund itself"):
+    with pytest.raises(services.EntryRefused, match=r"fundings\[0\]\.funder: un commanditaire ne se finance pas lui-même"):
         services.save_session(reference="S-9", product=product, start=date(2026, 11, 2), end=date(2026, 11, 3),
                               learners=[services.LearnerEntry("Ann", alpha)],
                               fundings=[services.FundingEntry(alpha, alpha, percent=Decimal("50"))])
@@ -257,9 +257,9 @@ def test_a_session_on_a_confirmed_review_is_neither_cancelled_nor_moved(product,
     save_kept_drafts(group_items(groupable_items(items, PortfolioContext.load())), period=Period(2026, 12),
                      source=PreInvoice.Source.REVIEW, origin="review 1")
 
-    with pytest.raises(services.SessionRefused, match="confirmed review"):
+    with pytest.raises(services.SessionRefused, match="arbitrage confirmé"):
         services.cancel(session_id=kept.pk)
-    with pytest.raises(services.SessionRefused, match="confirmed review"):
+    with pytest.raises(services.SessionRefused, match="arbitrage confirmé"):
         services.add_session(pre_invoice_id=consolidated_of(opco, 11).pk, session_id=kept.pk)
 
     assert items.get().period == date(2026, 12, 1) and TrainingSession.objects.get(pk=kept.pk).status == "done"

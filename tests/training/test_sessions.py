@@ -95,7 +95,7 @@ def test_done_twice_drafts_once_and_cancelling_removes_the_drafts(session):
 
     assert (first, second, kept) == (2, 0, 2)
     assert funder_drafts() == 0 and not BillableItem.objects.filter(kind="training").exists()
-    with pytest.raises(services.SessionRefused, match="cancelled"):
+    with pytest.raises(services.SessionRefused, match="annulée"):
         services.mark_done(session_id=session.pk)
 
 

@@ -9,10 +9,12 @@ from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from prebill.accounts.roles import RUN_PRE_BILLING, SEE_PRE_BILLING
+from prebill.billing import services as billing
+from prebill.billing.selectors import rebillables
 from prebill.core.periods import Period
 from prebill.costs import services
 from prebill.costs.models import Expense, Purchase
-from prebill.costs.selectors import activity_reports, rebillables
+from prebill.costs.selectors import activity_reports
 from prebill.engagements.models import Engagement
 from prebill.imports.costs import check_costs, write_costs
 from prebill.imports.problems import Checker
@@ -114,7 +116,7 @@ def month_costs(request, period: str, untreated: bool = True):
 def join(request, item_id: int, payload: JoinIn):
     """Put a cost on the fixed-fee invoice of its engagement (or back on its own); 409 says why not."""
     require(request, RUN_PRE_BILLING)
-    item = services.join_fixed_fee(item_id=item_id, installment_item_id=payload.fixed_fee_item, user=request.auth)
+    item = billing.join_fixed_fee(item_id=item_id, installment_item_id=payload.fixed_fee_item, user=request.auth)
     return {"id": item.pk, "grouping": item.grouping}
 
 
@@ -122,8 +124,8 @@ def join(request, item_id: int, payload: JoinIn):
 def group(request, payload: GroupIn):
     """All of a collaborator's untreated costs of the month on one invoice (on=false: back on their own)."""
     require(request, RUN_PRE_BILLING)
-    count = services.group_by_collaborator(period=Period.parse(payload.period), collaborator_id=payload.collaborator,
-                                           on=payload.on, user=request.auth)
+    count = billing.group_by_collaborator(period=Period.parse(payload.period), collaborator_id=payload.collaborator,
+                                          on=payload.on, user=request.auth)
 
     return {"items": count}
 

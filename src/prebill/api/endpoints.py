@@ -126,7 +126,8 @@ def update_installment(request, installment_id: int, payload: InstallmentIn):
     require(request, EDIT_PORTFOLIO)
     installment = get_object_or_404(Installment, pk=installment_id)
     engagement_services.change_installment(
-        installment=installment, due_date=payload.due_date, amount=payload.amount, label=payload.label)
+        installment=installment, due_date=payload.due_date, amount=payload.amount, label=payload.label,
+        is_billed=selectors.installment_billed)
     row = _installment_rows(installment.part).get(id=installment.pk)
     return {**row, "harvested": row["billable_item__id"] is not None, "billed": False}
 

@@ -19,11 +19,12 @@ from prebill.accounts.roles import (
     SEE_INVOICES,
     VALIDATE_INVOICES,
 )
+from prebill.billing.models import DepositReservation
 from prebill.clients.models import Client
 from prebill.invoicing import services
 from prebill.invoicing.models import Invoice
 from prebill.payments import services as payments
-from prebill.payments.models import DepositReservation, Payment
+from prebill.payments.models import Payment
 
 from .auth import require
 from .endpoints import Pages

@@ -17,7 +17,8 @@ class Problems(Schema):
 
 
 class Message(Schema):
-    detail: str
+    detail: str = Field(description="what was refused and why, in the request's language")
+    where: str = Field("", description="a refusal's place (a field, a path) when it has one")
 
 
 class ClientOut(Schema):

@@ -8,16 +8,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from prebill.catalogue.models import Article, ArticleRule
+from prebill.catalogue.models import Article
+from prebill.catalogue.selectors import rules_in_force
 from prebill.clients.models import BillingAddress, BillingConditions
 from prebill.core import article_rules
 from prebill.core.grouping import BillingTerms, LineMode, PaymentTerms
 from prebill.core.valuation import BillingUnit, Rates
 from prebill.core.vat import VatRegime
-from prebill.documents.models import InvoiceTemplate, TemplateLine
 from prebill.engagements.models import Engagement, EngagementConditions, EngagementPart, PartRate, Task
 from prebill.organisation.models import Organisation
 from prebill.team.models import Collaborator
+
+from .models import InvoiceTemplate, TemplateLine
 
 DEFAULT_CONDITIONS = {"vat_regime": "standard", "payment_terms_days": 30, "end_of_month": False,
                       "payment_method": "transfer", "line_mode": "detailed"}
@@ -143,12 +145,7 @@ class PortfolioContext:
         ):
             key = ("collaborator", collaborator_id) if collaborator_id else ("grade", grade)
             ctx.part_rates.setdefault(part_id, {})[key] = Rates(hourly, daily)
-        for pk, code, article, client, engagement, activity, domain, collaborator, group in ArticleRule.objects.values_list(
-            "id", "code", "article_id", "client_id", "engagement_id", "activity", "domain", "collaborator_id", "group_id"
-        ):
-            ctx.rules.append(article_rules.ArticleRule(code, article, client, engagement, activity, domain,
-                                                       collaborator, group))
-            ctx.rule_ids[code] = pk
+        ctx.rules, ctx.rule_ids = rules_in_force()
         for pk, client_id in of(BillingAddress.objects.filter(is_default=True), "client_id").values_list("id", "client_id"):
             ctx.default_address[client_id] = pk
         for model, owner, client_path, into in (

@@ -12,12 +12,15 @@ import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from prebill.audit.services import record
 from prebill.bulk import insert_into, insert_rows, table, update_rows
 from prebill.core.grouping import (
     DraftPreInvoice,
@@ -36,7 +39,15 @@ from prebill.core.vat import VatRegime
 from prebill.locks import drafts_lock
 
 from .context import PortfolioContext
-from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat, RemovedDraft
+from .models import (
+    BillableItem,
+    BillingRun,
+    DepositReservation,
+    PreInvoice,
+    PreInvoiceLine,
+    PreInvoiceVat,
+    RemovedDraft,
+)
 
 
 @dataclass
@@ -112,18 +123,25 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
 def excess_to_credit():
     """Items invoiced beyond what they owe now: a credit note corrects them."""
     return BillableItem.objects.filter(status=BillableItem.Status.BILLED).alias(
-        left=F("quantity") - F("billed_quantity") - F("written_off_quantity")).filter(left__lt=0)
+        left=Coalesce(F("adjusted_quantity"), F("quantity")) - F("billed_quantity") - F("written_off_quantity"),
+    ).filter(left__lt=0)
 
 
-def refresh_drafts(item_ids: Iterable[int], ctx: PortfolioContext | None = None) -> DraftsResult:
+def refresh_drafts(item_ids: Iterable[int], ctx: PortfolioContext | None = None,
+                   also_periods: Iterable[date] = ()) -> DraftsResult:
     """After a change to these items (a review edit, a decision, a cost joined...), bring the drafts of
-    their clients and months in step, in the caller's transaction."""
+    their clients and months in step, in the caller's transaction; `also_periods`: months the items
+    left (their drafts there lose them)."""
     pairs = defaultdict(set)
     ids = list(item_ids)
+    clients = set()
     for start in range(0, len(ids), CHUNK):
         for first_day, client_id in BillableItem.objects.filter(pk__in=ids[start:start + CHUNK]).values_list(
                 "period", "engagement__client_id").distinct():
             pairs[first_day].add(client_id)
+            clients.add(client_id)
+    for first_day in also_periods:
+        pairs[first_day] |= clients
     result = DraftsResult()
     if ctx is None and pairs:
         ctx = PortfolioContext.load(set().union(*pairs.values()))
@@ -234,6 +252,7 @@ def _write(scope: _Scope, wanted: dict[tuple, DraftPreInvoice], run: BillingRun 
          _what_changed(before[pk], wanted[key])[:500], run.pk if run else None, now, pk)
         for key, pk in changed.items()))
     _bump_versions(rewritten)
+    _trim_reservations({pk: wanted[key].totals.including_vat for key, pk in changed.items()})
     insert_rows(PreInvoice, ("period", "client_id", "document_key", *TERM_COLUMNS, *TOTAL_COLUMNS, "content_hash",
                              "run_id", "created_at", "updated_at"), (
         (scope.period.first_day, key[0], key[1], *_terms_row(wanted[key]), *_totals_row(wanted[key]), digests[key],
@@ -429,8 +448,6 @@ def _remove(vanished: dict[tuple, int], held: dict[int, list[int]], wanted: dict
     """Drafts left without items: their reason is kept, their deposit reservations released."""
     if not vanished:
         return
-    from prebill.payments.services import release_reservations_of  # payments builds on billing
-
     successor_of_item = {item_id: ids[key] for key, draft in wanted.items()
                          for line in draft.lines for item_id in line.item_ids}
     now = timezone.now()
@@ -442,7 +459,7 @@ def _remove(vanished: dict[tuple, int], held: dict[int, list[int]], wanted: dict
             pre_invoice_id=pk, period=period.first_day, client_id=client_id, document_key=key,
             why=RemovedDraft.Why.MOVED if successor else RemovedDraft.Why.NO_ITEMS, successor_id=successor,
             removed_at=now))
-    released = release_reservations_of(list(vanished.values()))
+    released = _release_reservations(list(vanished.values()))
     for entry in removed:
         entry.released_deposits = released.get(entry.pre_invoice_id, ZERO)
     RemovedDraft.objects.bulk_create(removed)
@@ -450,6 +467,43 @@ def _remove(vanished: dict[tuple, int], held: dict[int, list[int]], wanted: dict
         for chunk in _chunks(list(vanished.values())):
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"DELETE FROM {table(PreInvoice)} WHERE id IN ({marks})", chunk)
+
+
+def _trim_reservations(totals: dict[int, Decimal]) -> None:
+    """A draft that shrank keeps no more set aside than it owes: the latest reservations give the
+    difference back to their deposits, audited."""
+    reserved = defaultdict(list)
+    for chunk in _chunks(list(totals)):
+        for reservation in DepositReservation.objects.select_for_update().filter(
+                pre_invoice_id__in=chunk).order_by("pk"):
+            reserved[reservation.pre_invoice_id].append(reservation)
+    for pre_id, reservations in reserved.items():
+        over = sum((r.amount for r in reservations), ZERO) - max(totals[pre_id], ZERO)
+        for reservation in reversed(reservations):
+            if over <= 0:
+                break
+            back = min(over, reservation.amount)
+            record(user=None, action="release_deposit", obj=reservation.payment,
+                   before={"pre_invoice": pre_id, "amount": str(reservation.amount)},
+                   after={"amount": str(reservation.amount - back), "reason": "the pre-invoice owes less"})
+            if back == reservation.amount:
+                reservation.delete()
+            else:
+                DepositReservation.objects.filter(pk=reservation.pk).update(amount=reservation.amount - back)
+            over -= back
+
+
+def _release_reservations(pre_invoice_ids: list[int]) -> dict[int, Decimal]:
+    """Drafts that disappear give their reservations back to the deposits, audited; what each released."""
+    released: dict[int, Decimal] = {}
+    for reservation in DepositReservation.objects.select_for_update().filter(
+            pre_invoice_id__in=pre_invoice_ids).order_by("pk"):
+        record(user=None, action="release_deposit", obj=reservation.payment,
+               before={"pre_invoice": reservation.pre_invoice_id, "amount": str(reservation.amount)},
+               after={"reason": "the pre-invoice no longer exists"})
+        released[reservation.pre_invoice_id] = released.get(reservation.pre_invoice_id, ZERO) + reservation.amount
+        reservation.delete()
+    return released
 
 
 def save_kept_drafts(drafts: list[DraftPreInvoice], *, period: Period, source: str, origin: str) -> list[PreInvoice]:

@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from prebill.activity.models import TimeEntry, UnitMetric
@@ -94,7 +95,7 @@ class _Collector:
         update_rows(BillableItem, ("quantity", "unit_price", "amount", "designation", "updated_at"), self.reopened)
         reopened = [row[-1] for row in self.reopened]
         changed = [row[-1] for row in self.changed]
-        left = F("quantity") - F("billed_quantity") - F("written_off_quantity")
+        left = Coalesce(F("adjusted_quantity"), F("quantity")) - F("billed_quantity") - F("written_off_quantity")
         for start in range(0, len(reopened), 5000):
             # More is owed than was billed: the difference goes to this period's drafts.
             BillableItem.objects.filter(pk__in=reopened[start : start + 5000]).alias(left=left).filter(

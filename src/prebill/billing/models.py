@@ -244,3 +244,63 @@ class BillingRun(models.Model):
 
     def __str__(self):
         return f"run {self.period:%Y-%m} {self.status}"
+
+
+class InvoiceTemplate(models.Model):
+    """How lines are worded and which proofs follow the document; for some clients or engagements, or the default.
+
+    Billing's model: the harvest words the lines with it, prebill.documents reads which proofs to attach
+    (its tables kept their first names, documents_*).
+    """
+
+    code = models.CharField(max_length=30, unique=True)
+    label = models.CharField(max_length=200)
+    is_default = models.BooleanField(default=False, help_text="The organisation's default template.")
+    clients = models.ManyToManyField("clients.Client", blank=True, related_name="invoice_templates")
+    engagements = models.ManyToManyField("engagements.Engagement", blank=True, related_name="invoice_templates")
+    attach_activity_reports = models.BooleanField(default=False, help_text="Signed activity reports after T&M lines.")
+    attach_receipts = models.BooleanField(default=True, help_text="Expense receipts and purchase proofs.")
+
+    class Meta:
+        db_table = "documents_invoicetemplate"
+
+    def __str__(self):
+        return self.code
+
+
+class TemplateLine(models.Model):
+    """For one kind of line: the designation's elements, in order, after a prefix."""
+
+    template = models.ForeignKey(InvoiceTemplate, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=20)
+    elements = models.JSONField(help_text='e.g. ["collaborator", "date", "quantity", "task"]')
+    prefix = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        db_table = "documents_templateline"
+        constraints = [models.UniqueConstraint(fields=["template", "kind"], name="one_wording_per_kind")]
+
+    def __str__(self):
+        return f"{self.template_id} {self.kind}"
+
+
+class DepositReservation(models.Model):
+    """Part of a deposit set aside for a pre-invoice, before it becomes an invoice.
+
+    A draft keeps its identity through rebuilds, so the reservation points to it; validation turns it
+    into an allocation on the invoice (prebill.payments); a draft that disappears releases it (audited, in
+    drafts.py). It is billing's model for that reason; its table kept its first name.
+    """
+
+    payment = models.ForeignKey("payments.Payment", on_delete=models.PROTECT, related_name="reservations")
+    pre_invoice = models.ForeignKey(PreInvoice, on_delete=models.PROTECT, related_name="reservations")
+    amount = models.DecimalField(**MONEY)
+    reserved_at = models.DateTimeField(auto_now_add=True)
+    reserved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+
+    class Meta:
+        db_table = "payments_depositreservation"
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="reservation_positive")]
+
+    def __str__(self):
+        return f"{self.payment_id} -> #{self.pre_invoice_id}: {self.amount}"

@@ -10,10 +10,12 @@ from decimal import Decimal
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
 from django.utils.translation import gettext
 
+from prebill.core.grouping import REBILLABLE
 from prebill.core.periods import Period
 
 from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat, RemovedDraft
 
+REBILLABLE_KINDS = [kind.value for kind in REBILLABLE]
 LINE_COLUMNS = (
     "pre_invoice", "client", "client_name", "invoice_date", "currency", "vat_regime", "payment_terms", "payment_method",
     "grouping_reason", "position", "article", "designation", "quantity", "unit", "unit_price", "amount_excluding_vat",
@@ -238,3 +240,28 @@ def removed_draft(pre_invoice_id: int) -> dict:
     return {"removed": True, "id": pre_invoice_id, "detail": detail, "why": gone.why, "successor": successor,
             "invoice": gone.invoice_number or None, "period": gone.period.isoformat(),
             "removed_at": gone.removed_at.isoformat()}
+
+
+# Rebillable costs on the preparation page: untreated first, in two queries ----------------------------
+
+def rebillables(period: Period, *, untreated_only: bool = True) -> list[BillableItem]:
+    """The month's expenses, purchases and overtime; untreated = not on an invoice yet."""
+    items = BillableItem.objects.filter(kind__in=REBILLABLE_KINDS, period=period.first_day).select_related(
+        "client", "engagement", "collaborator", "pre_invoice_line", "expense__receipt", "purchase__proof")
+    if untreated_only:
+        items = items.filter(status=BillableItem.Status.PENDING)
+    return list(items.order_by("status", "client__code", "collaborator__code", "service_date", "pk")[:500])
+
+
+def fixed_fees_to_join(period: Period, engagement_ids: set[int]) -> dict[int, list[BillableItem]]:
+    """Per engagement, its fixed-fee items waiting for an invoice (costs may join them)."""
+    joinable: dict[int, list[BillableItem]] = {}
+    for fee in BillableItem.objects.filter(engagement_id__in=engagement_ids, installment__isnull=False,
+                                           status=BillableItem.Status.PENDING).order_by("invoice_date", "pk"):
+        joinable.setdefault(fee.engagement_id, []).append(fee)
+    return joinable
+
+
+def installment_billed(installment) -> bool:
+    """Whether the installment's item is on a validated invoice (then only a credit note changes it)."""
+    return BillableItem.objects.filter(installment=installment, status=BillableItem.Status.BILLED).exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import uuid
@@ -13,22 +14,25 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from prebill.audit.services import record
+from prebill.core.grouping import terms_change
 from prebill.core.money import round_money
 from prebill.core.periods import Period
 from prebill.core.refusals import Refusal
 from prebill.core.review import Decision
 from prebill.core.vat import totals, vat_breakdown
+from prebill.costs.services import CostRefused
 from prebill.locks import drafts_lock, retrying
 
 from .context import PortfolioContext
 from .drafts import SCOPED_AT_MOST, rebuild_drafts
 from .harvest import harvest
 from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat, RemovedDraft
+from .selectors import REBILLABLE_KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -312,3 +316,53 @@ def delete_copy(*, pre_invoice_id: int, user) -> None:
     RemovedDraft.objects.create(pre_invoice_id=copy.pk, period=copy.period, client_id=copy.client_id,
                                 document_key=copy.document_key, why=RemovedDraft.Why.DELETED, removed_at=timezone.now())
     copy.delete()
+
+
+# Which invoice the rebillable costs go on (prebill.costs declares them; their items are billing's) -------
+
+def _pending_costs() -> Q:
+    return Q(kind__in=REBILLABLE_KINDS, status=BillableItem.Status.PENDING)
+
+
+@retrying
+def group_by_collaborator(*, period: Period, collaborator_id: int, on: bool = True, user=None) -> int:
+    """All the collaborator's untreated costs of the month onto one invoice (or back to their own)."""
+    costs = BillableItem.objects.filter(_pending_costs(), period=period.first_day, collaborator_id=collaborator_id)
+    clients = set(costs.values_list("engagement__client_id", flat=True))
+    count = costs.update(grouped_by_collaborator=on)
+    record(user=user, action="group_costs_by_collaborator", obj=BillableItem(pk=0), before={},
+           after={"collaborator": collaborator_id, "period": str(period), "on": on, "items": count})
+    rebuild_drafts(period, PortfolioContext.load(), clients=clients)
+    return count
+
+
+@retrying
+def join_fixed_fee(*, item_id: int, installment_item_id: int | None, user=None) -> BillableItem:
+    """Put a cost on the fixed-fee invoice of its engagement (None: back on its own). Refused, saying why,
+    when it is another engagement or the billing terms differ (address, conditions, currency...)."""
+    item = BillableItem.objects.select_for_update().filter(_pending_costs(), pk=item_id).first()
+    if item is None:
+        raise CostRefused(gettext("This cost is not waiting for an invoice."))
+    ctx = PortfolioContext.load()
+    before, left = {"grouping": item.grouping}, Period.of(item.period)
+    if installment_item_id is None:
+        item.joins_installment = None
+    else:
+        fee = BillableItem.objects.filter(pk=installment_item_id, installment__isnull=False,
+                                          status=BillableItem.Status.PENDING).first()
+        if fee is None:
+            raise CostRefused(gettext("This fixed fee is not waiting for an invoice."))
+        if fee.engagement_id != item.engagement_id:
+            raise CostRefused(gettext("A cost joins a fixed fee of its own engagement only."))
+        mine = ctx.terms(item.engagement_id, item.invoice_date)
+        theirs = ctx.terms(fee.engagement_id, fee.invoice_date)
+        if difference := terms_change(dataclasses.replace(mine, invoice_date=fee.invoice_date), theirs):
+            raise CostRefused(gettext("It cannot join that invoice: %(what)s.") % {"what": difference})
+        item.joins_installment_id = fee.installment_id
+        item.period, item.invoice_date = fee.period, fee.invoice_date
+    item.save(update_fields=["joins_installment", "period", "invoice_date", "updated_at"])
+    record(user=user, action="join_fixed_fee", obj=item, before=before, after={"grouping": item.grouping})
+    client = ctx.engagements[item.engagement_id].client_id
+    for period in sorted({left, Period.of(item.period)}):
+        rebuild_drafts(period, ctx, clients=[client])  # the month it left, if it moved, and the fee's
+    return item

@@ -16,4 +16,13 @@ urlpatterns = [
     path("pre-invoices/<int:pk>/delete/", views.delete_copy, name="delete_copy"),
     path("lines/<int:pk>/change/", views.change_copy_line, name="change_copy_line"),
     path("lines/<int:pk>/remove/", views.remove_copy_line, name="remove_copy_line"),
+    path("costs/group/<str:period>/<int:collaborator_id>/", views.group_costs, name="group_costs"),
+    path("costs/join/<int:pk>/", views.join_fixed_fee, name="join_fixed_fee"),
 ]
+
+# Billing's actions on an engagement's page (its dated conditions bring the drafts in step; an installment
+# changes while it is not invoiced): under /engagements/ (prebill.config.urls), as the page they are on.
+engagement_actions = ([
+    path("installments/<int:pk>/", views.change_installment, name="change_installment"),
+    path("<str:code>/conditions/", views.add_engagement_conditions, name="add_conditions"),
+], "engagement_billing")

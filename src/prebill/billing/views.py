@@ -7,18 +7,22 @@ from datetime import date
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from prebill.accounts.roles import RUN_PRE_BILLING, SEE_PRE_BILLING, role_required
+from prebill.accounts.roles import EDIT_PORTFOLIO, RUN_PRE_BILLING, SEE_PRE_BILLING, role_required
+from prebill.clients.models import PaymentMethod
+from prebill.core.grouping import LineMode
 from prebill.core.periods import Period, PeriodError
-from prebill.costs.selectors import fixed_fees_to_join, rebillables
-from prebill.payments import services as payments
+from prebill.core.vat import VatRegime
+from prebill.engagements import services as engagement_services
+from prebill.engagements.models import Engagement, Installment
 from prebill.team.models import Collaborator
 from prebill.web.forms import parse_amount
 
 from . import selectors, services
-from .models import BillingRun, PreInvoice, PreInvoiceLine
+from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine
 
 
 def _period(text: str) -> Period:
@@ -56,9 +60,9 @@ def pre_billing(request: HttpRequest, period: str) -> HttpResponse:
     if not (request.htmx and request.htmx.target == "overview"):
         # Rebillable costs sit on top until they are on an invoice (the partial overview leaves them out).
         untreated_only = get.get("untreated", "1") != "0"
-        costs = rebillables(month, untreated_only=untreated_only)
+        costs = selectors.rebillables(month, untreated_only=untreated_only)
         context.update(rebillables=costs, untreated_only=untreated_only,
-                       joinable=fixed_fees_to_join(month, {item.engagement_id for item in costs}))
+                       joinable=selectors.fixed_fees_to_join(month, {item.engagement_id for item in costs}))
     template = "billing/_overview.html" if request.htmx and request.htmx.target == "overview" else "billing/pre_billing.html"
     return render(request, template, context)
 
@@ -71,11 +75,9 @@ def pre_invoice(request: HttpRequest, pk: int) -> HttpResponse:
         gone = selectors.removed_draft(pk)
         return render(request, "billing/removed.html", {"gone": gone, "section": "billing"},
                       status=410 if gone["removed"] else 404)
-    reservations, due = payments.pre_invoice_due(document)
+    # The deposits set aside for it and the form to set one aside come from prebill.payments' template tags.
     return render(request, "billing/pre_invoice.html", {
-        "document": document, "period": Period.of(document.period), "section": "billing",
-        "reservations": reservations, "due": due,
-        "deposits": payments.client_deposits(document.client_id)})
+        "document": document, "period": Period.of(document.period), "section": "billing"})
 
 
 @role_required(SEE_PRE_BILLING)
@@ -161,3 +163,68 @@ def delete_copy(request: HttpRequest, pk: int) -> HttpResponse:
     services.delete_copy(pre_invoice_id=pk, user=request.user)
     messages.success(request, _("The copy is deleted."))
     return redirect("billing:pre_billing", period=str(Period.of(copy.period)))
+
+
+@role_required(RUN_PRE_BILLING)
+@require_POST
+def group_costs(request, period: str, collaborator_id: int):
+    """All the collaborator's untreated costs of the month on one invoice (or back on their own)."""
+    try:
+        month = Period.parse(period)
+    except PeriodError:
+        raise Http404("no such period") from None
+    services.group_by_collaborator(period=month, collaborator_id=collaborator_id, on=request.POST.get("on") == "1",
+                                   user=request.user)
+    return redirect("billing:pre_billing", period=period)
+
+
+@role_required(RUN_PRE_BILLING)
+@require_POST
+def join_fixed_fee(request, pk: int):
+    """A cost on the fixed-fee invoice of its engagement (or back on its own)."""
+    item = get_object_or_404(BillableItem, pk=pk)
+    fee = request.POST.get("fee", "")
+    services.join_fixed_fee(item_id=pk, installment_item_id=int(fee) if fee.isdigit() else None, user=request.user)
+    return redirect("billing:pre_billing", period=str(Period.of(item.period)))
+
+
+# Billing's actions on an engagement's page (mounted under /engagements/, see urls.py) -------------------
+
+@role_required(EDIT_PORTFOLIO)
+@require_POST
+def add_engagement_conditions(request: HttpRequest, code: str) -> HttpResponse:
+    """A dated row of the engagement's own billing conditions, typed on its page; the drafts follow."""
+    engagement = get_object_or_404(Engagement, code=code)
+    post = request.POST
+    applies_from = parse_date(post.get("applies_from", "") or "")
+    days = post.get("payment_terms_days", "").strip()
+    if applies_from is None or not (days.isascii() and days.isdigit()):
+        messages.error(request, _("Give the date the conditions apply from and the payment terms in days."))
+        return redirect("engagements:detail", code=code)
+    engagement_services.add_conditions(
+        engagement=engagement, applies_from=applies_from, payment_terms_days=int(days),
+        end_of_month=post.get("end_of_month") == "on",
+        vat_regime=post.get("vat_regime", VatRegime.STANDARD),
+        payment_method=post.get("payment_method", PaymentMethod.TRANSFER),
+        line_mode=post.get("line_mode", LineMode.DETAILED), bring_in_step=services.bring_in_step)
+    messages.success(request, _("Conditions saved; the next run of a month they apply to bills the "
+                                "engagement's items with them."))
+    return redirect("engagements:detail", code=code)
+
+
+@role_required(EDIT_PORTFOLIO)
+@require_POST
+def change_installment(request: HttpRequest, pk: int) -> HttpResponse:
+    """An installment of the engagement's plan, changed on its page while it is not invoiced."""
+    installment = get_object_or_404(Installment.objects.select_related("part__engagement"), pk=pk)
+    code = installment.part.engagement.code
+    due_date = parse_date(request.POST.get("due_date", "") or "")
+    amount = parse_amount(request.POST.get("amount"))
+    if due_date is None or amount is None or amount < 0 or amount.as_tuple().exponent < -2:
+        messages.error(request, _("Give a date and an amount of at least 0 with at most 2 decimals."))
+        return redirect("engagements:detail", code=code)
+    engagement_services.change_installment(installment=installment, due_date=due_date, amount=amount,
+                                           label=request.POST.get("label", "").strip()[:200],
+                                           is_billed=selectors.installment_billed)
+    messages.success(request, _("Installment saved; the next run of its month takes it into account."))
+    return redirect("engagements:detail", code=code)

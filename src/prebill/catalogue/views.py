@@ -2,13 +2,13 @@ from django.shortcuts import render
 from django.utils.translation import gettext
 
 from prebill.accounts.roles import SEE_PORTFOLIO, role_required
-from prebill.billing.context import PortfolioContext
 from prebill.clients.models import Client
 from prebill.core.article_rules import ArticleRuleTie, TimeFacts, choose_rule
 from prebill.engagements.models import Engagement
 from prebill.team.models import Collaborator
 
 from .models import Article, ArticleRule
+from .selectors import rules_in_force
 
 
 @role_required(SEE_PORTFOLIO)
@@ -32,7 +32,6 @@ def _which_rule(get) -> dict:
     collaborator = Collaborator.objects.filter(code=get.get("collaborator", "")).prefetch_related("groups").first()
     if engagement is not None and client is None:
         client = engagement.client
-    ctx = PortfolioContext.load()
     facts = TimeFacts(
         client=client.pk if client else None, engagement=engagement.pk if engagement else None,
         activity=get.get("activity", ""), domain=get.get("domain", ""),
@@ -40,7 +39,7 @@ def _which_rule(get) -> dict:
         groups=frozenset(g.pk for g in collaborator.groups.all()) if collaborator else frozenset(),
     )
     try:
-        rule = choose_rule(ctx.rules, facts)
+        rule = choose_rule(rules_in_force()[0], facts)
     except ArticleRuleTie as tie:
         return {"tie": tie.translated(gettext)}
     if rule is None:

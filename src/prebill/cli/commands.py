@@ -203,8 +203,8 @@ def _import_costs(args) -> int:
 
 
 def _costs(args) -> int:
-    from prebill.costs import services
-    from prebill.costs.selectors import rebillables
+    from prebill.billing import services
+    from prebill.billing.selectors import rebillables
     from prebill.team.models import Collaborator
 
     if args.action == "list":

@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from prebill.api import urls as api_urls
 from prebill.api import views as api_views
+from prebill.billing import urls as billing_urls
+from prebill.imports import urls as imports_urls
 from prebill.web import views as web_views
 
 urlpatterns = [
@@ -13,6 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("billing/", include("prebill.billing.urls")),
     path("clients/", include("prebill.clients.urls")),
+    path("engagements/", include(billing_urls.engagement_actions)),
     path("engagements/", include("prebill.engagements.urls")),
     path("team/", include("prebill.team.urls")),
     path("catalogue/", include("prebill.catalogue.urls")),
@@ -21,6 +24,7 @@ urlpatterns = [
     path("payments/", include("prebill.payments.urls")),
     path("pro-forma/", include("prebill.proforma.urls")),
     path("review/", include("prebill.review.urls")),
+    path("orders/", include(imports_urls.order_entry)),
     path("orders/", include("prebill.orders.urls")),
     path("files/", include("prebill.attachments.urls")),
     path("documents/", include("prebill.documents.urls")),

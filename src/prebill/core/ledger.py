@@ -24,6 +24,18 @@ def remainder(owed: Decimal, billed: Decimal, written_off: Decimal = ZERO) -> De
     return owed - billed - written_off
 
 
+def owed_quantity(quantity: Decimal, adjusted_quantity: Decimal | None) -> Decimal:
+    """What an item owes: the reviewer's quantity when one was set, else its source's."""
+    return quantity if adjusted_quantity is None else adjusted_quantity
+
+
+def written_off_by_credit(credited: Decimal, *, owed: Decimal, billed: Decimal, written_off: Decimal) -> Decimal:
+    """Of a quantity credited for good (not to be billed again), what is written off: the part that was
+    owed. The part that was an excess (billed beyond what is owed) was never owed, so it is not."""
+    excess = max(ZERO, billed + written_off - owed)
+    return max(ZERO, credited - excess)
+
+
 def check_credit(item: object, wanted: Decimal, billed_on_invoice: Decimal, credited_already: Decimal) -> None:
     """A credit note may credit, of an item on an invoice, at most what that invoice billed and was not credited."""
     if wanted <= 0:
@@ -46,5 +58,5 @@ def to_bill_now(
     if billed == ZERO and written_off == ZERO:
         return billed_quantity_and_amount(quantity, unit_price, amount, adjusted_quantity=adjusted_quantity,
                                           adjusted_amount=adjusted_amount)
-    left = remainder(quantity, billed, written_off)
+    left = remainder(owed_quantity(quantity, adjusted_quantity), billed, written_off)
     return left, line_amount(left, unit_price)

@@ -1,4 +1,4 @@
-"""What the preparation page shows of rebillable costs: untreated first, in two queries."""
+"""Reads of the costs: the month's activity reports (their billable items are read by prebill.billing)."""
 
 from __future__ import annotations
 
@@ -7,30 +7,10 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from prebill.activity.models import TimeEntry
-from prebill.billing.models import BillableItem
 from prebill.core.periods import Period
 from prebill.organisation.models import Organisation
 
 from .models import ActivityReport
-from .services import REBILLABLE_KINDS
-
-
-def rebillables(period: Period, *, untreated_only: bool = True) -> list[BillableItem]:
-    """The month's expenses, purchases and overtime; untreated = not on an invoice yet."""
-    items = BillableItem.objects.filter(kind__in=REBILLABLE_KINDS, period=period.first_day).select_related(
-        "client", "engagement", "collaborator", "pre_invoice_line", "expense__receipt", "purchase__proof")
-    if untreated_only:
-        items = items.filter(status=BillableItem.Status.PENDING)
-    return list(items.order_by("status", "client__code", "collaborator__code", "service_date", "pk")[:500])
-
-
-def fixed_fees_to_join(period: Period, engagement_ids: set[int]) -> dict[int, list[BillableItem]]:
-    """Per engagement, its fixed-fee items waiting for an invoice (costs may join them)."""
-    joinable: dict[int, list[BillableItem]] = {}
-    for fee in BillableItem.objects.filter(engagement_id__in=engagement_ids, installment__isnull=False,
-                                           status=BillableItem.Status.PENDING).order_by("invoice_date", "pk"):
-        joinable.setdefault(fee.engagement_id, []).append(fee)
-    return joinable
 
 
 def activity_reports(month: Period) -> list[dict]:

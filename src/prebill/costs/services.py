@@ -1,31 +1,22 @@
-"""Declaring rebillable costs with their proofs, and deciding which invoice they go on."""
+"""Declaring rebillable costs with their proofs (which invoice their items go on is prebill.billing's)."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, time
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext
 
 from prebill.accounts.roles import acting_user
 from prebill.attachments.services import FileRefused, store
 from prebill.audit.services import record
-from prebill.billing.context import PortfolioContext
-from prebill.billing.drafts import rebuild_drafts
-from prebill.billing.models import BillableItem
-from prebill.core.grouping import REBILLABLE, terms_change
 from prebill.core.periods import Period
 from prebill.core.refusals import Refusal
 from prebill.core.vat import vat_rate_problem
 from prebill.engagements.models import Engagement
-from prebill.locks import retrying
 
 from .models import ActivityReport, Expense, Overtime, Purchase
-
-REBILLABLE_KINDS = [kind.value for kind in REBILLABLE]
 
 
 class CostRefused(Refusal, ValueError):
@@ -64,7 +55,7 @@ def _proof(upload, client_id: int, user):
 
 def _not_invoiced(item_of, what: str) -> None:
     item = getattr(item_of, "billable_item", None) if item_of.pk else None
-    if item is not None and (item.status == BillableItem.Status.BILLED or item.billed_quantity):
+    if item is not None and (item.status == item.Status.BILLED or item.billed_quantity):
         raise CostRefused(gettext("This %(what)s is invoiced: correct it with a credit note.") % {"what": what})
 
 
@@ -137,56 +128,6 @@ def attach_signed_report(*, collaborator_id: int, engagement_id: int, month: dat
     record(user=user, action="sign_activity_report", obj=report, before={"signed": before},
            after={"signed": report.signed_id})
     return report
-
-
-# Which invoice the costs go on ---------------------------------------------------------------------
-
-def _pending_costs() -> Q:
-    return Q(kind__in=REBILLABLE_KINDS, status=BillableItem.Status.PENDING)
-
-
-@retrying
-def group_by_collaborator(*, period: Period, collaborator_id: int, on: bool = True, user=None) -> int:
-    """All the collaborator's untreated costs of the month onto one invoice (or back to their own)."""
-    costs = BillableItem.objects.filter(_pending_costs(), period=period.first_day, collaborator_id=collaborator_id)
-    clients = set(costs.values_list("engagement__client_id", flat=True))
-    count = costs.update(grouped_by_collaborator=on)
-    record(user=user, action="group_costs_by_collaborator", obj=BillableItem(pk=0), before={},
-           after={"collaborator": collaborator_id, "period": str(period), "on": on, "items": count})
-    rebuild_drafts(period, PortfolioContext.load(), clients=clients)
-    return count
-
-
-@retrying
-def join_fixed_fee(*, item_id: int, installment_item_id: int | None, user=None) -> BillableItem:
-    """Put a cost on the fixed-fee invoice of its engagement (None: back on its own). Refused, saying why,
-    when it is another engagement or the billing terms differ (address, conditions, currency...)."""
-    item = BillableItem.objects.select_for_update().filter(_pending_costs(), pk=item_id).first()
-    if item is None:
-        raise CostRefused(gettext("This cost is not waiting for an invoice."))
-    ctx = PortfolioContext.load()
-    before, left = {"grouping": item.grouping}, Period.of(item.period)
-    if installment_item_id is None:
-        item.joins_installment = None
-    else:
-        fee = BillableItem.objects.filter(pk=installment_item_id, installment__isnull=False,
-                                          status=BillableItem.Status.PENDING).first()
-        if fee is None:
-            raise CostRefused(gettext("This fixed fee is not waiting for an invoice."))
-        if fee.engagement_id != item.engagement_id:
-            raise CostRefused(gettext("A cost joins a fixed fee of its own engagement only."))
-        mine = ctx.terms(item.engagement_id, item.invoice_date)
-        theirs = ctx.terms(fee.engagement_id, fee.invoice_date)
-        if difference := terms_change(dataclasses.replace(mine, invoice_date=fee.invoice_date), theirs):
-            raise CostRefused(gettext("It cannot join that invoice: %(what)s.") % {"what": difference})
-        item.joins_installment_id = fee.installment_id
-        item.period, item.invoice_date = fee.period, fee.invoice_date
-    item.save(update_fields=["joins_installment", "period", "invoice_date", "updated_at"])
-    record(user=user, action="join_fixed_fee", obj=item, before=before, after={"grouping": item.grouping})
-    client = ctx.engagements[item.engagement_id].client_id
-    for period in sorted({left, Period.of(item.period)}):
-        rebuild_drafts(period, ctx, clients=[client])  # the month it left, if it moved, and the fee's
-    return item
 
 
 @transaction.atomic

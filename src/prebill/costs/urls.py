@@ -10,6 +10,4 @@ urlpatterns = [
     path("overtime/", views.declare_overtime, name="declare_overtime"),
     path("units/", views.enter_units, name="enter_units"),
     path("reports/<int:collaborator_id>/<int:engagement_id>/<str:month>/", views.sign_report, name="sign_report"),
-    path("group/<str:period>/<int:collaborator_id>/", views.group, name="group"),
-    path("join/<int:pk>/", views.join, name="join"),
 ]

@@ -1,4 +1,5 @@
-"""Rebillable costs: declare them with their proofs, see them on the preparation page, choose their invoice."""
+"""Rebillable costs: declare them with their proofs (the preparation page, where their invoice is chosen, is
+prebill.billing's)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_date, parse_time
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import RUN_PRE_BILLING, SEE_PORTFOLIO, role_required
-from prebill.billing.models import BillableItem
 from prebill.clients.models import Client
 from prebill.core.periods import Period, PeriodError
 from prebill.engagements.models import Engagement
@@ -149,23 +149,3 @@ def sign_report(request, collaborator_id: int, engagement_id: int, month: str):
         collaborator_id=collaborator_id, engagement_id=engagement_id, month=first_day, upload=upload,
         user=request.user), _("Signed report kept."))
 
-
-@role_required(RUN_PRE_BILLING)
-@require_POST
-def group(request, period: str, collaborator_id: int):
-    try:
-        month = Period.parse(period)
-    except PeriodError:
-        raise Http404("no such period") from None
-    services.group_by_collaborator(period=month, collaborator_id=collaborator_id, on=request.POST.get("on") == "1",
-                                   user=request.user)
-    return redirect("billing:pre_billing", period=period)
-
-
-@role_required(RUN_PRE_BILLING)
-@require_POST
-def join(request, pk: int):
-    item = get_object_or_404(BillableItem, pk=pk)
-    fee = request.POST.get("fee", "")
-    services.join_fixed_fee(item_id=pk, installment_item_id=int(fee) if fee.isdigit() else None, user=request.user)
-    return redirect("billing:pre_billing", period=str(Period.of(item.period)))

@@ -2,9 +2,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms import ModelForm
 
+from prebill.billing.models import InvoiceTemplate, TemplateLine  # billing's models, managed with the documents
 from prebill.core.designations import ELEMENTS, check_elements
-
-from .models import InvoiceTemplate, TemplateLine
 
 
 class TemplateLineForm(ModelForm):

@@ -1,4 +1,8 @@
-"""Batches of documents rendered in the background and downloaded as one zip."""
+"""Batches of documents rendered in the background and downloaded as one zip; the documents issued.
+
+The invoice templates (how lines are worded, which proofs follow) are prebill.billing's models: the harvest
+words the lines with them, the documents only read which proofs to attach.
+"""
 
 from django.conf import settings
 from django.db import models
@@ -22,36 +26,6 @@ class DocumentBatch(models.Model):
 
     def __str__(self):
         return self.label
-
-
-class InvoiceTemplate(models.Model):
-    """How lines are worded and which proofs follow the document; for some clients or engagements, or the default."""
-
-    code = models.CharField(max_length=30, unique=True)
-    label = models.CharField(max_length=200)
-    is_default = models.BooleanField(default=False, help_text="The organisation's default template.")
-    clients = models.ManyToManyField("clients.Client", blank=True, related_name="invoice_templates")
-    engagements = models.ManyToManyField("engagements.Engagement", blank=True, related_name="invoice_templates")
-    attach_activity_reports = models.BooleanField(default=False, help_text="Signed activity reports after T&M lines.")
-    attach_receipts = models.BooleanField(default=True, help_text="Expense receipts and purchase proofs.")
-
-    def __str__(self):
-        return self.code
-
-
-class TemplateLine(models.Model):
-    """For one kind of line: the designation's elements, in order, after a prefix."""
-
-    template = models.ForeignKey(InvoiceTemplate, on_delete=models.CASCADE, related_name="lines")
-    kind = models.CharField(max_length=20)
-    elements = models.JSONField(help_text='e.g. ["collaborator", "date", "quantity", "task"]')
-    prefix = models.CharField(max_length=100, blank=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["template", "kind"], name="one_wording_per_kind")]
-
-    def __str__(self):
-        return f"{self.template_id} {self.kind}"
 
 
 class IssuedDocument(models.Model):

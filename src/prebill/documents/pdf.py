@@ -18,6 +18,7 @@ from pypdf import PdfReader, PdfWriter
 from weasyprint import HTML
 
 from prebill.attachments.services import path_of, sniff
+from prebill.billing.models import InvoiceTemplate
 from prebill.core.legal import exemption_wording, payment_notes
 from prebill.core.vat import VatRegime
 from prebill.costs.models import ActivityReport
@@ -27,7 +28,6 @@ from prebill.payments.services import pre_invoice_due
 from prebill.training import selectors as training
 
 from .facturx import invoice_xml
-from .models import InvoiceTemplate
 
 METHODS = {"transfer": "virement bancaire", "direct_debit": "prélèvement", "cheque": "chèque", "card": "carte",
            "cash": "espèces"}

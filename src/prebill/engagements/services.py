@@ -1,14 +1,19 @@
-"""Changes to engagements and their billing plans."""
+"""Changes to engagements and their billing plans.
+
+Billing is built on engagements, so what billing knows or does is passed in by the caller (prebill.billing's
+views, the REST API): whether an installment is invoiced already (prebill.billing.selectors.installment_billed)
+and bringing the drafts of months already run in step (prebill.billing.services.bring_in_step).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
-from prebill.billing.models import BillableItem
 from prebill.clients.models import PaymentMethod
 from prebill.core.grouping import LineMode
 from prebill.core.refusals import Refusal
@@ -28,10 +33,12 @@ class InstallmentBilled(Refusal):
 
 
 @transaction.atomic
-def change_installment(*, installment: Installment, due_date: date, amount: Decimal, label: str) -> Installment:
-    """Change an installment of the billing plan while it is not billed; its pending item follows at the next run."""
+def change_installment(*, installment: Installment, due_date: date, amount: Decimal, label: str,
+                       is_billed: Callable[[Installment], bool]) -> Installment:
+    """Change an installment of the billing plan while it is not billed (`is_billed` says, under the lock);
+    its pending item follows at the next run."""
     locked = Installment.objects.select_for_update().get(pk=installment.pk)
-    if BillableItem.objects.filter(installment=locked, status=BillableItem.Status.BILLED).exists():
+    if is_billed(locked):
         raise InstallmentBilled(gettext("The installment of %(date)s is already invoiced: correct it with a credit note.")
                                 % {"date": f"{locked.due_date:%d/%m/%Y}"})
 
@@ -43,8 +50,9 @@ def change_installment(*, installment: Installment, due_date: date, amount: Deci
 
 def add_conditions(*, engagement: Engagement, applies_from: date, payment_terms_days: int, end_of_month: bool = False,
                    vat_regime: str = VatRegime.STANDARD, payment_method: str = PaymentMethod.TRANSFER,
-                   line_mode: str = LineMode.DETAILED) -> EngagementConditions:
-    """Add a dated row of the engagement's own billing conditions; the drafts of months already run follow."""
+                   line_mode: str = LineMode.DETAILED, bring_in_step: Callable[..., object]) -> EngagementConditions:
+    """Add a dated row of the engagement's own billing conditions; the drafts of months already run follow
+    (`bring_in_step(clients=..., since=...)`, in the same transaction)."""
     if not isinstance(applies_from, date):
         raise ConditionsRefused(gettext("Give the date the conditions apply from."))
     if isinstance(payment_terms_days, bool) or not isinstance(payment_terms_days, int) \
@@ -67,8 +75,6 @@ def add_conditions(*, engagement: Engagement, applies_from: date, payment_terms_
                 engagement=engagement, applies_from=applies_from, vat_regime=str(vat_regime),
                 payment_terms_days=payment_terms_days, end_of_month=bool(end_of_month),
                 payment_method=str(payment_method), line_mode=str(line_mode))
-            from prebill.billing.services import bring_in_step  # billing builds on engagements
-
             bring_in_step(clients=[engagement.client_id], since=applies_from)  # drafts of months run follow
             return row
     except IntegrityError:  # another user added the same date meanwhile

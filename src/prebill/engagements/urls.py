@@ -5,6 +5,5 @@ from . import views
 app_name = "engagements"
 urlpatterns = [
     path("", views.engagement_list, name="list"),
-    path("installments/<int:pk>/", views.change_installment, name="change_installment"),
     path("<str:code>/", views.engagement_detail, name="detail"),
 ]

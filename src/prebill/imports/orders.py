@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Q
 
 from prebill.core.money import round_money
 from prebill.orders.models import CustomerOrder, DeliveryNote, DeliveryNoteLine, OrderLine
 
-from .problems import Checker
+from .problems import Checker, Problem
 from .references import References
 
 Located = Iterable[tuple[str, dict]]  # (JSON path of the row, row)
@@ -109,3 +110,17 @@ def write_documents(rows: list[dict], refs: References, *, delivery: bool) -> di
                 OrderLine.objects.create(order=document, amount=amount, remaining_quantity=line["quantity"],
                                          remaining_amount=amount, **values)
     return counts
+
+
+def enter_document(row: dict, *, delivery: bool) -> list[Problem]:
+    """Create or replace one order or delivery note typed by hand, with the same checks as the imports;
+    returns the problems (nothing written when any)."""
+    refs, checker = References.from_database(), Checker()
+    rows = check_documents([("form", row)], refs, checker, delivery=delivery)
+    if not checker.problems:
+        refuse_billed_changes(rows, refs, checker, delivery=delivery)
+    if checker.problems:
+        return checker.problems
+    with transaction.atomic():
+        write_documents(rows, refs, delivery=delivery)
+    return []

@@ -1,7 +1,11 @@
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import EDIT_PORTFOLIO, role_required
 
+from .orders import enter_document
 from .problems import ImportRejected
 from .uploads import KINDS, import_upload
 
@@ -23,3 +27,25 @@ def upload(request):
                 context["problems"] = [str(problem) for problem in rejected.problems]
                 context["source"] = file.name
     return render(request, "imports/upload.html", context, status=422 if context.get("problems") else 200)
+
+
+@role_required(EDIT_PORTFOLIO)
+@require_POST
+def enter_order(request):
+    """An order or delivery note typed on the orders page, checked as an import of one document."""
+    post = request.POST
+    delivery = post.get("kind") == "delivery"
+    row = {"client": post.get("client", "").strip(), "engagement": post.get("engagement", "").strip(),
+           "number": post.get("number", "").strip()[:50], "date": post.get("date", ""),
+           "lines": [{"article": post.get("article", "").strip(), "designation": post.get("designation", ""),
+                      "quantity": post.get("quantity", "").replace(",", ".").strip(),
+                      "unit_price": post.get("unit_price", "").replace(",", ".").strip()}]}
+    if not row["number"]:
+        messages.error(request, _("A document has a number."))
+        return redirect("orders:list")
+    problems = enter_document(row, delivery=delivery)
+    for problem in problems:
+        messages.error(request, f"{problem.where.removeprefix('form.')}: {problem.why}")
+    if not problems:
+        messages.success(request, _("%(number)s saved.") % {"number": row["number"]})
+    return redirect("orders:list")

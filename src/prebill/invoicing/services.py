@@ -27,7 +27,14 @@ from prebill.billing.models import BillableItem, PreInvoice, RemovedDraft
 from prebill.billing.selectors import removed_draft
 from prebill.catalogue.models import Article
 from prebill.core.grouping import draft_digest
-from prebill.core.ledger import CreditRefused, check_credit, remainder, to_bill_now
+from prebill.core.ledger import (
+    CreditRefused,
+    check_credit,
+    owed_quantity,
+    remainder,
+    to_bill_now,
+    written_off_by_credit,
+)
 from prebill.core.money import round_money, split_in_proportion
 from prebill.core.numbering import NumberingError, check_chronology, due_date, format_number, sequence_year
 from prebill.core.periods import Period
@@ -283,14 +290,15 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
         raise CreditRefused(gettext("This invoice does not exist."))
     if invoice.kind != Invoice.Kind.INVOICE:
         raise CreditRefused(gettext("Only an invoice can be credited."))
-    billed = defaultdict(lambda: Decimal(0))
+    billed, billed_amount = defaultdict(lambda: Decimal(0)), defaultdict(lambda: Decimal(0))
     shares = list(InvoiceLineItem.objects.filter(line__invoice=invoice).select_related("line"))
     for share in shares:
         billed[share.item_id] += share.quantity
-    credited = defaultdict(lambda: Decimal(0), {
-        row["item_id"]: row["credited"] for row in InvoiceLineItem.objects.filter(
-            line__invoice__credited_invoice=invoice).values("item_id").annotate(credited=Sum("quantity"))
-    })
+        billed_amount[share.item_id] += share.amount
+    credited, credited_amount = defaultdict(lambda: Decimal(0)), defaultdict(lambda: Decimal(0))
+    for row in InvoiceLineItem.objects.filter(line__invoice__credited_invoice=invoice).values("item_id").annotate(
+            quantity=Sum("quantity"), amount=Sum("amount")):
+        credited[row["item_id"]], credited_amount[row["item_id"]] = row["quantity"], row["amount"]
     wanted = quantities if quantities is not None else {
         item_id: quantity - credited[item_id] for item_id, quantity in billed.items() if quantity > credited[item_id]}
     if not wanted:
@@ -303,12 +311,16 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
         check_credit(item_id, quantity, billed[item_id], credited[item_id])
     items = {item.pk: item for item in BillableItem.objects.select_for_update().filter(pk__in=list(wanted)).order_by("pk")}
     share_of = {share.item_id: share for share in shares}
+    left_periods = {item.period for item in items.values()}
     lines = []
     for position, (item_id, quantity) in enumerate(sorted(wanted.items()), start=1):
         share, item = share_of[item_id], items[item_id]
-        whole = quantity == billed[item_id] and not credited[item_id]
-        amount = share.amount if whole else round_money(quantity * share.line.unit_price)
-        lines.append((position, share.line, item, quantity, amount))
+        # Credits of one item add up to what the invoice billed of it, exactly: each part is what the
+        # credited quantity so far is worth less what was credited already (the rounding never piles up).
+        so_far = credited[item_id] + quantity
+        worth = billed_amount[item_id] if so_far == billed[item_id] else round_money(
+            billed_amount[item_id] * so_far / billed[item_id])
+        lines.append((position, share.line, item, quantity, worth - credited_amount[item_id]))
     breakdown = vat_breakdown((line.vat_rate, amount) for _, line, _, _, amount in lines)
     total = totals(breakdown)
     series = _series(Invoice.Kind.CREDIT_NOTE)
@@ -331,18 +343,22 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
             unit_price=line.unit_price, amount=amount, vat_rate=line.vat_rate, service_start=line.service_start,
             service_end=line.service_end)
         InvoiceLineItem.objects.create(line=saved, item=item, quantity=quantity, amount=amount)
+        owed = owed_quantity(item.quantity, item.adjusted_quantity)
+        if not rebill:
+            item.written_off_quantity += written_off_by_credit(
+                quantity, owed=owed, billed=item.billed_quantity, written_off=item.written_off_quantity)
         item.billed_quantity -= quantity
         if rebill:
             item.period = Period.of(issue_date).first_day
             item.invoice_date = Period.of(issue_date).last_day
-        else:
-            item.written_off_quantity += quantity
-        left = remainder(item.quantity, item.billed_quantity, item.written_off_quantity)
+        left = remainder(owed, item.billed_quantity, item.written_off_quantity)
         item.status = BillableItem.Status.PENDING if left > 0 else BillableItem.Status.BILLED
     InvoiceVat.objects.bulk_create(InvoiceVat(invoice=note, rate=v.rate, base=v.base, vat=v.vat) for v in breakdown)
     BillableItem.objects.bulk_update(
         items.values(), ["billed_quantity", "written_off_quantity", "status", "period", "invoice_date"])
     record(user=user, action="credit", obj=note, before={"invoice": invoice.number},
            after={"number": number, "items": {str(k): str(v) for k, v in wanted.items()}, "rebill": rebill})
-    refresh_drafts(list(items))  # credited quantities billable again are on this month's drafts at once
+    # Credited quantities billable again are on this month's drafts at once, and leave the drafts of
+    # the month they waited in.
+    refresh_drafts(list(items), also_periods=left_periods)
     return note

@@ -5,5 +5,4 @@ from . import views
 app_name = "orders"
 urlpatterns = [
     path("", views.order_list, name="list"),
-    path("enter/", views.enter, name="enter"),
 ]

@@ -2,9 +2,10 @@
 
 from django.contrib import admin
 
+from prebill.billing.models import DepositReservation
 from prebill.web.admin import ReadOnlyAdmin
 
-from .models import Allocation, DepositReservation, Payment
+from .models import Allocation, Payment
 
 
 class AllocationInline(ReadOnlyAdmin, admin.TabularInline):

@@ -1,4 +1,8 @@
-"""Money received, and what of it settles which invoice; what is left of a payment is a deposit."""
+"""Money received, and what of it settles which invoice; what is left of a payment is a deposit.
+
+The part of a deposit set aside for a pre-invoice (DepositReservation) is prebill.billing's model: drafts
+appear and disappear there, and a draft that disappears gives its reservations back.
+"""
 
 from django.conf import settings
 from django.db import models
@@ -40,23 +44,3 @@ class Allocation(models.Model):
 
     def __str__(self):
         return f"{self.payment_id} -> {self.invoice_id}: {self.amount}"
-
-
-class DepositReservation(models.Model):
-    """Part of a deposit set aside for a pre-invoice, before it becomes an invoice.
-
-    A draft keeps its identity through rebuilds, so the reservation points to it; validation turns it
-    into an allocation on the invoice; a draft that disappears releases it (audited).
-    """
-
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="reservations")
-    pre_invoice = models.ForeignKey("billing.PreInvoice", on_delete=models.PROTECT, related_name="reservations")
-    amount = models.DecimalField(**MONEY)
-    reserved_at = models.DateTimeField(auto_now_add=True)
-    reserved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
-
-    class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="reservation_positive")]
-
-    def __str__(self):
-        return f"{self.payment_id} -> #{self.pre_invoice_id}: {self.amount}"

@@ -11,12 +11,12 @@ from django.utils.translation import gettext
 
 from prebill.accounts.roles import acting_user
 from prebill.audit.services import record
-from prebill.billing.models import PreInvoice, RemovedDraft
+from prebill.billing.models import DepositReservation, PreInvoice, RemovedDraft
 from prebill.core.lifecycle import InvoiceState, check_transition
 from prebill.core.refusals import Refusal
 from prebill.invoicing.models import Invoice
 
-from .models import Allocation, DepositReservation, Payment
+from .models import Allocation, Payment
 
 ZERO = Decimal("0.00")
 BUCKETS = ("not_due", "1_30", "31_60", "61_90", "over_90")
@@ -160,19 +160,6 @@ def release_reservation(*, reservation_id: int, user=None) -> None:
     record(user=user, action="release_deposit", obj=reservation.payment,
            before={"pre_invoice": reservation.pre_invoice_id, "amount": str(reservation.amount)}, after={})
     reservation.delete()
-
-
-def release_reservations_of(pre_invoice_ids: list[int]) -> dict[int, Decimal]:
-    """Drafts that disappear give their reservations back to the deposits, audited; what each released."""
-    released: dict[int, Decimal] = {}
-    for reservation in DepositReservation.objects.select_for_update().filter(
-            pre_invoice_id__in=pre_invoice_ids).order_by("pk"):
-        record(user=None, action="release_deposit", obj=reservation.payment,
-               before={"pre_invoice": reservation.pre_invoice_id, "amount": str(reservation.amount)},
-               after={"reason": "the pre-invoice no longer exists"})
-        released[reservation.pre_invoice_id] = released.get(reservation.pre_invoice_id, ZERO) + reservation.amount
-        reservation.delete()
-    return released
 
 
 def settle_reservations(*, invoice: Invoice, pre_invoice_id: int, user=None) -> Decimal:

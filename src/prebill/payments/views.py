@@ -8,12 +8,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import ACCOUNTANT, ADMINISTRATOR, COLLECTIONS, RECORD_PAYMENTS, role_required
-from prebill.billing.models import PreInvoice
+from prebill.billing.models import DepositReservation, PreInvoice
 from prebill.clients.models import Client
 from prebill.web.forms import parse_amount
 
 from . import services
-from .models import DepositReservation, Payment
+from .models import Payment
 
 
 @role_required((COLLECTIONS, ACCOUNTANT, ADMINISTRATOR))
