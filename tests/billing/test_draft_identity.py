@@ -131,7 +131,9 @@ def test_a_deposit_set_aside_follows_its_draft_when_the_payment_terms_change(fir
     assert payments.deposit_left(deposit) == Decimal("0.00")
 
 
-def test_a_draft_that_disappears_releases_its_deposit_and_its_old_id_says_why(firm, client, user_with):
+@pytest.fixture
+def reserved_draft_to_go(firm):
+    """A 120.00 T&M draft with 30.00 of a 50.00 deposit set aside; its only entry made not billable."""
     acme = f.client(code="ACME")
     engagement = f.engagement(acme)
     f.time_part(engagement)
@@ -142,6 +144,11 @@ def test_a_draft_that_disappears_releases_its_deposit_and_its_old_id_says_why(fi
                                       amount=Decimal("50.00"))
     payments.reserve_deposit(payment=deposit, pre_invoice_id=pre.pk, amount=Decimal("30.00"))
     TimeEntry.objects.filter(pk=entry.pk).update(billable="no")
+    return pre, deposit
+
+
+def test_a_draft_that_disappears_releases_its_deposit_and_its_old_id_says_why(reserved_draft_to_go, client, user_with):
+    pre, deposit = reserved_draft_to_go
 
     summary = run_pre_billing(period=NOV)
 
@@ -288,17 +295,8 @@ def test_engagement_conditions_added_later_move_its_items_to_a_draft_of_their_ow
     assert own.payment_terms_days == 45 and "conditions de facturation propres à la mission FF-1" in own.grouping_reason
 
 
-def test_the_collections_page_lists_deposits_given_back_by_drafts_that_went(firm, client, user_with):
-    acme = f.client(code="ACME")
-    engagement = f.engagement(acme)
-    f.time_part(engagement)
-    entry = f.time_entry(f.collaborator("ANNE", hourly="100"), engagement, date(2026, 11, 2), "1")
-    run_pre_billing(period=NOV)
-    [pre] = PreInvoice.objects.all()
-    deposit = payments.record_payment(client_id=acme.pk, day=date(2026, 11, 2), method="transfer",
-                                      amount=Decimal("50.00"))
-    payments.reserve_deposit(payment=deposit, pre_invoice_id=pre.pk, amount=Decimal("30.00"))
-    TimeEntry.objects.filter(pk=entry.pk).update(billable="no")
+def test_the_collections_page_lists_deposits_given_back_by_drafts_that_went(reserved_draft_to_go, client, user_with):
+    pre, _ = reserved_draft_to_go
     run_pre_billing(period=NOV)
     client.force_login(user_with("collections"))
 

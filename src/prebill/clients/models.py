@@ -49,17 +49,29 @@ class PaymentMethod(models.TextChoices):
     CARD = "card", "card"
 
 
-class BillingConditions(models.Model):
-    """Conditions in force for a client from `applies_from` until the next row's date."""
+class DatedConditions(models.Model):
+    """A row of billing conditions, in force from `applies_from` until the next row's date."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="billing_conditions")
     applies_from = models.DateField()
     vat_regime = models.CharField(max_length=20, choices=[(r.value, r.value) for r in VatRegime], default="standard")
     payment_terms_days = models.PositiveSmallIntegerField(default=30)
     end_of_month = models.BooleanField(default=False, help_text="Due at the end of the month after the days.")
     payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.TRANSFER)
-    currency = models.CharField(max_length=3, default="EUR")
     line_mode = models.CharField(max_length=30, choices=[(m.value, m.value) for m in LineMode], default="detailed")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def payment_terms(self) -> PaymentTerms:
+        return PaymentTerms(self.payment_terms_days, self.end_of_month)
+
+
+class BillingConditions(DatedConditions):
+    """Conditions in force for a client from `applies_from` until the next row's date."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="billing_conditions")
+    currency = models.CharField(max_length=3, default="EUR")
 
     class Meta:
         verbose_name_plural = "billing conditions"
@@ -70,7 +82,3 @@ class BillingConditions(models.Model):
 
     def __str__(self):
         return f"{self.client.code} from {self.applies_from}"
-
-    @property
-    def payment_terms(self) -> PaymentTerms:
-        return PaymentTerms(self.payment_terms_days, self.end_of_month)

@@ -2,11 +2,9 @@
 
 from django.db import models
 
-from prebill.clients.models import PaymentMethod
-from prebill.core.grouping import LineMode, PaymentTerms
+from prebill.clients.models import DatedConditions
 from prebill.core.schedules import Frequency
 from prebill.core.valuation import BillingUnit
-from prebill.core.vat import VatRegime
 
 
 class Engagement(models.Model):
@@ -34,7 +32,7 @@ class Engagement(models.Model):
         return self.code
 
 
-class EngagementConditions(models.Model):
+class EngagementConditions(DatedConditions):
     """The engagement's own billing conditions from `applies_from` ("conditions de facturation de l'affaire").
 
     On an invoice date where a row applies, they replace the client's for the engagement's items; the
@@ -42,12 +40,6 @@ class EngagementConditions(models.Model):
     """
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="billing_conditions")
-    applies_from = models.DateField()
-    vat_regime = models.CharField(max_length=20, choices=[(r.value, r.value) for r in VatRegime], default="standard")
-    payment_terms_days = models.PositiveSmallIntegerField(default=30)
-    end_of_month = models.BooleanField(default=False, help_text="Due at the end of the month after the days.")
-    payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.TRANSFER)
-    line_mode = models.CharField(max_length=30, choices=[(m.value, m.value) for m in LineMode], default="detailed")
 
     class Meta:
         verbose_name_plural = "engagement conditions"
@@ -59,10 +51,6 @@ class EngagementConditions(models.Model):
 
     def __str__(self):
         return f"{self.engagement.code} from {self.applies_from}"
-
-    @property
-    def payment_terms(self) -> PaymentTerms:
-        return PaymentTerms(self.payment_terms_days, self.end_of_month)
 
 
 class EngagementPart(models.Model):
