@@ -636,3 +636,45 @@ def test_bug_a_reservation_never_exceeds_its_draft_when_the_draft_shrinks(consul
     assert pre.total_including_vat == Decimal("120.00")
     assert sum(r.amount for r in reservations) <= pre.total_including_vat and due >= 0
     assert deposit_left(payment) >= Decimal("1880.00")
+
+
+# BUG: an item whose quantity falls below what was written off stays an excess to credit with nothing billed:
+# 7 h invoiced, 3.5 h credited for good, the entry made not billable, the 3.5 h still billed credited too;
+# billed is 0 but quantity - billed - written off = 0 - 0 - 3.5 < 0, so excess_to_credit() keeps it for ever
+# (nothing is left on the invoice to credit).
+def test_bug_an_item_with_nothing_billed_is_never_an_excess_to_credit(consultant_time):
+    _, engagement, anne = consultant_time
+    entry = f.time_entry(anne, engagement, date(2026, 11, 3), "7")
+    run_pre_billing(period=NOV)
+    invoice = _validate_only_draft(NOV)
+    item = BillableItem.objects.get(time_entry=entry)
+    issue_credit_note(invoice_id=invoice.pk, quantities={item.pk: Decimal("3.5")}, rebill=False, issue_date=ISSUE)
+    entry.billable = TimeEntry.Billable.NO
+    entry.save()
+    assert run_pre_billing(period=DEC).excess_to_credit == 1  # 3.5 h billed, nothing owed
+
+    issue_credit_note(invoice_id=invoice.pk, rebill=False, issue_date=ISSUE)  # the 3.5 h left
+
+    item.refresh_from_db()
+    assert item.billed_quantity == 0
+    assert (run_pre_billing(period=DEC).excess_to_credit, list(excess_to_credit())) == (0, [])
+
+
+# BUG: billable hours lowered in review below what an item has already invoiced leave the excess unseen: 3 h
+# invoiced, 1 h credited with rebill (2 h still billed, 1 h drafted again), the reviewer then sets 1 billable
+# hour: nothing is drafted (right) but the item stays pending, so excess_to_credit() (billed items only) never
+# shows the hour invoiced beyond the reviewer's 1.
+def test_bug_hours_lowered_in_review_below_what_is_invoiced_show_the_excess_to_credit(consultant_time):
+    _, engagement, anne = consultant_time
+    entry = f.time_entry(anne, engagement, date(2026, 11, 3), "3")
+    run_pre_billing(period=NOV)
+    invoice = _validate_only_draft(NOV)
+    item = BillableItem.objects.get(time_entry=entry)
+    issue_credit_note(invoice_id=invoice.pk, quantities={item.pk: Decimal(1)}, rebill=True, issue_date=ISSUE)
+
+    _review_hours(item, "1")
+
+    item.refresh_from_db()
+    assert not PreInvoice.objects.filter(period=DEC.first_day).exists()
+    assert item.billed_quantity == Decimal(2)
+    assert list(excess_to_credit()) == [item]

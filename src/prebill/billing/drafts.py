@@ -16,8 +16,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from prebill.audit.services import record
@@ -121,10 +121,12 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
 
 
 def excess_to_credit():
-    """Items invoiced beyond what they owe now: a credit note corrects them."""
-    return BillableItem.objects.filter(status=BillableItem.Status.BILLED).alias(
-        left=Coalesce(F("adjusted_quantity"), F("quantity")) - F("billed_quantity") - F("written_off_quantity"),
-    ).filter(left__lt=0)
+    """Items invoiced beyond what they owe now (time lowered or made not billable, hours lowered in a
+    review after invoicing), whatever their status: a credit note corrects them. What was written off
+    for good is not owed any more, but never makes an excess by itself."""
+    return BillableItem.objects.alias(
+        billable=Greatest(Coalesce(F("adjusted_quantity"), F("quantity")) - F("written_off_quantity"), Value(0)),
+    ).filter(billed_quantity__gt=F("billable"))
 
 
 def refresh_drafts(item_ids: Iterable[int], ctx: PortfolioContext | None = None,
