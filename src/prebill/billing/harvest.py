@@ -102,8 +102,9 @@ class _Collector:
                 left__gt=0).update(status=BillableItem.Status.PENDING, period=self.period.first_day,
                                    invoice_date=self.period.last_day)
         for start in range(0, len(changed), 5000):
-            # A difference that went away (time restored to what was invoiced): the invoice covers it again.
-            BillableItem.objects.filter(pk__in=changed[start : start + 5000], billed_quantity__gt=0).alias(
+            # A difference that went away (time restored to what was invoiced, or written off): settled again.
+            BillableItem.objects.filter(Q(billed_quantity__gt=0) | Q(written_off_quantity__gt=0),
+                                        pk__in=changed[start : start + 5000]).alias(
                 left=left).filter(left__lte=0).update(status=BillableItem.Status.BILLED)
 
 
