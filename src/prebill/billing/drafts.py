@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, F, Q, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from prebill.audit.services import record
@@ -40,6 +40,7 @@ from prebill.locks import drafts_lock
 
 from .context import PortfolioContext
 from .models import (
+    OWED_QUANTITY,
     BillableItem,
     BillingRun,
     DepositReservation,
@@ -125,7 +126,7 @@ def excess_to_credit():
     review after invoicing), whatever their status: a credit note corrects them. What was written off
     for good is not owed any more, but never makes an excess by itself."""
     return BillableItem.objects.alias(
-        billable=Greatest(Coalesce(F("adjusted_quantity"), F("quantity")) - F("written_off_quantity"), Value(0)),
+        billable=Greatest(OWED_QUANTITY - F("written_off_quantity"), Value(0)),
     ).filter(billed_quantity__gt=F("billable"))
 
 

@@ -9,7 +9,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import F, Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from prebill.activity.models import TimeEntry, UnitMetric
@@ -23,7 +22,7 @@ from prebill.core.valuation import QUANTITY, ValuationError, line_amount, rate_f
 from prebill.engagements.models import EngagementPart, Installment
 
 from .context import PortfolioContext
-from .models import BillableItem
+from .models import OWED_QUANTITY, BillableItem
 
 PART_KIND_TO_ITEM = {
     EngagementPart.Kind.FIXED_FEE: ItemKind.FIXED_FEE,
@@ -95,7 +94,7 @@ class _Collector:
         update_rows(BillableItem, ("quantity", "unit_price", "amount", "designation", "updated_at"), self.reopened)
         reopened = [row[-1] for row in self.reopened]
         changed = [row[-1] for row in self.changed]
-        left = Coalesce(F("adjusted_quantity"), F("quantity")) - F("billed_quantity") - F("written_off_quantity")
+        left = OWED_QUANTITY - F("billed_quantity") - F("written_off_quantity")
         for start in range(0, len(reopened), 5000):
             # More is owed than was billed: the difference goes to this period's drafts.
             BillableItem.objects.filter(pk__in=reopened[start : start + 5000]).alias(left=left).filter(

@@ -1,7 +1,10 @@
 """Billable items (one per billable fact), pre-invoices built from them, and billing runs."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +14,13 @@ from prebill.core.vat import VatRegime
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 QUANTITY = {"max_digits": 14, "decimal_places": 4}
+
+
+# What an item owes, in SQL (core.ledger.owed_quantity): the reviewer's quantity, unless its source owes nothing.
+OWED_QUANTITY = models.Case(
+    models.When(quantity=0, then=models.Value(Decimal(0))),
+    default=Coalesce(models.F("adjusted_quantity"), models.F("quantity")),
+    output_field=models.DecimalField(max_digits=14, decimal_places=4))
 
 
 class BillableItem(models.Model):

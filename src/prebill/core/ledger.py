@@ -25,8 +25,9 @@ def remainder(owed: Decimal, billed: Decimal, written_off: Decimal = ZERO) -> De
 
 
 def owed_quantity(quantity: Decimal, adjusted_quantity: Decimal | None) -> Decimal:
-    """What an item owes: the reviewer's quantity when one was set, else its source's."""
-    return quantity if adjusted_quantity is None else adjusted_quantity
+    """What an item owes: the reviewer's quantity when one was set, else its source's; nothing when its
+    source owes nothing (time made not billable), whatever a review said of it before."""
+    return quantity if adjusted_quantity is None or quantity == ZERO else adjusted_quantity
 
 
 def written_off_by_credit(credited: Decimal, *, owed: Decimal, billed: Decimal, written_off: Decimal) -> Decimal:
@@ -55,6 +56,8 @@ def to_bill_now(
 ) -> tuple[Decimal, Decimal]:
     """(quantity, amount) the next invoice bills of an item: all of it the first time (with the reviewer's
     adjustments), then only the difference still owed after invoices and credit notes."""
+    if quantity == ZERO:
+        return ZERO, ZERO  # the source owes nothing now: neither does a review of it
     if billed == ZERO and written_off == ZERO:
         return billed_quantity_and_amount(quantity, unit_price, amount, adjusted_quantity=adjusted_quantity,
                                           adjusted_amount=adjusted_amount)
