@@ -710,7 +710,7 @@ def test_bug_time_restored_after_a_write_off_leaves_the_item_settled(consultant_
     assert (item.billed_quantity, item.written_off_quantity, item.status) == (0, Decimal("0.5"), "billed")
 
 
-# BUG: time made not billable after a review set its billable hours and it was invoiced is not an excess to
+# BUG (fixed): time made not billable after a review set its billable hours and it was invoiced is not an excess to
 # credit: the harvest sets the item's quantity to 0, but excess_to_credit() takes the reviewer's adjusted
 # quantity (2 h) as still owed, so the 2 h invoiced are never shown for a credit note.
 def test_bug_time_made_not_billable_after_a_review_and_invoicing_is_an_excess(consultant_time):
