@@ -23,9 +23,12 @@ from django.utils import timezone
 from prebill.audit.services import record
 from prebill.bulk import insert_into, insert_rows, table, update_rows
 from prebill.core.grouping import (
+    BillingTerms,
     DraftPreInvoice,
     GroupableItem,
     ItemKind,
+    LineMode,
+    PaymentTerms,
     draft_digest,
     draft_identity,
     group_items,
@@ -101,11 +104,7 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
         .exclude(decision__in=list(BILLED_NOW)).values("decision").order_by().annotate(count=Count("id"))
     ):
         result.not_billed_now[row["decision"]] = row["count"]
-    wanted = {}
-    for draft in group_items(_groupable_items(scope, ctx)):
-        identity = draft_identity(draft, period_end=period.last_day,
-                                  default_address=ctx.default_address.get(draft.terms.client))
-        wanted[(draft.terms.client, identity)] = draft
+    wanted = _drafts_owed(scope, ctx)
     _write(scope, wanted, run, result)
     for draft in wanted.values():
         totals = draft.totals
@@ -158,10 +157,16 @@ def refresh_drafts(item_ids: Iterable[int], ctx: PortfolioContext | None = None,
 
 def drafts_now(period: Period, client_id: int, ctx: PortfolioContext) -> dict[str, DraftPreInvoice]:
     """What one client's items owe now in the period, by document key (read under the caller's locks)."""
-    scope = _Scope(period, [client_id])
+    return {key: draft for (client, key), draft in _drafts_owed(_Scope(period, [client_id]), ctx).items()
+            if client == client_id}
+
+
+def _drafts_owed(scope: _Scope, ctx: PortfolioContext) -> dict[tuple, DraftPreInvoice]:
+    """The drafts the scope's items give now, by (client, document key)."""
     return {
-        draft_identity(draft, period_end=period.last_day, default_address=ctx.default_address.get(client_id)): draft
-        for draft in group_items(_groupable_items(scope, ctx)) if draft.terms.client == client_id
+        (draft.terms.client, draft_identity(draft, period_end=scope.period.last_day,
+                                            default_address=ctx.default_address.get(draft.terms.client))): draft
+        for draft in group_items(_groupable_items(scope, ctx))
     }
 
 
@@ -321,8 +326,6 @@ def _before(pks: list[int]) -> dict[int, _Before]:
 
 def _what_changed(before: _Before, draft: DraftPreInvoice) -> str:
     """The change in the clerk's words: terms, lines added, removed or changed, total."""
-    from prebill.core.grouping import BillingTerms, LineMode, PaymentTerms
-
     invoice_date, address, currency, regime, days, eom, method, mode = before.terms
     old_terms = BillingTerms(client=draft.terms.client, invoice_date=invoice_date, address=address, currency=currency,
                              vat_regime=VatRegime(regime), payment_terms=PaymentTerms(days, eom),

@@ -114,9 +114,11 @@ class DraftLine:
     service_start: date | None = None
     service_end: date | None = None
     item_ids: list = field(default_factory=list)
+    shares: list[tuple[object, Decimal, Decimal]] = field(default_factory=list)  # (item, quantity, amount)
 
     def add(self, item: GroupableItem) -> None:
         self.item_ids.append(item.id)
+        self.shares.append((item.id, item.quantity, item.amount))
         self.quantity += item.quantity
         self.amount += item.amount
         self.service_start = min(filter(None, (self.service_start, item.service_date)))

@@ -18,7 +18,6 @@ from prebill.billing.context import PortfolioContext
 from prebill.billing.drafts import (
     describe_difference,
     drafts_now,
-    groupable_items,
     in_user_order,
     rebuild_drafts,
     refresh_drafts,
@@ -232,8 +231,6 @@ def _recomputed_lines(pre: PreInvoice, stored: list) -> list[_Line]:
                                      "brought up to date; look at it again before validating.") % {"change": change})
     edits = {line.line_key: line for line in stored}
     articles = {a.pk: a for a in Article.objects.filter(pk__in={line.article for line in draft.lines})}
-    owed = {item.id: (item.quantity, item.amount) for item in groupable_items(
-        BillableItem.objects.filter(pk__in=[i for line in draft.lines for i in line.item_ids]), ctx)}
     lines = []
     for line in in_user_order(draft.lines, pre.pk, {
             (pre.pk, key): (s.designation_override, s.manual_position) for key, s in edits.items()}):
@@ -244,7 +241,7 @@ def _recomputed_lines(pre: PreInvoice, stored: list) -> list[_Line]:
             designation=(kept.designation_override if kept else "") or line.designation[:500],
             quantity=line.quantity, unit=line.unit, unit_price=line.unit_price, amount=line.amount,
             vat_rate=line.vat_rate, service_start=line.service_start, service_end=line.service_end,
-            shares=[(item_id, *owed[item_id]) for item_id in line.item_ids]))
+            shares=line.shares))
     return lines
 
 
