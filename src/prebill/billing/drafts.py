@@ -81,10 +81,11 @@ LINE_COLUMNS = (
 )
 
 
-def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None = None,
+def rebuild_drafts(period: Period, ctx: PortfolioContext | None = None, run: BillingRun | None = None,
                    clients: Collection[int] | None = None) -> DraftsResult:
     """Bring the period's drafts in step with their items; only those of `clients` when given (an action
-    on a few clients' items: a draft's client is its items' engagement's client)."""
+    on a few clients' items: a draft's client is its items' engagement's client). Without `ctx`, the
+    portfolio context is read for those clients only."""
     if clients is not None and not clients:
         return DraftsResult()
     drafts_lock(period.first_day)
@@ -96,7 +97,7 @@ def rebuild_drafts(period: Period, ctx: PortfolioContext, run: BillingRun | None
     if clients is not None and len(clients) > SCOPED_AT_MOST:
         clients = None  # past a few hundred clients, one pass over the month is cheaper than long IN lists
     scope = _Scope(period, None if clients is None else sorted(clients))
-    if not ctx.covers(scope.clients):
+    if ctx is None or not ctx.covers(scope.clients):
         ctx = PortfolioContext.load(scope.clients)  # a context read for fewer clients than the drafts touched
     result = DraftsResult()
     for row in (
@@ -145,8 +146,6 @@ def refresh_drafts(item_ids: Iterable[int], ctx: PortfolioContext | None = None,
     for first_day in also_periods:
         pairs[first_day] |= clients
     result = DraftsResult()
-    if ctx is None and pairs:
-        ctx = PortfolioContext.load(set().union(*pairs.values()))
     for first_day, clients in sorted(pairs.items()):
         done = rebuild_drafts(Period.of(first_day), ctx, clients=clients)
         result.changed += done.changed

@@ -29,7 +29,7 @@ from prebill.costs.services import CostRefused
 from prebill.locks import drafts_lock, retrying
 
 from .context import PortfolioContext
-from .drafts import SCOPED_AT_MOST, rebuild_drafts
+from .drafts import SCOPED_AT_MOST, rebuild_drafts, refresh_drafts
 from .harvest import harvest
 from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat, RemovedDraft
 from .selectors import REBILLABLE_KINDS
@@ -332,7 +332,7 @@ def group_by_collaborator(*, period: Period, collaborator_id: int, on: bool = Tr
     count = costs.update(grouped_by_collaborator=on)
     record(user=user, action="group_costs_by_collaborator", obj=BillableItem(pk=0), before={},
            after={"collaborator": collaborator_id, "period": str(period), "on": on, "items": count})
-    rebuild_drafts(period, PortfolioContext.load(), clients=clients)
+    rebuild_drafts(period, clients=clients)
     return count
 
 
@@ -340,11 +340,13 @@ def group_by_collaborator(*, period: Period, collaborator_id: int, on: bool = Tr
 def join_fixed_fee(*, item_id: int, installment_item_id: int | None, user=None) -> BillableItem:
     """Put a cost on the fixed-fee invoice of its engagement (None: back on its own). Refused, saying why,
     when it is another engagement or the billing terms differ (address, conditions, currency...)."""
-    item = BillableItem.objects.select_for_update().filter(_pending_costs(), pk=item_id).first()
+    item = BillableItem.objects.select_for_update(of=("self",)).select_related("engagement").filter(
+        _pending_costs(), pk=item_id).first()
     if item is None:
         raise CostRefused(gettext("This cost is not waiting for an invoice."))
-    ctx = PortfolioContext.load()
-    before, left = {"grouping": item.grouping}, Period.of(item.period)
+    ctx = PortfolioContext.load([item.engagement.client_id])
+    left = item.period
+    before = {"grouping": item.grouping}
     if installment_item_id is None:
         item.joins_installment = None
     else:
@@ -362,7 +364,5 @@ def join_fixed_fee(*, item_id: int, installment_item_id: int | None, user=None) 
         item.period, item.invoice_date = fee.period, fee.invoice_date
     item.save(update_fields=["joins_installment", "period", "invoice_date", "updated_at"])
     record(user=user, action="join_fixed_fee", obj=item, before=before, after={"grouping": item.grouping})
-    client = ctx.engagements[item.engagement_id].client_id
-    for period in sorted({left, Period.of(item.period)}):
-        rebuild_drafts(period, ctx, clients=[client])  # the month it left, if it moved, and the fee's
+    refresh_drafts([item.pk], ctx, also_periods=[left])  # the fee's month, and the month it left if it moved
     return item

@@ -107,7 +107,7 @@ def validate_pre_invoice(*, pre_invoice_id: int, user=None, issue_date: date,
 def _bring_in_step(pre_invoice_id: int) -> None:
     pre = PreInvoice.objects.filter(pk=pre_invoice_id).values("period", "client_id").first()
     if pre is not None:
-        rebuild_drafts(Period.of(pre["period"]), PortfolioContext.load([pre["client_id"]]), clients=[pre["client_id"]])
+        rebuild_drafts(Period.of(pre["period"]), clients=[pre["client_id"]])
 
 
 def removed_reason(pre_invoice_id: int) -> str:

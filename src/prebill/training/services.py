@@ -14,7 +14,6 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from prebill.audit.services import record
-from prebill.billing.context import PortfolioContext
 from prebill.billing.drafts import rebuild_drafts
 from prebill.billing.models import BillableItem, PreInvoice
 from prebill.clients.models import Client
@@ -211,7 +210,7 @@ def mark_done(*, session_id: int, user=None) -> int:
     session.status = TrainingSession.Status.DONE
     session.save(update_fields=["status"])
     record(user=user, action="session_done", obj=session, before={}, after={"charges": made})
-    rebuild_drafts(period, PortfolioContext.load(), clients={owed.client.pk for owed in charged})
+    rebuild_drafts(period, clients={owed.client.pk for owed in charged})
     return made
 
 
@@ -232,7 +231,7 @@ def invoice_by_hand(*, session_id: int, client_id: int, user=None) -> PreInvoice
     period = Period.of(session.end)
     items = [_charge(session, o, _option(o, "consolidated"), period) for o in owed]
     record(user=user, action="session_invoiced_by_hand", obj=session, before={}, after={"client": client.code})
-    rebuild_drafts(period, PortfolioContext.load(), clients=[client.pk])
+    rebuild_drafts(period, clients=[client.pk])
     return _draft_of(items[0])
 
 
@@ -281,9 +280,8 @@ def add_session(*, pre_invoice_id: int, session_id: int, user=None) -> PreInvoic
         if o.sponsor.pk not in charged:
             _charge(session, o, option, period)
     record(user=user, action="session_added", obj=pre, before={}, after={"session": session.reference})
-    ctx = PortfolioContext.load()
     for first_day in sorted(periods):
-        rebuild_drafts(Period.of(first_day), ctx, clients=[client.pk])
+        rebuild_drafts(Period.of(first_day), clients=[client.pk])
     return _draft_of(items.first())
 
 
@@ -300,9 +298,8 @@ def cancel(*, session_id: int, user=None) -> None:
     session.status = TrainingSession.Status.CANCELLED
     session.save(update_fields=["status"])
     record(user=user, action="session_cancelled", obj=session, before={}, after={})
-    ctx = PortfolioContext.load()
     for first_day in sorted(periods):
-        rebuild_drafts(Period.of(first_day), ctx, clients=clients)
+        rebuild_drafts(Period.of(first_day), clients=clients)
 
 
 @transaction.atomic
