@@ -85,6 +85,18 @@ def test_validation_posts_at_once_when_the_firm_merges_the_two_steps(firm):
     assert invoice.state == "posted" and invoice.journal_entry.lines.count() == 3
 
 
+def test_a_credit_note_is_posted_as_it_is_issued_when_the_firm_merges_the_two_steps(firm):
+    firm.post_on_validation = True
+    firm.save()
+    f.fixed_fee_part(f.engagement(f.client()), installments=[(date(2026, 11, 30), "10.00")])
+    run_pre_billing(period=Period(2026, 11))
+    invoice = invoicing.validate_pre_invoice(pre_invoice_id=PreInvoice.objects.get().pk, issue_date=date(2026, 11, 30))
+
+    note = invoicing.issue_credit_note(invoice_id=invoice.pk, rebill=False, issue_date=date(2026, 11, 30))
+
+    assert note.state == "posted" and note.journal_entry.lines.count() == 3
+
+
 def test_the_accountant_downloads_the_fec_and_the_journal(invoice, client, user_with):
     post_invoice(invoice_id=invoice.pk)
     client.force_login(user_with("accountant"))

@@ -222,7 +222,48 @@ def fetch_cii(invoice_id: int) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_four_first_downloads_at_once_keep_one_document(unfreeze_after, identity):
+def test_validation_keeps_the_three_documents_once_committed_and_a_download_returns_them(
+        unfreeze_after, identity, monkeypatch):
+    invoice = validated()
+    kept = {d.kind: d for d in IssuedDocument.objects.filter(invoice=invoice)}
+    monkeypatch.setattr(issued_module, "_render", lambda *args: pytest.fail("rendered again at download"))
+    rebrand()
+
+    assert sorted(kept) == ["cii", "pdf", "ubl"]
+    assert hashlib.sha256(bytes(kept["pdf"].content)).hexdigest() == kept["pdf"].sha256
+    assert issued_document(invoice, "pdf") == bytes(kept["pdf"].content)
+    assert "Cabinet Ancien" in text_of(issued_document(invoice, "pdf"))
+
+
+def test_documents_wait_for_the_commit_and_a_rolled_back_validation_renders_nothing(identity, monkeypatch):
+    rendered = []
+    monkeypatch.setattr(issued_module, "_render", lambda invoice, kind: rendered.append(kind) or b"<x/>")
+
+    with transaction.atomic():
+        validated()
+        assert rendered == []  # never under the validation's locks
+        transaction.set_rollback(True)
+
+    assert rendered == [] and not IssuedDocument.objects.exists()
+
+
+def test_a_document_that_failed_at_validation_is_rendered_at_its_first_download(identity, monkeypatch,
+                                                                                 django_capture_on_commit_callbacks):
+    def broken(invoice, kind):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(issued_module, "_render", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice = validated()  # robust: the invoice stands whatever the rendering did
+    monkeypatch.undo()
+
+    assert invoice.number == "F2026-000001" and not IssuedDocument.objects.exists()
+    assert issued_document(invoice, "cii").startswith(b"<?xml")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_four_first_downloads_at_once_keep_one_document(unfreeze_after, identity, monkeypatch):
+    monkeypatch.setattr("prebill.documents.receivers.issue_documents", lambda invoice_id: None)  # none at validation
     invoice = validated()
 
     with ThreadPoolExecutor(max_workers=4) as pool:

@@ -33,6 +33,10 @@ def as_role(client, user_with):
     return log_in
 
 
+STEPS = {"post": "/accounting/invoices/{pk}/post/", "pay": "/payments/invoices/{pk}/pay/",
+         "credit": "/invoices/{pk}/credit/"}
+
+
 def test_each_step_belongs_to_its_role(client, as_role, pre_invoice):
     for role in ("preparer", "accountant", "collections"):
         assert as_role(role).post(f"/invoices/validate/{pre_invoice.pk}/").status_code == 403
@@ -41,10 +45,10 @@ def test_each_step_belongs_to_its_role(client, as_role, pre_invoice):
     invoice = Invoice.objects.get()
     for role, step in (("validator", "post"), ("collections", "post"), ("validator", "pay"), ("accountant", "pay"),
                        ("accountant", "credit"), ("collections", "credit")):
-        assert as_role(role).post(f"/invoices/{invoice.pk}/{step}/").status_code == 403, (role, step)
+        assert as_role(role).post(STEPS[step].format(pk=invoice.pk)).status_code == 403, (role, step)
 
-    as_role("accountant").post(f"/invoices/{invoice.pk}/post/")
-    as_role("collections").post(f"/invoices/{invoice.pk}/pay/", {"amount": "120.00"})
+    as_role("accountant").post(f"/accounting/invoices/{invoice.pk}/post/")
+    as_role("collections").post(f"/payments/invoices/{invoice.pk}/pay/", {"amount": "120.00"})
 
     assert Invoice.objects.get(pk=invoice.pk).state == "paid"
     assert client.get("/payments/aged-balance/").context["totals"]["total"] == 0
@@ -72,13 +76,13 @@ def test_the_audit_trail_is_readable_by_the_validator(as_role, pre_invoice):
 def test_a_deposit_recorded_on_the_client_settles_its_invoice_later(as_role, pre_invoice):
     as_role("validator").post(f"/invoices/validate/{pre_invoice.pk}/")
     invoice = Invoice.objects.get()
-    as_role("accountant").post(f"/invoices/{invoice.pk}/post/")
+    as_role("accountant").post(f"/accounting/invoices/{invoice.pk}/post/")
     collections = as_role("collections")
     collections.post(f"/payments/deposits/{invoice.client.code}/", {"amount": "50,00", "date": "2026-11-02"})
 
     page = collections.get(f"/invoices/{invoice.pk}/")
     [(payment, left)] = page.context["deposits"]
-    collections.post(f"/invoices/{invoice.pk}/use-deposit/", {"payment": payment.pk})
+    collections.post(f"/payments/invoices/{invoice.pk}/use-deposit/", {"payment": payment.pk})
 
     assert left == 50
     assert Invoice.objects.get(pk=invoice.pk).state == "partly_paid"

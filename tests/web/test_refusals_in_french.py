@@ -132,9 +132,10 @@ def test_a_page_shows_a_refusal_in_french_and_goes_back_to_the_form(client, pre_
     invoice_page = f"/invoices/{Invoice.objects.get().pk}/"
 
     twice = client.post(f"/invoices/validate/{pre_invoice.pk}/", follow=True)
-    posted = client.post(f"{invoice_page}post/", HTTP_REFERER=f"http://testserver{invoice_page}")
-    again = client.post(f"{invoice_page}post/", HTTP_REFERER=f"http://testserver{invoice_page}", follow=True)
-    elsewhere = client.post(f"{invoice_page}post/", HTTP_REFERER="https://elsewhere.example/phish")
+    post = f"/accounting/invoices/{Invoice.objects.get().pk}/post/"
+    posted = client.post(post, HTTP_REFERER=f"http://testserver{invoice_page}")
+    again = client.post(post, HTTP_REFERER=f"http://testserver{invoice_page}", follow=True)
+    elsewhere = client.post(post, HTTP_REFERER="https://elsewhere.example/phish")
 
     assert "Cette pré-facture a été validée en facture F2026-000001." in twice.content.decode()
     assert posted.status_code == 302 and posted["Location"] == invoice_page

@@ -6,4 +6,5 @@ app_name = "accounting"
 urlpatterns = [
     path("fec/", views.fec, name="fec"),
     path("journal.csv", views.journal, name="journal"),
+    path("invoices/<int:pk>/post/", views.post_invoice, name="post_invoice"),
 ]

@@ -1,6 +1,8 @@
 from datetime import date
 
 from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import POST_INVOICES, role_required
 
@@ -31,3 +33,10 @@ def journal(request):
                             content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="journal-{year}.csv"'
     return response
+
+
+@role_required(POST_INVOICES)
+@require_POST
+def post_invoice(request, pk: int):
+    services.post_invoice(invoice_id=pk, user=request.user)
+    return redirect("invoicing:detail", pk=pk)

@@ -1,5 +1,8 @@
 """Issued documents: an invoice's PDF, CII and UBL are rendered once, from its snapshot, and kept.
 
+They are rendered as soon as the validation commits (prebill.documents.receivers), outside its locks; a
+document that could not be rendered then (a crash, a rendering error) is rendered at its first download.
+
 Every download (web, API, command line, batches) returns the kept bytes, whatever the organisation became since.
 The CII is the source of the two others: the PDF embeds the kept CII and the UBL is converted from it, so the
 three always tell the same invoice. Two first downloads at the same time: the unique (invoice, kind) constraint
@@ -11,6 +14,8 @@ from __future__ import annotations
 import hashlib
 
 from django.db import IntegrityError, transaction
+
+from prebill.invoicing.models import Invoice
 
 from .facturx import ubl_xml
 from .models import IssuedDocument
@@ -42,6 +47,13 @@ def issued(invoice, kind: str) -> IssuedDocument:
             found = IssuedDocument.objects.get(invoice=invoice, kind=kind)
     found.content = bytes(found.content)
     return found
+
+
+def issue_documents(invoice_id: int) -> None:
+    """Render and keep the three documents of a newly issued invoice (its CII first: the others embed it)."""
+    invoice = Invoice.objects.get(pk=invoice_id)
+    for kind in (Kind.CII, Kind.PDF, Kind.UBL):
+        issued(invoice, kind)
 
 
 def issued_document(invoice, kind: str) -> bytes:

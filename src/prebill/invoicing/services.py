@@ -42,6 +42,7 @@ from prebill.core.vat import totals, vat_breakdown
 from prebill.locks import drafts_lock, retrying
 from prebill.organisation.models import InvoiceSeries, Organisation
 
+from . import signals
 from .models import Invoice, InvoiceLine, InvoiceLineItem, InvoiceVat, SeriesCounter
 from .snapshot import SELLER_FIELDS, seller_snapshot
 
@@ -189,18 +190,13 @@ def _validate(*, pre_invoice_id: int, user, issue_date: date, expected_version: 
     BillableItem.objects.bulk_update(items.values(), ["billed_quantity", "status", "pre_invoice_line"])
     record(user=user, action="validate", obj=invoice, before={"pre_invoice": pre.pk, "version": pre.version},
            after={"number": number, "total_including_vat": str(invoice.total_including_vat)})
-    from prebill.payments.services import settle_reservations  # payments builds on invoicing
-
-    settle_reservations(invoice=invoice, pre_invoice_id=pre.pk, user=user)
+    signals.draft_invoiced.send(sender=Invoice, invoice=invoice, pre_invoice_id=pre.pk, user=user)
     RemovedDraft.objects.create(pre_invoice_id=pre.pk, period=pre.period, client=pre.client,
                                 document_key=pre.document_key, why=RemovedDraft.Why.VALIDATED,
                                 invoice_number=number, removed_at=timezone.now())
     pre.delete()
-    if org.post_on_validation:
-        from prebill.accounting.services import post_invoice  # accounting builds on invoicing
-
-        post_invoice(invoice_id=invoice.pk, user=user)
-        invoice.refresh_from_db()
+    signals.invoice_issued.send(sender=Invoice, invoice=invoice, user=user)
+    invoice.refresh_from_db()
     return invoice
 
 
@@ -358,4 +354,6 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
     # Credited quantities billable again are on this month's drafts at once, and leave the drafts of
     # the month they waited in.
     refresh_drafts(list(items), also_periods=left_periods)
+    signals.invoice_issued.send(sender=Invoice, invoice=note, user=user)
+    note.refresh_from_db()
     return note

@@ -8,8 +8,5 @@ urlpatterns = [
     path("validate/<int:pre_invoice_id>/", views.validate, name="validate"),
     path("<int:pk>/", views.invoice_detail, name="detail"),
     path("number/<str:number>/", views.by_number, name="by_number"),
-    path("<int:pk>/post/", views.post, name="post"),
     path("<int:pk>/credit/", views.credit, name="credit"),
-    path("<int:pk>/pay/", views.pay, name="pay"),
-    path("<int:pk>/use-deposit/", views.use_deposit, name="use_deposit"),
 ]

@@ -8,4 +8,6 @@ urlpatterns = [
     path("deposits/<str:code>/", views.deposit, name="deposit"),
     path("reserve/<int:pre_invoice_id>/", views.reserve, name="reserve"),
     path("reservations/<int:pk>/release/", views.release, name="release"),
+    path("invoices/<int:pk>/pay/", views.pay_invoice, name="pay_invoice"),
+    path("invoices/<int:pk>/use-deposit/", views.use_deposit, name="use_deposit"),
 ]

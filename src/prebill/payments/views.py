@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from prebill.accounts.roles import ACCOUNTANT, ADMINISTRATOR, COLLECTIONS, RECORD_PAYMENTS, role_required
 from prebill.billing.models import DepositReservation, PreInvoice
 from prebill.clients.models import Client
+from prebill.invoicing.models import Invoice
 from prebill.web.forms import parse_amount
 
 from . import services
@@ -58,3 +59,29 @@ def release(request, pk: int):
     services.release_reservation(reservation_id=pk, user=request.user)
     messages.success(request, _("The amount is back on the deposit."))
     return redirect("billing:pre_invoice", pk=reservation.pre_invoice_id)
+
+
+@role_required(RECORD_PAYMENTS)
+@require_POST
+def pay_invoice(request, pk: int):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    amount = parse_amount(request.POST.get("amount")) or Decimal(0)
+    day = parse_date(request.POST.get("date", "") or "") or date.today()
+    due = services.amounts_due([pk])[pk]
+    services.record_payment(client_id=invoice.client_id, day=day, method=request.POST.get("method", "transfer"),
+                            amount=amount, reference=request.POST.get("reference", "")[:100],
+                            allocations={pk: min(amount, due)} if due > 0 else {}, user=request.user)
+    messages.success(request, _("Payment recorded."))
+    return redirect("invoicing:detail", pk=pk)
+
+
+@role_required(RECORD_PAYMENTS)
+@require_POST
+def use_deposit(request, pk: int):
+    """Settle the invoice with what is left of a deposit of its client."""
+    invoice = get_object_or_404(Invoice, pk=pk)
+    payment = get_object_or_404(Payment, pk=request.POST.get("payment"), client_id=invoice.client_id)
+    due = services.amounts_due([pk])[pk]
+    services.allocate(payment=payment, invoice_id=pk, amount=min(due, services.deposit_left(payment)),
+                      user=request.user)
+    return redirect("invoicing:detail", pk=pk)
