@@ -50,12 +50,13 @@ from prebill.billing.drafts import drafts_now, excess_to_credit
 from prebill.billing.models import BillableItem, DepositReservation, PreInvoice
 from prebill.billing.services import bring_in_step, run_pre_billing
 from prebill.clients.models import BillingConditions
+from prebill.clients.services import ConditionsRefused
 from prebill.core.grouping import draft_digest
 from prebill.core.ledger import CreditRefused, to_bill_now
 from prebill.core.periods import Period
 from prebill.core.review import BILLED_NOW
 from prebill.costs.services import declare_expense
-from prebill.engagements.services import ConditionsRefused, add_conditions
+from prebill.engagements.services import add_conditions
 from prebill.imports.activity import import_time_csv
 from prebill.invoicing.models import Invoice, InvoiceLineItem, SeriesCounter
 from prebill.invoicing.services import ValidationRefused, issue_credit_note, validate_pre_invoice

@@ -13,6 +13,7 @@ from prebill.billing.models import BillableItem, PreInvoice
 from prebill.billing.services import bring_in_step, run_pre_billing
 from prebill.catalogue.models import Article, ArticleRule
 from prebill.clients.models import BillingAddress, BillingConditions, Client
+from prebill.clients.services import ConditionsRefused
 from prebill.core.grouping import PaymentTerms
 from prebill.core.periods import Period
 from prebill.costs.models import OvertimeTerms, SurchargeBand
@@ -128,13 +129,13 @@ def test_a_row_is_refused_when_its_date_is_taken_or_its_days_negative(org):
     services.add_conditions(engagement=engagement, applies_from=date(2026, 1, 1), payment_terms_days=45,
                             bring_in_step=bring_in_step)
 
-    with pytest.raises(services.ConditionsRefused, match="01/01/2026"):
+    with pytest.raises(ConditionsRefused, match="01/01/2026"):
         services.add_conditions(engagement=engagement, applies_from=date(2026, 1, 1), payment_terms_days=60,
                                 bring_in_step=bring_in_step)
-    with pytest.raises(services.ConditionsRefused):
+    with pytest.raises(ConditionsRefused):
         services.add_conditions(engagement=engagement, applies_from=date(2026, 2, 1), payment_terms_days=-1,
                                 bring_in_step=bring_in_step)
-    with pytest.raises(services.ConditionsRefused):
+    with pytest.raises(ConditionsRefused):
         services.add_conditions(engagement=engagement, applies_from=date(2026, 2, 1), payment_terms_days=30,
                                 payment_method="barter", bring_in_step=bring_in_step)
     assert list(engagement.billing_conditions.values_list("payment_terms_days", flat=True)) == [45]

@@ -26,3 +26,8 @@ engagement_actions = ([
     path("installments/<int:pk>/", views.change_installment, name="change_installment"),
     path("<str:code>/conditions/", views.add_engagement_conditions, name="add_conditions"),
 ], "engagement_billing")
+
+# Billing's action on a client's page (its dated conditions bring the drafts in step): under /clients/.
+client_actions = ([
+    path("<str:code>/conditions/", views.add_client_conditions, name="add_conditions"),
+], "client_billing")

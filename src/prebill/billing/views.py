@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import EDIT_PORTFOLIO, RUN_PRE_BILLING, SEE_PRE_BILLING, role_required
-from prebill.clients.models import PaymentMethod
+from prebill.clients import services as client_services
+from prebill.clients.models import Client, PaymentMethod
 from prebill.core.grouping import LineMode
 from prebill.core.periods import Period, PeriodError
 from prebill.core.vat import VatRegime
@@ -190,26 +191,44 @@ def join_fixed_fee(request, pk: int):
 
 # Billing's actions on an engagement's page (mounted under /engagements/, see urls.py) -------------------
 
-@role_required(EDIT_PORTFOLIO)
-@require_POST
-def add_engagement_conditions(request: HttpRequest, code: str) -> HttpResponse:
-    """A dated row of the engagement's own billing conditions, typed on its page; the drafts follow."""
-    engagement = get_object_or_404(Engagement, code=code)
+def _typed_conditions(request: HttpRequest) -> dict | None:
+    """The conditions typed in the form of a client's or an engagement's page (None: date or days missing)."""
     post = request.POST
     applies_from = parse_date(post.get("applies_from", "") or "")
     days = post.get("payment_terms_days", "").strip()
     if applies_from is None or not (days.isascii() and days.isdigit()):
         messages.error(request, _("Give the date the conditions apply from and the payment terms in days."))
-        return redirect("engagements:detail", code=code)
-    engagement_services.add_conditions(
-        engagement=engagement, applies_from=applies_from, payment_terms_days=int(days),
-        end_of_month=post.get("end_of_month") == "on",
-        vat_regime=post.get("vat_regime", VatRegime.STANDARD),
-        payment_method=post.get("payment_method", PaymentMethod.TRANSFER),
-        line_mode=post.get("line_mode", LineMode.DETAILED), bring_in_step=services.bring_in_step)
-    messages.success(request, _("Conditions saved; the next run of a month they apply to bills the "
-                                "engagement's items with them."))
+        return None
+    return {"applies_from": applies_from, "payment_terms_days": int(days),
+            "end_of_month": post.get("end_of_month") == "on",
+            "vat_regime": post.get("vat_regime", VatRegime.STANDARD),
+            "payment_method": post.get("payment_method", PaymentMethod.TRANSFER),
+            "line_mode": post.get("line_mode", LineMode.DETAILED),
+            "bring_in_step": services.bring_in_step, "user": request.user}
+
+
+@role_required(EDIT_PORTFOLIO)
+@require_POST
+def add_engagement_conditions(request: HttpRequest, code: str) -> HttpResponse:
+    """A dated row of the engagement's own billing conditions, typed on its page; the drafts follow."""
+    engagement = get_object_or_404(Engagement, code=code)
+    typed = _typed_conditions(request)
+    if typed is not None:
+        engagement_services.add_conditions(engagement=engagement, **typed)
+        messages.success(request, _("Conditions saved; the drafts of the months they apply to follow them."))
     return redirect("engagements:detail", code=code)
+
+
+@role_required(EDIT_PORTFOLIO)
+@require_POST
+def add_client_conditions(request: HttpRequest, code: str) -> HttpResponse:
+    """A dated row of the client's billing conditions, typed on its page; the drafts follow."""
+    client = get_object_or_404(Client, code=code)
+    typed = _typed_conditions(request)
+    if typed is not None:
+        client_services.add_conditions(client=client, currency=request.POST.get("currency", "EUR").strip(), **typed)
+        messages.success(request, _("Conditions saved; the drafts of the months they apply to follow them."))
+    return redirect("clients:detail", code=code)
 
 
 @role_required(EDIT_PORTFOLIO)

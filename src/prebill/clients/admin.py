@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from prebill.web.admin import ReadOnlyAdmin
+
 from .models import BillingAddress, BillingConditions, Client
 
 
@@ -8,7 +10,8 @@ class BillingAddressInline(admin.TabularInline):
     extra = 0
 
 
-class BillingConditionsInline(admin.TabularInline):
+# Dated conditions change on the client's page (or by import): their drafts follow and the audit keeps it.
+class BillingConditionsInline(ReadOnlyAdmin, admin.TabularInline):
     model = BillingConditions
     extra = 0
 
@@ -28,7 +31,7 @@ class BillingAddressAdmin(admin.ModelAdmin):
 
 
 @admin.register(BillingConditions)
-class BillingConditionsAdmin(admin.ModelAdmin):
+class BillingConditionsAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["client", "applies_from", "vat_regime", "payment_terms_days", "payment_method", "line_mode"]
     list_select_related = ["client"]
     search_fields = ["client__code"]

@@ -4,9 +4,11 @@ from django.http import Http404
 from django.shortcuts import render
 
 from prebill.accounts.roles import SEE_PORTFOLIO, role_required
+from prebill.core.grouping import LineMode
+from prebill.core.vat import VatRegime
 
 from . import selectors
-from .models import Client
+from .models import Client, PaymentMethod
 
 
 @role_required(SEE_PORTFOLIO)
@@ -23,4 +25,6 @@ def client_detail(request, code: str):
     except Client.DoesNotExist:
         raise Http404("no such client") from None
     return render(request, "clients/detail.html", {
-        "client": client, "conditions": conditions, "in_force": in_force, "section": "clients"})
+        "client": client, "conditions": conditions, "in_force": in_force, "section": "clients",
+        "vat_regimes": [r.value for r in VatRegime], "payment_methods": PaymentMethod.choices,
+        "line_modes": [m.value for m in LineMode]})

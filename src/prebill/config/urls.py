@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("billing/", include("prebill.billing.urls")),
+    path("clients/", include(billing_urls.client_actions)),
     path("clients/", include("prebill.clients.urls")),
     path("engagements/", include(billing_urls.engagement_actions)),
     path("engagements/", include("prebill.engagements.urls")),
