@@ -5,3 +5,6 @@ class BillingConfig(AppConfig):
     name = "prebill.billing"
     label = "billing"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import services  # noqa: F401  (registers the month's run job)

@@ -251,9 +251,18 @@ class BillingRun(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     summary = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    job = models.OneToOneField("jobs.Job", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="billing_run", help_text="The background job that does the run.")
 
     def __str__(self):
         return f"run {self.period:%Y-%m} {self.status}"
+
+    @property
+    def shown_status(self) -> str:
+        """'interrupted' for a run whose worker stopped (a crash): it can be resumed, it never shows running."""
+        if self.status == self.Status.RUNNING and (self.job is None or self.job.shown_state == "interrupted"):
+            return "interrupted"
+        return self.status
 
 
 class InvoiceTemplate(models.Model):

@@ -217,7 +217,7 @@ def line_sources(line_id: int) -> list[dict]:
 
 
 def latest_run(period: Period) -> BillingRun | None:
-    return BillingRun.objects.filter(period=period.first_day).order_by("-started_at").first()
+    return BillingRun.objects.filter(period=period.first_day).select_related("job").order_by("-started_at").first()
 
 
 def removed_draft(pre_invoice_id: int) -> dict:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.conf import settings
-from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from prebill.audit.services import record
 from prebill.core.grouping import terms_change
@@ -26,6 +23,7 @@ from prebill.core.refusals import Refusal
 from prebill.core.review import Decision
 from prebill.core.vat import totals, vat_breakdown
 from prebill.costs.services import CostRefused
+from prebill.jobs.services import handler, resume_job, start_job
 from prebill.locks import drafts_lock, retrying
 
 from .context import PortfolioContext
@@ -65,12 +63,15 @@ class RunFailed(Refusal):
     """The month's run could not be done; the message says why."""
 
 
-def run_pre_billing(*, period: Period, user=None, run: BillingRun | None = None) -> RunSummary:
-    """Harvest the period's billable facts into items, then rebuild its pre-invoices; all or nothing."""
+def run_pre_billing(*, period: Period, user=None, run: BillingRun | None = None,
+                    progress: Callable[[str], object] | None = None) -> RunSummary:
+    """Harvest the period's billable facts into items, then rebuild its pre-invoices; all or nothing.
+
+    `progress(step)` hears each step (a message id, translated when shown: prebill.jobs)."""
     if run is None:
         run = BillingRun.objects.create(period=period.first_day, started_at=timezone.now(), started_by=user)
     try:
-        harvested, drafts = _harvest_and_group(period, run)
+        harvested, drafts = _harvest_and_group(period, run, progress or (lambda step: None))
     except Exception as error:
         BillingRun.objects.filter(pk=run.pk).update(
             status=BillingRun.Status.FAILED, finished_at=timezone.now(), error=f"{type(error).__name__}: {error}"
@@ -92,17 +93,17 @@ def run_pre_billing(*, period: Period, user=None, run: BillingRun | None = None)
 
 
 @retrying
-def _harvest_and_group(period: Period, run: BillingRun):
+def _harvest_and_group(period: Period, run: BillingRun, progress: Callable[[str], object]):
     # One writer of the month's drafts at a time (runs, rebuilds, validations): the named lock comes first.
     drafts_lock(period.first_day)
     BillableItem.objects.filter(
         status=BillableItem.Status.PENDING, decision=Decision.BILL_LATER, postponed_to=period.first_day
     ).update(period=period.first_day, invoice_date=period.last_day, decision=Decision.BILL_NOW, postponed_to=None)
-    _progress(run, gettext("reading the portfolio"))
+    progress(gettext_noop("reading the portfolio"))
     ctx = PortfolioContext.load()
-    _progress(run, gettext("harvesting installments, payroll metrics and time"))
+    progress(gettext_noop("harvesting installments, payroll metrics and time"))
     harvested = harvest(period, ctx)
-    _progress(run, gettext("grouping the items into pre-invoices"))
+    progress(gettext_noop("grouping the items into pre-invoices"))
     return harvested, rebuild_drafts(period, ctx, run)
 
 
@@ -131,47 +132,45 @@ def bring_in_step(*, clients: Collection[int] | None, since: date | None = None)
 
 
 def run_progress(run: BillingRun) -> str:
-    """The step a running run is at (kept in the cache: the run's own rows are invisible until it commits)."""
-    return cache.get(f"prebill-run-{run.pk}", "")
+    """The step a running run is at, in the user's language (its job's heartbeat writes it)."""
+    step = run.job.step if run.job is not None and run.status == BillingRun.Status.RUNNING else ""
+    return gettext(step) if step else ""
 
 
-def _progress(run: BillingRun, step: str) -> None:
-    cache.set(f"prebill-run-{run.pk}", step, 3600)
+def start_pre_billing(*, period: Period, user=None, here: bool = False) -> BillingRun:
+    """Start the month's run as a background job and return its run at once; the page follows its status.
 
-
-def start_pre_billing(*, period: Period, user=None) -> BillingRun:
-    """Start a run and return at once; the web page follows the run's status.
-
-    Runs go to a background thread of this process (one machine, no broker needed), or inline when
-    PREBILL_RUNS_INLINE is set (tests). A run already going for the period is returned instead of a second one.
+    One run per month at a time: while one is queued or running, starting again returns it (the jobs' unique
+    constraint decides); an interrupted one is resumed. `here`: the command line runs it in its own process.
     """
-    with transaction.atomic():
-        running = BillingRun.objects.select_for_update().filter(
-            period=period.first_day, status=BillingRun.Status.RUNNING).first()
-        if running is not None:
-            return running
-        run = BillingRun.objects.create(period=period.first_day, started_at=timezone.now(), started_by=user)
-    if settings.PREBILL_RUNS_INLINE:
-        _run_quietly(period, user, run)
-        run.refresh_from_db()
-    else:
-        threading.Thread(target=_run_in_thread, args=(period, user, run), daemon=True).start()
+    run = _run_of(start_job(kind="run_month", key=str(period), user=user, here=here))
+    run.refresh_from_db()
     return run
 
 
-def _run_quietly(period: Period, user, run: BillingRun) -> None:
-    try:
-        run_pre_billing(period=period, user=user, run=run)
-    except Exception:
-        # run_pre_billing recorded the failure on the run, which the page shows; keep the trace in the log.
-        logger.exception("pre-billing run %s failed", run.pk)
+def resume_pre_billing(run: BillingRun) -> BillingRun:
+    """Take an interrupted (or failed) run again: it converges to the drafts an uninterrupted run gives."""
+    if run.job is None:  # a run of before the jobs: start the month again
+        BillingRun.objects.filter(pk=run.pk, status=BillingRun.Status.RUNNING).update(
+            status=BillingRun.Status.FAILED, finished_at=timezone.now(), error="interrupted")
+        return start_pre_billing(period=Period.of(run.period), user=run.started_by)
+    run = _run_of(resume_job(run.job))
+    run.refresh_from_db()
+    return run
 
 
-def _run_in_thread(period: Period, user, run: BillingRun) -> None:
-    try:
-        _run_quietly(period, user, run)
-    finally:
-        connection.close()
+def _run_of(job) -> BillingRun:
+    run, _ = BillingRun.objects.get_or_create(job=job, defaults={
+        "period": Period.parse(job.key).first_day, "started_at": timezone.now(), "started_by": job.created_by})
+    return run
+
+
+@handler("run_month")
+def _run_month(job, progress) -> dict:
+    """The job of a month's run: idempotent, a run taken again after a crash rebuilds the same drafts."""
+    run = _run_of(job)
+    BillingRun.objects.filter(pk=run.pk).update(status=BillingRun.Status.RUNNING, error="", finished_at=None)
+    return run_pre_billing(period=Period.parse(job.key), user=job.created_by, run=run, progress=progress).as_json()
 
 
 class SpecialActionRefused(Refusal):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.pre_billing_current, name="pre_billing_current"),
     path("<str:period>/", views.pre_billing, name="pre_billing"),
     path("<str:period>/run/", views.start_run, name="start_run"),
+    path("runs/<int:pk>/resume/", views.resume_run, name="resume_run"),
     path("runs/<int:pk>/", views.run_status, name="run_status"),
     path("pre-invoices/<int:pk>/", views.pre_invoice, name="pre_invoice"),
     path("lines/<int:pk>/sources/", views.line_sources, name="line_sources"),

@@ -97,9 +97,20 @@ def start_run(request: HttpRequest, period: str) -> HttpResponse:
     return redirect("billing:pre_billing", period=period)
 
 
+@role_required(RUN_PRE_BILLING)
+@require_POST
+def resume_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take an interrupted run again; it converges to the drafts an uninterrupted one gives."""
+    run = services.resume_pre_billing(get_object_or_404(BillingRun.objects.select_related("job"), pk=pk))
+    if request.htmx:
+        return render(request, "billing/_run_status.html", {
+            "run": run, "period": Period.of(run.period), "step": services.run_progress(run)})
+    return redirect("billing:pre_billing", period=str(Period.of(run.period)))
+
+
 @role_required(SEE_PRE_BILLING)
 def run_status(request: HttpRequest, pk: int) -> HttpResponse:
-    run = get_object_or_404(BillingRun, pk=pk)
+    run = get_object_or_404(BillingRun.objects.select_related("job"), pk=pk)
     response = render(request, "billing/_run_status.html", {
         "run": run, "period": Period.of(run.period), "step": services.run_progress(run)})
     if run.status == BillingRun.Status.DONE and request.GET.get("was") == "running":

@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "prebill.accounts",
+    "prebill.jobs",
     "prebill.web",
     "prebill.organisation",
     "prebill.team",
@@ -114,5 +115,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 
-# Monthly runs go to a background thread of the web process; tests run them inline.
+# Background jobs (prebill.jobs): Celery carries them, their rows hold the truth. No broker set: kombu's
+# filesystem transport under var/broker (one machine, `prebill serve` starts a worker beside the web server);
+# PREBILL_BROKER_URL=redis://... or amqp://... for workers on several machines. Tests and the command line's own
+# runs do the work inline (PREBILL_RUNS_INLINE).
 PREBILL_RUNS_INLINE = os.environ.get("PREBILL_RUNS_INLINE", "0") == "1"
+PREBILL_BROKER_URL = os.environ.get("PREBILL_BROKER_URL", "")
+PREBILL_BROKER_FOLDER = Path(os.environ.get("PREBILL_BROKER_FOLDER", VAR_DIR / "broker"))
+PREBILL_JOB_HEARTBEAT_SECONDS = float(os.environ.get("PREBILL_JOB_HEARTBEAT_SECONDS", "5"))
+PREBILL_JOB_STALE_SECONDS = float(os.environ.get("PREBILL_JOB_STALE_SECONDS", "60"))
+PREBILL_JOB_SWEEP_SECONDS = float(os.environ.get("PREBILL_JOB_SWEEP_SECONDS", "15"))
+PREBILL_JOB_ATTEMPTS = int(os.environ.get("PREBILL_JOB_ATTEMPTS", "3"))

@@ -1,7 +1,8 @@
 """Issued documents: an invoice's PDF, CII and UBL are rendered once, from its snapshot, and kept.
 
-They are rendered as soon as the validation commits (prebill.documents.receivers), outside its locks; a
-document that could not be rendered then (a crash, a rendering error) is rendered at its first download.
+They are rendered by a worker as soon as the validation commits (prebill.documents.receivers), outside its
+locks; a document not rendered yet (a worker busy or stopped, a rendering error) is rendered at its first
+download.
 
 Every download (web, API, command line, batches) returns the kept bytes, whatever the organisation became since.
 The CII is the source of the two others: the PDF embeds the kept CII and the UBL is converted from it, so the
@@ -16,6 +17,7 @@ import hashlib
 from django.db import IntegrityError, transaction
 
 from prebill.invoicing.models import Invoice
+from prebill.jobs.services import background
 
 from .facturx import ubl_xml
 from .models import IssuedDocument
@@ -49,6 +51,7 @@ def issued(invoice, kind: str) -> IssuedDocument:
     return found
 
 
+@background("documents.issue")
 def issue_documents(invoice_id: int) -> None:
     """Render and keep the three documents of a newly issued invoice (its CII first: the others embed it)."""
     invoice = Invoice.objects.get(pk=invoice_id)

@@ -23,9 +23,17 @@ class DocumentBatch(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    job = models.OneToOneField("jobs.Job", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="document_batch", help_text="The background job that renders it.")
 
     def __str__(self):
         return self.label
+
+    @property
+    def shown_status(self) -> str:
+        if self.status == self.Status.RUNNING and (self.job is None or self.job.shown_state == "interrupted"):
+            return "interrupted"
+        return self.status
 
 
 class IssuedDocument(models.Model):

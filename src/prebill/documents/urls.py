@@ -11,4 +11,5 @@ urlpatterns = [
     path("batches/", views.start_batch, name="start_batch"),
     path("batches/<int:pk>/", views.batch_status, name="batch"),
     path("batches/<int:pk>/zip/", views.batch_zip, name="batch_zip"),
+    path("batches/<int:pk>/resume/", views.resume_batch, name="resume_batch"),
 ]

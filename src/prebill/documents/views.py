@@ -65,8 +65,18 @@ def start_batch(request):
 
 
 @role_required(SEE_INVOICES)
+@require_POST
+def resume_batch(request, pk: int):
+    """Take an interrupted batch again."""
+    batch = get_object_or_404(DocumentBatch.objects.select_related("job"), pk=pk)
+    if batch.shown_status in ("interrupted", "failed"):
+        services.resume_batch(batch)
+    return redirect("documents:batch", pk=pk)
+
+
+@role_required(SEE_INVOICES)
 def batch_status(request, pk: int):
-    batch = get_object_or_404(DocumentBatch, pk=pk)
+    batch = get_object_or_404(DocumentBatch.objects.select_related("job"), pk=pk)
     template = "documents/_batch.html" if request.htmx else "documents/batch.html"
     return render(request, template, {"batch": batch, "section": "invoices"})
 

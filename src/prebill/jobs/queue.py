@@ -1,0 +1,38 @@
+"""The Celery application that carries prebill's background work.
+
+Embedded by default: with no PREBILL_BROKER_URL the broker is kombu's filesystem transport in var/broker/, so one
+machine needs no other server (prebill serve starts a worker beside the web server). With
+PREBILL_BROKER_URL=redis://... or amqp://... any number of `prebill worker` processes on any machines sharing the
+database take the work. Celery only carries job ids: the jobs' rows (prebill.jobs.models) hold the truth, and a
+message lost with a crashed worker is sent again from them (prebill.jobs.services.sweep).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from celery import Celery
+from django.conf import settings
+
+app = Celery("prebill")
+
+
+def configure() -> Celery:
+    """Read the broker from the settings (once Django is set up)."""
+    url = settings.PREBILL_BROKER_URL or "filesystem://"
+    options: dict = {}
+    if url.startswith("filesystem://"):
+        folder = Path(settings.PREBILL_BROKER_FOLDER)
+        (folder / "queue").mkdir(parents=True, exist_ok=True)
+        options = {"data_folder_in": str(folder / "queue"), "data_folder_out": str(folder / "queue"),
+                   "store_processed": False}
+    elif url.startswith(("redis://", "rediss://")):
+        # An unacknowledged message comes back after this long; the jobs' heartbeat retakes a crashed job sooner.
+        options = {"visibility_timeout": 3600}
+    app.conf.update(
+        broker_url=url, broker_transport_options=options, broker_connection_retry_on_startup=True,
+        task_default_queue="prebill", task_acks_late=True, task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1, task_ignore_result=True, worker_hijack_root_logger=False,
+        task_always_eager=False, timezone=settings.TIME_ZONE,
+    )
+    return app
