@@ -32,10 +32,12 @@ browser:
 	scripts/ensure-chromium.sh
 
 test-sqlite: install browser
+	scripts/ensure-redis.sh
 	$(BIN)/pytest -n $(WORKERS)
 
 test-postgres: install browser
 	scripts/ensure-postgres.sh
+	scripts/ensure-redis.sh
 	PREBILL_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n $(WORKERS)
 
 test: lint test-sqlite test-postgres

@@ -58,6 +58,11 @@ class RunSummary:
     def as_json(self) -> dict:
         return {k: str(v) if isinstance(v, Decimal) else v for k, v in self.__dict__.items()}
 
+    @classmethod
+    def from_json(cls, data: dict) -> RunSummary:
+        money = {"total_excluding_vat", "total_vat", "total_including_vat"}
+        return cls(**{k: Decimal(v) if k in money else v for k, v in data.items()})
+
 
 class RunFailed(Refusal):
     """The month's run could not be done; the message says why."""

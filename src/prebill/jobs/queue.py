@@ -17,8 +17,15 @@ from django.conf import settings
 app = Celery("prebill")
 
 
+_configured: tuple | None = None
+
+
 def configure() -> Celery:
-    """Read the broker from the settings (once Django is set up)."""
+    """Read the broker and queue from the settings (again when they changed, as tests do)."""
+    global _configured
+    wanted = (settings.PREBILL_BROKER_URL, str(settings.PREBILL_BROKER_FOLDER), settings.PREBILL_QUEUE)
+    if wanted == _configured:
+        return app
     url = settings.PREBILL_BROKER_URL or "filesystem://"
     options: dict = {}
     if url.startswith("filesystem://"):
@@ -31,8 +38,11 @@ def configure() -> Celery:
         options = {"visibility_timeout": 3600}
     app.conf.update(
         broker_url=url, broker_transport_options=options, broker_connection_retry_on_startup=True,
-        task_default_queue="prebill", task_acks_late=True, task_reject_on_worker_lost=True,
+        task_default_queue=settings.PREBILL_QUEUE, task_acks_late=True, task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1, task_ignore_result=True, worker_hijack_root_logger=False,
         task_always_eager=False, timezone=settings.TIME_ZONE,
     )
+    if _configured is not None:
+        app.pool.force_close_all()  # connections to the former broker
+    _configured = wanted
     return app

@@ -56,9 +56,9 @@ def inline() -> bool:
 
 
 def _send(task: str, args: list) -> None:
-    from .queue import app
+    from .queue import configure
 
-    app.send_task(task, args=args)
+    configure().send_task(task, args=args, queue=settings.PREBILL_QUEUE)
 
 
 def later(name: str, *args) -> None:

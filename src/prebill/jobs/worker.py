@@ -44,7 +44,7 @@ def run_worker(*, concurrency: int = 1, name: str | None = None, loglevel: str =
     from . import tasks  # noqa: F401  (registers the tasks)
 
     app = configure()
-    argv = ["worker", f"--loglevel={loglevel}", "-Q", "prebill", "--without-gossip", "--without-mingle",
+    argv = ["worker", f"--loglevel={loglevel}", "-Q", settings.PREBILL_QUEUE, "--without-gossip", "--without-mingle",
             "--without-heartbeat"]
     argv += ["--pool=solo"] if concurrency == 1 else [f"--concurrency={concurrency}"]
     if name:
