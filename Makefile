@@ -4,6 +4,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PG_URL  ?= postgresql://postgres@127.0.0.1:5432/prebill
 WORKERS ?= 2
+PORT    ?= 8000
 
 .PHONY: install demo serve browser test test-sqlite test-postgres lint bench clean messages
 
@@ -18,11 +19,11 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(BIN)/prebill migrate
-	$(BIN)/prebill demo
-	$(BIN)/prebill serve
+	$(BIN)/prebill demo --address 127.0.0.1:$(PORT)
+	$(BIN)/prebill serve --address 127.0.0.1:$(PORT)
 
 serve: install
-	$(BIN)/prebill serve
+	$(BIN)/prebill serve --address 127.0.0.1:$(PORT)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -30,9 +30,10 @@ def configure() -> Celery:
     options: dict = {}
     if url.startswith("filesystem://"):
         folder = Path(settings.PREBILL_BROKER_FOLDER)
-        (folder / "queue").mkdir(parents=True, exist_ok=True)
+        for part in ("queue", "control"):
+            (folder / part).mkdir(parents=True, exist_ok=True)
         options = {"data_folder_in": str(folder / "queue"), "data_folder_out": str(folder / "queue"),
-                   "store_processed": False}
+                   "control_folder": str(folder / "control"), "store_processed": False}
     elif url.startswith(("redis://", "rediss://")):
         # An unacknowledged message comes back after this long; the jobs' heartbeat retakes a crashed job sooner.
         options = {"visibility_timeout": 3600}
