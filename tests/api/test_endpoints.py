@@ -47,7 +47,7 @@ def test_every_endpoint_refuses_a_missing_or_revoked_token(portfolio, user_with)
     for caller in (anonymous, revoked):
         assert caller.get("/api/clients").status_code == 401
         assert post(caller, "/api/time-entries/bulk", []).status_code == 401
-        assert caller.get("/api/clients").json() == {"detail": "authentication required: a valid bearer token"}
+        assert caller.get("/api/clients").json() == {"detail": "authentification requise : un jeton d'accès (bearer) valide"}
 
 
 def test_roles_decide_what_a_token_may_do(portfolio, user_with):
@@ -88,8 +88,8 @@ def test_a_time_tracker_pushes_entries_in_bulk_all_or_nothing(portfolio, user_wi
 
     assert refused.status_code == 422
     assert refused.json()["detail"] == [
-        {"loc": "$[1].collaborator", "msg": "unknown collaborator 'NOBODY'"},
-        {"loc": "$[1].hours", "msg": "hours must be more than 0 and at most 24, got 30"}]
+        {"loc": "$[1].collaborator", "msg": "collaborateur inconnu 'NOBODY'"},
+        {"loc": "$[1].hours", "msg": "les heures doivent être supérieures à 0 et d'au plus 24, reçu 30"}]
     assert accepted.json() == {"created": 1, "updated": 0, "unchanged": 0}
     assert again.json() == {"created": 0, "updated": 0, "unchanged": 1}
     assert TimeEntry.objects.get(external_id="TT-1").hours == 2.5
@@ -198,7 +198,7 @@ def test_bad_metric_and_installment_payloads_are_refused_with_their_paths(portfo
                        content_type="application/json")
 
     assert metrics.status_code == 422 and metrics.json()["detail"] == [
-        {"loc": "$[0].client", "msg": "unknown client 'NOPE'"}, {"loc": "$[0].quantity", "msg": "quantity -1 is negative"}]
+        {"loc": "$[0].client", "msg": "client inconnu 'NOPE'"}, {"loc": "$[0].quantity", "msg": "quantité -1 : valeur négative"}]
     assert bad_period.status_code == 422 and "period" in bad_period.json()["detail"][0]["loc"]
     assert negative.status_code == 422 and negative.json()["detail"][0]["loc"].endswith("amount")
     assert api.put("/api/installments/999999", json.dumps({"due_date": "2026-11-30", "amount": "5"}),

@@ -101,13 +101,13 @@ def test_bad_input_is_refused_with_its_path_and_nothing_is_saved(catalogue, call
     backwards = post(preparer, "/api/training/sessions", session("S9", start="2026-11-18"))
 
     assert bad_article.status_code == 422 and bad_article.json()["detail"] == [
-        {"loc": "article", "msg": "unknown article 'NOPE'"}]
+        {"loc": "article", "msg": "article inconnu 'NOPE'"}]
     assert bad_hours.status_code == 422 and bad_hours.json()["detail"] == [
         {"loc": "hours", "msg": "doit être supérieur à 0"}]
     assert unknown.status_code == 422 and unknown.json()["detail"] == [
-        {"loc": "trainer", "msg": "unknown collaborator 'NOBODY'"},
-        {"loc": "learners[1].sponsor", "msg": "unknown client 'GHOST'"},
-        {"loc": "fundings[1].funder", "msg": "unknown client 'NOBODY'"}]
+        {"loc": "trainer", "msg": "collaborateur inconnu 'NOBODY'"},
+        {"loc": "learners[1].sponsor", "msg": "client inconnu 'GHOST'"},
+        {"loc": "fundings[1].funder", "msg": "client inconnu 'NOBODY'"}]
     assert too_much.status_code == 422 and too_much.json()["detail"][0]["loc"] == "fundings[1].percent"
     assert neither.status_code == 422 and neither.json()["detail"] == [
         {"loc": "fundings[0]", "msg": "donnez soit un montant, soit un pourcentage"}]
@@ -177,7 +177,7 @@ def test_another_session_joins_the_consolidated_invoice_unless_its_client_funds_
     assert refused.status_code == 409 and refused.json()["detail"] == (
         f"{Customer.objects.get(code='OPCO').name} ne finance rien dans la session S3.")
     assert unknown.status_code == 422 and unknown.json()["detail"] == [
-        {"loc": "session", "msg": "unknown training session 'S404'"}]
+        {"loc": "session", "msg": "session de formation inconnue 'S404'"}]
     assert added.status_code == 200 and rebuilt == november.pk and added.json()["client"] == "OPCO"
     assert [s["session"] for s in training["sessions"]] == ["S1", "S2"]
     assert [(line["session"], line["sponsor"]["code"], line["share_excluding_vat"]) for line in training["lines"]] == [
@@ -209,7 +209,7 @@ def test_a_funder_without_automatic_invoicing_is_invoiced_by_hand(catalogue, cal
                                     "total_including_vat": "720.00"}]
     assert twice.status_code == 409 and "est déjà facturée à" in twice.json()["detail"]
     assert stranger.status_code == 409 and "ne doit rien" in stranger.json()["detail"]
-    assert unknown.status_code == 422 and unknown.json()["detail"] == [{"loc": "client", "msg": "unknown client 'GHOST'"}]
+    assert unknown.status_code == 422 and unknown.json()["detail"] == [{"loc": "client", "msg": "client inconnu 'GHOST'"}]
 
 
 def test_cancelling_a_done_session_removes_its_drafts(catalogue, caller):
@@ -238,11 +238,11 @@ def test_each_endpoint_asks_for_its_role(catalogue, caller):
     assert nobody.get("/api/training/sessions/S1").status_code == 403
     assert nobody.get("/api/pre-invoices/1/training").status_code == 403
     assert validator.get("/api/training/sessions/S1").status_code == 200
-    assert validator.get("/api/training/sessions/NOPE").json() == {"detail": "no training session 'NOPE'"}
+    assert validator.get("/api/training/sessions/NOPE").json() == {"detail": "aucune session de formation 'NOPE'"}
     refused = [post(validator, url, data).status_code for url, data in (
         ("/api/training/products", PRODUCT), ("/api/training/sessions", S1), ("/api/training/sessions/S1/done", {}),
         ("/api/training/sessions/S1/cancel", {}), ("/api/training/sessions/S1/invoice", {"client": "OPCO"}),
         ("/api/pre-invoices/1/training-sessions", {"session": "S1"}))]
     assert refused == [403] * 6
-    assert post(validator, "/api/training/sessions/S1/done").json()["detail"] == "your role does not allow this"
+    assert post(validator, "/api/training/sessions/S1/done").json()["detail"] == "votre rôle ne le permet pas"
     assert TrainingSession.objects.get().status == "planned"

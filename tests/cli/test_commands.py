@@ -33,11 +33,11 @@ def portfolio_file(tmp_path):
 
 def test_import_run_and_export_pre_invoices(capsys, portfolio_file, tmp_path):
     code, out, _ = run(capsys, "import", str(portfolio_file))
-    assert code == 0 and "clients: 1 created" in out
+    assert code == 0 and "clients: 1 créé(s)" in out
 
     code, out, _ = run(capsys, "run", "--period", "2026-11")
     assert code == 0
-    assert "pre-invoices: 2" in out and "total excl. VAT: 747.00" in out
+    assert "pré-factures : 2" in out and "total HT : 747.00" in out
 
     code, out, _ = run(capsys, "export", "pre-invoices", "--period", "2026-11", "--format", "json")
     exported = json.loads(out)["pre_invoices"]
@@ -64,8 +64,8 @@ def test_a_bad_file_exits_with_status_2_lists_its_problems_and_imports_nothing(c
 
     assert code == 2
     assert "2 problème(s) ; rien n'a été importé" in err
-    assert "$.clients[0].siren: a SIREN has exactly 9 digits" in err
-    assert "$.engagements[0].manager: unknown collaborator 'NOBODY'" in err
+    assert "$.clients[0].siren : a SIREN has exactly 9 digits" in err
+    assert "$.engagements[0].manager : collaborateur inconnu 'NOBODY'" in err
     assert not Client.objects.exists()
 
 
@@ -83,7 +83,7 @@ def test_the_portfolio_export_can_be_imported_again(capsys, portfolio_file, tmp_
     again, out, _ = run(capsys, "import", str(target))
 
     assert code == again == 0
-    assert "created" in out and "1 unchanged" in out
+    assert "créé(s)" in out and "1 inchangé(s)" in out
 
 
 def test_validate_post_credit_and_fec_from_the_command_line(capsys, firm, tmp_path):
@@ -97,9 +97,9 @@ def test_validate_post_credit_and_fec_from_the_command_line(capsys, firm, tmp_pa
     again = run(capsys, "credit", "F2026-000001", "--date", "2026-12-01")
     fec = run(capsys, "fec", "--year", "2026", "-o", str(tmp_path))
 
-    assert validated[0] == 0 and "F2026-000001 (120.00 incl. VAT)" in validated[1]
-    assert posted[0] == 0 and "posted as VE000001" in posted[1]
-    assert credited[0] == 0 and credited[1].startswith("AV2026-000001 credits F2026-000001")
+    assert validated[0] == 0 and "F2026-000001 (120.00 TTC)" in validated[1]
+    assert posted[0] == 0 and "écriture comptable VE000001" in posted[1]
+    assert credited[0] == 0 and credited[1].startswith("AV2026-000001 : avoir sur F2026-000001")
     assert again[0] == 2 and "n'a plus rien à créditer" in again[2]
     assert fec[0] == 0 and (tmp_path / f"{firm.siren}FEC20261231.txt").exists()
 
@@ -114,7 +114,7 @@ def test_duplicate_a_pre_invoice_from_the_command_line(capsys, firm):
     run_pre_billing(period=Period(2026, 11))
 
     copy = PreInvoice.objects.filter(source="copy").get()
-    assert copied[0] == 0 and f"copied as pre-invoice {copy.pk} (120.00 incl. VAT)" in copied[1]
+    assert copied[0] == 0 and f"copiée en pré-facture {copy.pk} (120.00 TTC)" in copied[1]
     assert missing[0] == 2 and "aucune pré-facture 999999" in missing[2]
     assert PreInvoice.objects.count() == 2
 
@@ -135,10 +135,10 @@ def test_a_pro_forma_from_the_command_line(capsys, firm):
     processed = run(capsys, "pro-forma", "process", pro_forma, "--date", "2026-11-30")
     late = run(capsys, "pro-forma", "status", line, "withdrawn")
 
-    assert generated[0] == 0 and "1 line(s) added" in generated[1]
+    assert generated[0] == 0 and "1 ligne(s) ajoutée(s)" in generated[1]
     assert empty[0] == 2 and "ACME" in empty[2]
-    assert "200.00" in shown[1] and changed[1] == f"line {line}: 150.00 to bill\n" and bad[0] == 2
-    assert processed[0] == 0 and "(180.00 incl. VAT)" in processed[1]
+    assert "200.00" in shown[1] and changed[1] == f"ligne {line} : 150.00 à facturer\n" and bad[0] == 2
+    assert processed[0] == 0 and "(180.00 TTC)" in processed[1]
     assert late[0] == 2 and "traitée" in late[2]
 
 
@@ -161,11 +161,11 @@ def test_the_periodic_billing_wizard_from_the_command_line(capsys, firm):
     run(capsys, "review", "move", review, first, "not_billed")
     confirmed = run(capsys, "review", "confirm", review)
 
-    assert started[0] == 0 and "2 element(s) in scope" in started[1]
+    assert started[0] == 0 and "2 élément(s) dans le périmètre" in started[1]
     assert len(listed[1].splitlines()) == 2 and "bill_now" in listed[1]
     assert held[0] == 0 and blocked[0] == 2 and "supplément" in blocked[2]
     assert timed[0] == 0 and "1 hour" in timed[1] and added[0] == 0 and "Support 60.00" in added[1]
-    assert confirmed[0] == 0 and "ACME 240.00 incl. VAT" in confirmed[1] and "ACME 72.00 incl. VAT" in confirmed[1]
+    assert confirmed[0] == 0 and "ACME 240.00 TTC" in confirmed[1] and "ACME 72.00 TTC" in confirmed[1]
 
 
 def test_costs_from_the_command_line(capsys, firm, tmp_path):
@@ -187,7 +187,7 @@ def test_costs_from_the_command_line(capsys, firm, tmp_path):
     fee = str(BillableItem.objects.get(installment__isnull=False).pk)
     joined = run(capsys, "costs", "join", item, fee)
 
-    assert imported[0] == 0 and "expenses: 1 created" in imported[1]
+    assert imported[0] == 0 and "expenses: 1 créé(s)" in imported[1]
     assert "Train" in listed[1] and "84.50" in listed[1]
-    assert grouped[1] == "1 cost(s) of ANNE on one invoice\n"
+    assert grouped[1] == "1 coût(s) de ANNE sur une seule facture\n"
     assert joined[0] == 0 and "installment:" in joined[1]

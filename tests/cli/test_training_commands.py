@@ -22,7 +22,7 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 
 
 def pre_invoice_id(out: str) -> int:
-    return int(re.findall(r"pre-invoice (\d+)", out)[-1])
+    return int(re.findall(r"pré-facture (\d+)", out)[-1])
 
 
 @pytest.fixture
@@ -53,10 +53,10 @@ def test_the_sessions_are_listed_with_product_dates_and_status(capsys, sessions)
     ongoing = run(capsys, "sessions", "--status", "ongoing")
 
     assert listed[0] == 0 and listed[1].splitlines() == [
-        "S-NOV\tEXCEL-1\t2026-11-16 to 2026-11-17\tplanned",
-        "S-SELF\tEXCEL-1\t2026-11-20 to 2026-11-20\tplanned",
-        "S-DEC\tEXCEL-1\t2026-12-07 to 2026-12-08\tongoing"]
-    assert ongoing[1] == "S-DEC\tEXCEL-1\t2026-12-07 to 2026-12-08\tongoing\n"
+        "S-NOV\tEXCEL-1\tdu 2026-11-16 au 2026-11-17\tplanned",
+        "S-SELF\tEXCEL-1\tdu 2026-11-20 au 2026-11-20\tplanned",
+        "S-DEC\tEXCEL-1\tdu 2026-12-07 au 2026-12-08\tongoing"]
+    assert ongoing[1] == "S-DEC\tEXCEL-1\tdu 2026-12-07 au 2026-12-08\tongoing\n"
 
 
 def test_done_drafts_once_and_cancel_removes_the_drafts(capsys, sessions):
@@ -66,12 +66,12 @@ def test_done_drafts_once_and_cancel_removes_the_drafts(capsys, sessions):
     cancelled = run(capsys, "cancel", "S-NOV")
     refused = run(capsys, "done", "S-NOV")
 
-    assert done[0] == 0 and done[1].startswith("session S-NOV done: 2 charge(s) drafted\n")
+    assert done[0] == 0 and done[1].startswith("session S-NOV terminée : 2 montant(s) à facturer mis en brouillon\n")
     opco_line = done[1].splitlines()[1]
-    assert re.fullmatch(r"pre-invoice \d+: OPCO 1 200\.00 incl\. VAT", opco_line)
-    assert again == (0, "session S-NOV is already done: nothing drafted again\n", "")
+    assert re.fullmatch(r"pré-facture \d+ : OPCO 1 200\.00 TTC", opco_line)
+    assert again == (0, "la session S-NOV est déjà terminée : rien n'est remis en brouillon\n", "")
     assert drafts == 1
-    assert cancelled == (0, "session S-NOV cancelled: its drafts are removed\n", "")
+    assert cancelled == (0, "session S-NOV annulée : ses brouillons sont supprimés\n", "")
     assert not PreInvoice.objects.exists()
     assert refused[0] == 2 and refused[2] == "erreur : La session S-NOV est annulée.\n"
 
@@ -81,7 +81,7 @@ def test_invoice_by_hand_prints_the_pre_invoice(capsys, sessions):
     early = run(capsys, "invoice", "S-NOV", "--client", "OPCO")
     done = run(capsys, "done", "S-NOV")
     assert not PreInvoice.objects.exists()  # no automatic invoicing
-    assert done[1].splitlines()[1] == "  invoice it by hand: prebill training invoice S-NOV --client CODE"
+    assert done[1].splitlines()[1] == "  facturez-la à la main : prebill training invoice S-NOV --client CODE"
 
     invoiced = run(capsys, "invoice", "S-NOV", "--client", "OPCO")
     twice = run(capsys, "invoice", "S-NOV", "--client", "OPCO")
@@ -108,7 +108,7 @@ def test_add_a_session_to_a_consolidated_invoice_and_its_refusals(capsys, sessio
     missing = run(capsys, "add", "S-DEC", "--to", "999999")
     unknown = run(capsys, "add", "S-NOPE", "--to", str(consolidated))
 
-    assert added[0] == 0 and f"pre-invoice {november} is now pre-invoice {consolidated}" in added[1]
+    assert added[0] == 0 and f"la pré-facture {november} est désormais la pré-facture {consolidated}" in added[1]
     pre = PreInvoice.objects.get(pk=consolidated)
     assert pre.client.code == "OPCO" and pre.lines.count() == 4 and pre.total_including_vat == Decimal("2400.00")
     assert not PreInvoice.objects.filter(client__code="OPCO", period=date(2026, 12, 1)).exists()
@@ -129,4 +129,4 @@ def test_the_demo_user_marks_the_ongoing_session_done_and_the_opco_gets_one_draf
     assert done[0] == 0
     funder = PreInvoice.objects.get(client__code="OPCO")
     assert funder.vat_regime == "exempt" and funder.lines.count() == 2
-    assert f"pre-invoice {funder.pk}: OPCO" in done[1]
+    assert f"pré-facture {funder.pk} : OPCO" in done[1]

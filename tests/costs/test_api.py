@@ -55,7 +55,7 @@ def test_declare_attach_list_and_join_through_the_api(acme, api):
     joined = preparer.put(f"/api/cost-items/{listed[0]['id']}/invoice", json.dumps({"fixed_fee_item": fee.pk}),
                           content_type="application/json")
 
-    assert bad.status_code == 422 and bad.json()["detail"] == [{"loc": "$[1].client", "msg": "unknown client 'NOBODY'"}]
+    assert bad.status_code == 422 and bad.json()["detail"] == [{"loc": "$[1].client", "msg": "client inconnu 'NOBODY'"}]
     assert refused.status_code == 403 and made["created"] == 1
     assert disguised.status_code == 422 and receipt.status_code == 201
     assert Expense.objects.get().receipt.original_name == "ticket.pdf"

@@ -38,7 +38,7 @@ def test_a_bad_timesheet_shows_its_line_numbered_problems_and_imports_nothing(pr
     response = upload(preparer, "time", "hours.csv", csv)
 
     assert response.status_code == 422
-    assert response.context["problems"] == ["line 3, column date: date 2026-11-31 is not a date of the calendar"]
+    assert response.context["problems"] == ["line 3, column date : date 2026-11-31 n'est pas une date du calendrier"]
     assert not TimeEntry.objects.filter(external_id="X1").exists()
 
 
@@ -52,9 +52,9 @@ def test_files_of_the_wrong_kind_size_or_content_are_refused(preparer, monkeypat
     not_utf8 = upload(preparer, "time", "hours.csv",
                       "id,date,collaborator,engagement,hours\nT1,2026-11-02,Jérôme,E1,1\n".encode("latin-1"))
 
-    assert "larger than" in too_big.context["problems"][0]
-    assert "a .csv file is expected" in wrong_type.context["problems"][0]
-    assert "not text" in disguised.context["problems"][0]
+    assert "le fichier dépasse 0 Mo" in too_big.context["problems"][0]
+    assert "un fichier .csv est attendu" in wrong_type.context["problems"][0]
+    assert "n'est pas du texte" in disguised.context["problems"][0]
     assert "UTF-8" in " ".join(not_utf8.context["problems"])
 
 

@@ -12,8 +12,6 @@ import urllib.request
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 PREBILL = Path(sys.executable).with_name("prebill")
 
 

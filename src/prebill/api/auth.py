@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
@@ -31,4 +32,4 @@ AUTH = [TokenAuth(), SessionUser()]
 def require(request, roles: tuple[str, ...]) -> None:
     """403 unless the caller holds one of `roles`."""
     if not has_role(request.auth, roles):
-        raise HttpError(403, "your role does not allow this")
+        raise HttpError(403, gettext("your role does not allow this"))

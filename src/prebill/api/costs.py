@@ -53,7 +53,7 @@ def _bulk(request, kind: str, payload: list[dict]):
     located = ((lambda field, i=i: f"$[{i}].{field}", row) for i, row in enumerate(_rows(payload)))
     rows = check_costs(kind, located, References.from_database(), checker)
     if checker.problems:
-        return Status(422, {"detail": [{"loc": p.where, "msg": p.why} for p in checker.problems]})
+        return Status(422, {"detail": [{"loc": p.where, "msg": p.translated(gettext)} for p in checker.problems]})
     with transaction.atomic():
         write_costs(rows)
     return Status(200, {"created": len(rows), "ids": [row.pk for row in rows]})

@@ -34,6 +34,10 @@ class BatchOut(Schema):
     total: int
     error: str
 
+    @staticmethod
+    def resolve_status(batch) -> str:
+        return batch.shown_status
+
 
 def _invoice(number: str) -> Invoice:
     return get_object_or_404(Invoice.objects.select_related("credited_invoice"), number=number.replace("\x00", ""))

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -149,13 +150,14 @@ def list_time_entries(request, engagement: str = "", collaborator: str = "", sin
             checker = Checker()
             day = checker.date(bound, "query")
             if day is None:
-                raise HttpError(422, checker.problems[0].why)
+                raise HttpError(422, checker.problems[0].translated(gettext))
             entries = entries.filter(**{lookup: day})
     return entries
 
 
 def _problems(checker: Checker) -> Status:
-    return Status(422, {"detail": [{"loc": problem.where, "msg": problem.why} for problem in checker.problems]})
+    return Status(422, {"detail": [{"loc": problem.where, "msg": problem.translated(gettext)}
+                                   for problem in checker.problems]})
 
 
 @router.post("/time-entries/bulk", response={200: ImportCounts, 422: Problems, **ERRORS}, tags=["activity"])
@@ -250,7 +252,15 @@ def start_run(request, payload: RunIn):
 @router.get("/runs/{run_id}", response={200: RunOut, **ERRORS}, tags=["pre-billing"])
 def get_run(request, run_id: int):
     require(request, SEE_PRE_BILLING)
-    return get_object_or_404(BillingRun, pk=run_id)
+    return get_object_or_404(BillingRun.objects.select_related("job"), pk=run_id)
+
+
+@router.post("/runs/{run_id}/resume", response={202: RunOut, **ERRORS}, tags=["pre-billing"])
+def resume_run(request, run_id: int):
+    """Take an interrupted (or failed) run again; a run still going is returned as it is."""
+    require(request, RUN_PRE_BILLING)
+    run = get_object_or_404(BillingRun.objects.select_related("job"), pk=run_id)
+    return Status(202, services.resume_pre_billing(run) if run.shown_status in ("interrupted", "failed") else run)
 
 
 class CopyLineIn(Schema):

@@ -1,6 +1,11 @@
 """Under /api/, every error is JSON: Django's own 404 and 405 pages included."""
 
 from django.http import JsonResponse
+from django.utils.translation import gettext, gettext_noop
+
+# Said in the request's language: LocaleMiddleware, inside this middleware, has activated it.
+REASONS = {400: gettext_noop("Bad Request"), 403: gettext_noop("Forbidden"), 404: gettext_noop("Not Found"),
+           405: gettext_noop("Method Not Allowed"), 500: gettext_noop("Internal Server Error")}
 
 
 class ApiErrorsAsJson:
@@ -15,7 +20,9 @@ class ApiErrorsAsJson:
             and not response.get("Content-Type", "").startswith("application/json")
         ):
             allowed = response.get("Allow")
-            response = JsonResponse({"detail": response.reason_phrase}, status=response.status_code)
+            reason = REASONS.get(response.status_code)
+            response = JsonResponse({"detail": gettext(reason) if reason else response.reason_phrase},
+                                    status=response.status_code)
             if allowed:
                 response["Allow"] = allowed
         return response

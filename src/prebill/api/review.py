@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from ninja import Field, Router, Schema, Status
 
 from prebill.accounts.roles import EDIT_PORTFOLIO, RUN_PRE_BILLING, SEE_PORTFOLIO, SEE_PRE_BILLING
@@ -209,7 +210,7 @@ def _upsert_documents(request, payload: list[DocumentIn], *, delivery: bool):
     if not checker.problems:
         refuse_billed_changes(rows, refs, checker, delivery=delivery)
     if checker.problems:
-        return Status(422, {"detail": [{"loc": p.where, "msg": p.why} for p in checker.problems]})
+        return Status(422, {"detail": [{"loc": p.where, "msg": p.translated(gettext)} for p in checker.problems]})
     with transaction.atomic():
         return Status(200, write_documents(rows, refs, delivery=delivery))
 

@@ -203,8 +203,17 @@ class RunIn(Schema):
 class RunOut(Schema):
     id: int
     period: date
-    status: str
+    status: str = Field(description="running, done, failed, or interrupted (its worker stopped: POST …/resume)")
+    step: str = Field("", description="What a running run is doing")
     started_at: datetime
     finished_at: datetime | None
     summary: dict
     error: str
+
+    @staticmethod
+    def resolve_status(run) -> str:
+        return run.shown_status
+
+    @staticmethod
+    def resolve_step(run) -> str:
+        return run.job.step if run.job is not None and run.status == "running" else ""

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext, gettext_noop
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
@@ -215,23 +216,26 @@ def _session(reference: str) -> TrainingSession:
     if "\x00" not in reference:  # PostgreSQL refuses NUL: such a reference names nothing
         found = TrainingSession.objects.select_related("product", "trainer").filter(reference=reference).first()
     if found is None:
-        raise HttpError(404, f"no training session {reference!r}")
+        raise HttpError(404, gettext("no training session %(reference)s") % {"reference": repr(reference)})
     return found
 
 
 def _pre_invoice(pre_invoice_id: int) -> PreInvoice:
     found = PreInvoice.objects.select_related("client").filter(pk=pre_invoice_id).first()
     if found is None:
-        raise HttpError(404, f"no pre-invoice #{pre_invoice_id}")
+        raise HttpError(404, gettext("no pre-invoice #%(id)s") % {"id": pre_invoice_id})
     return found
 
 
 def _rejected(checker: Checker) -> Status:
-    return Status(422, {"detail": [{"loc": p.where, "msg": p.why} for p in checker.problems]})
+    return Status(422, {"detail": [{"loc": p.where, "msg": p.translated(gettext)} for p in checker.problems]})
 
 
-def _problem(field: str, why: str) -> Status:
-    return Status(422, {"detail": [{"loc": field, "msg": why}]})
+def _problem(field: str, why: str, **params: object) -> Status:
+    """A 422 with one problem: `why` is a msgid (gettext_noop), translated into the request's language."""
+    checker = Checker()
+    checker.add(field, why, **params)
+    return _rejected(checker)
 
 
 # -- products ------------------------------------------------------------------------------------
@@ -252,7 +256,7 @@ def save_product(request, payload: ProductIn) -> Status:
     article = Article.objects.filter(code=code, sub_code=sub_code).first()
     if article is None:
         checker = Checker()
-        checker.add("article", f"unknown article {payload.article!r}")
+        checker.add("article", gettext_noop("unknown article %(code)s"), code=repr(payload.article))
         return _rejected(checker)
     existed = TrainingProduct.objects.filter(reference=payload.reference.strip()).exists()
     product = services.save_product(
@@ -297,17 +301,17 @@ def save_session(request, payload: SessionIn) -> Status:
 
     def client(code: str, where: str) -> Client | None:
         if code not in clients:
-            checker.add(where, f"unknown client {code!r}")
+            checker.add(where, gettext_noop("unknown client %(code)s"), code=repr(code))
         return clients.get(code)
 
     product = TrainingProduct.objects.filter(reference=payload.product).first()
     if product is None:
-        checker.add("product", f"unknown product {payload.product!r}")
+        checker.add("product", gettext_noop("unknown product %(code)s"), code=repr(payload.product))
     trainer = None
     if payload.trainer:
         trainer = Collaborator.objects.filter(code=payload.trainer).first()
         if trainer is None:
-            checker.add("trainer", f"unknown collaborator {payload.trainer!r}")
+            checker.add("trainer", gettext_noop("unknown collaborator %(code)s"), code=repr(payload.trainer))
     learners = [services.LearnerEntry(name=entry.name, sponsor=client(entry.sponsor, f"learners[{n}].sponsor"))
                 for n, entry in enumerate(payload.learners)]
     fundings = [services.FundingEntry(funder=client(entry.funder, f"fundings[{n}].funder"),
@@ -350,7 +354,7 @@ def invoice_by_hand(request, reference: str, payload: InvoiceByHandIn) -> Status
     session = _session(reference)
     client = Client.objects.filter(code=payload.client).first()
     if client is None:
-        return _problem("client", f"unknown client {payload.client!r}")
+        return _problem("client", gettext_noop("unknown client %(code)s"), code=repr(payload.client))
     pre = services.invoice_by_hand(session_id=session.pk, client_id=client.pk, user=request.auth)
     # Its id and totals; GET /pre-invoices/{id} gives the whole document.
     return Status(201, _pre_invoice(pre.pk))
@@ -392,6 +396,6 @@ def add_session(request, pre_invoice_id: int, payload: AddSessionIn) -> PreInvoi
     document = _pre_invoice(pre_invoice_id)
     session = TrainingSession.objects.filter(reference=payload.session).first()
     if session is None:
-        return _problem("session", f"unknown training session {payload.session!r}")
+        return _problem("session", gettext_noop("unknown training session %(reference)s"), reference=repr(payload.session))
     pre = services.add_session(pre_invoice_id=document.pk, session_id=session.pk, user=request.auth)
     return _pre_invoice(pre.pk)

@@ -3,6 +3,7 @@
 import logging
 
 from django.contrib.auth.decorators import login_not_required, login_required
+from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext
 from ninja import NinjaAPI
@@ -59,7 +60,7 @@ def _refused(request, error: Refusal):
 
     A 422 that says where is a list of located problems, like the API's other 422 (an import's problems too)."""
     if isinstance(error, ImportRejected):
-        detail = [{"loc": p.where, "msg": p.why} for p in error.problems]
+        detail = [{"loc": p.where, "msg": p.translated(gettext)} for p in error.problems]
         return api.create_response(request, {"detail": detail}, status=422)
     message = error.translated(gettext)
 
@@ -78,7 +79,13 @@ def _invalid(request, error: ValidationError):
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, error):
-    return api.create_response(request, {"detail": "authentication required: a valid bearer token"}, status=401)
+    return api.create_response(request, {"detail": gettext("authentication required: a valid bearer token")}, status=401)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, error: Http404):
+    """get_object_or_404 and the like: the object asked for does not exist (ninja's own text, translated)."""
+    return api.create_response(request, {"detail": gettext("Not Found")}, status=404)
 
 
 @api.exception_handler(HttpError)
@@ -88,14 +95,15 @@ def _http_error(request, error: HttpError):
 
 @api.exception_handler(MultiPartParserError)
 def _bad_upload(request, error: MultiPartParserError):
-    return api.create_response(request, {"detail": f"malformed multipart upload: {error}"}, status=400)
+    return api.create_response(request, {"detail": gettext("malformed multipart upload: %(reason)s") % {"reason": error}},
+                               status=400)
 
 
 @api.exception_handler(Exception)
 def _unexpected(request, error: Exception):
     # Never a stack trace to the caller; the trace goes to the log.
     logger.exception("API error on %s", request.path)
-    return api.create_response(request, {"detail": "internal error"}, status=500)
+    return api.create_response(request, {"detail": gettext("internal error")}, status=500)
 
 
 def urls():

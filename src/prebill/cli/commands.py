@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import subprocess
 import sys
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.core.management import call_command
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from prebill.core.periods import Period, PeriodError
 from prebill.core.refusals import Refusal
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--clients", type=int, default=200)
     cmd.add_argument("--seed", type=int, default=1)
     cmd.add_argument("--time-entries", type=int, default=None, help="number of time entries (default: ~60 a client)")
+    cmd.add_argument("--address", default="127.0.0.1:8000", help="where `prebill serve` will serve it (printed)")
     cmd = commands.add_parser("validate", help="validate pre-invoices into numbered invoices")
     cmd.add_argument("pre_invoice", type=_id_at_version, nargs="+",
                      help="pre-invoice ids, each optionally ID@VERSION: refused if the draft is no longer that version")
@@ -150,8 +152,12 @@ def _parser() -> argparse.ArgumentParser:
     cmd = commands.add_parser("fec", help="write the FEC file of a fiscal year")
     cmd.add_argument("--year", type=int, required=True, help="fiscal year (January to December)")
     cmd.add_argument("-o", "--output", type=Path, help="directory to write into (default: current)")
-    cmd = commands.add_parser("serve", help="serve the web application")
+    cmd = commands.add_parser("serve", help="serve the web application (and a worker beside it, embedded mode)")
     cmd.add_argument("--address", default="127.0.0.1:8000")
+    cmd.add_argument("--no-worker", action="store_true", help="start no worker (workers run elsewhere)")
+    cmd = commands.add_parser("worker", help="take background jobs (runs, document batches, documents) until stopped")
+    cmd.add_argument("--concurrency", type=int, default=1, help="jobs at a time in this process (default 1)")
+    cmd.add_argument("--name", help="the worker's name (default celery@host)")
     return parser
 
 
@@ -163,13 +169,13 @@ def dispatch(argv: list[str]) -> int:
         # The one place a refusal reaches the terminal: in the active language (main() takes the locale's).
         print(gettext("error: %(reason)s") % {"reason": refused.translated(gettext)}, file=sys.stderr)
         for problem in getattr(refused, "problems", ()):  # an import's located problems
-            print(f"  {problem}", file=sys.stderr)
+            print(f"  {problem.located(gettext)}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
 def _migrate(args) -> int:
     call_command("migrate", verbosity=0)
-    print("database ready")
+    print(gettext("database ready"))
     return 0
 
 
@@ -209,26 +215,33 @@ def _costs(args) -> int:
 
     if args.action == "list":
         for item in rebillables(Period.parse(args.period), untreated_only=not args.all):
-            where = (f"pre-invoice {item.pre_invoice_line.pre_invoice_id}" if item.pre_invoice_line
+            where = (gettext("pre-invoice %(id)s") % {"id": item.pre_invoice_line.pre_invoice_id} if item.pre_invoice_line
                      else item.status)
             print(f"{item.pk}\t{item.kind}\t{item.client.code}\t{item.designation}\t{_euros(item.amount)}\t{where}")
     elif args.action == "join":
         item = services.join_fixed_fee(item_id=args.item, installment_item_id=args.fee)
-        print(f"cost {item.pk}: {item.grouping or 'on its own invoice'}")
+        print(gettext("cost %(id)s: %(grouping)s") % {"id": item.pk, "grouping": item.grouping or gettext("on its own invoice")})
     else:
         collaborator = Collaborator.objects.filter(code=args.collaborator).first()
         if collaborator is None:
             raise Refusal(gettext("no collaborator %(code)s"), code=args.collaborator)
         count = services.group_by_collaborator(period=Period.parse(args.period), collaborator_id=collaborator.pk,
                                                on=not args.off)
-        print(f"{count} cost(s) of {collaborator.code} {'on their own invoices' if args.off else 'on one invoice'}")
+        print((gettext("%(count)s cost(s) of %(code)s on their own invoices") if args.off
+               else gettext("%(count)s cost(s) of %(code)s on one invoice")) % {"count": count, "code": collaborator.code})
     return 0
 
 
+COUNTED = {"created": gettext_noop("%(count)s created"), "updated": gettext_noop("%(count)s updated"),
+           "unchanged": gettext_noop("%(count)s unchanged")}
+
+
 def _print_counts(source: Path, counts: dict[str, dict[str, int]]) -> None:
-    print(f"{source}: imported")
+    """The file's sections (the format's own names) and what the import did to their rows."""
+    print(gettext("%(source)s: imported") % {"source": source})
     for section, numbers in counts.items():
-        print(f"  {section}: " + ", ".join(f"{n} {what}" for what, n in numbers.items()))
+        print(f"  {section}: " + ", ".join(gettext(COUNTED[what]) % {"count": n} if what in COUNTED else f"{n} {what}"
+                                          for what, n in numbers.items()))
 
 
 def _export(args) -> int:
@@ -260,11 +273,16 @@ def _export(args) -> int:
 
 
 def _run(args) -> int:
-    from prebill.billing.services import run_pre_billing
+    from prebill.billing.services import RunSummary, start_pre_billing
 
     period = Period.parse(args.period) if args.period else Period.of(date.today())
-    summary = run_pre_billing(period=period)
-    print_run_summary(summary)
+    run = start_pre_billing(period=period, here=True)  # a job run in this process: a kill leaves it interrupted
+    if run.status != "done":
+        reason = run.error if run.status == "failed" else gettext("a run of this month is going (run %(run)s)") % {
+            "run": run.pk}
+        print(gettext("error: %(reason)s") % {"reason": reason}, file=sys.stderr)
+        return 1
+    print_run_summary(RunSummary.from_json(run.summary))
     return 0
 
 
@@ -272,18 +290,22 @@ def print_run_summary(summary) -> None:
     def total(counts: dict) -> str:
         return f"{sum(counts.values())}" + (f" ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})" if counts else "")
 
-    print(f"Pre-billing of {summary.period} (run {summary.run_id})")
-    print(f"  billable items: {total(summary.created)} new, {total(summary.updated)} updated, "
-          f"{sum(summary.unchanged.values())} unchanged")
+    print(gettext("Pre-billing of %(period)s (run %(run)s)") % {"period": summary.period, "run": summary.run_id})
+    print("  " + gettext("billable items: %(new)s new, %(updated)s updated, %(unchanged)s unchanged") % {
+        "new": total(summary.created), "updated": total(summary.updated),
+        "unchanged": sum(summary.unchanged.values())})
     if summary.not_billed_now:
-        print(f"  items not billed now: {total(summary.not_billed_now)}")
-    print(f"  pre-invoices: {summary.pre_invoices}, lines: {summary.lines}, items on them: {summary.items_on_pre_invoices}")
-    print(f"  total excl. VAT: {_euros(summary.total_excluding_vat)}   VAT: {_euros(summary.total_vat)}   "
-          f"total incl. VAT: {_euros(summary.total_including_vat)}")
+        print("  " + gettext("items not billed now: %(count)s") % {"count": total(summary.not_billed_now)})
+    print("  " + gettext("pre-invoices: %(documents)s, lines: %(lines)s, items on them: %(items)s") % {
+        "documents": summary.pre_invoices, "lines": summary.lines, "items": summary.items_on_pre_invoices})
+    print("  " + gettext("total excl. VAT: %(excluding)s   VAT: %(vat)s   total incl. VAT: %(including)s") % {
+        "excluding": _euros(summary.total_excluding_vat), "vat": _euros(summary.total_vat),
+        "including": _euros(summary.total_including_vat)})
     if summary.excess_to_credit:
-        print(f"  items invoiced beyond what is now owed (to credit): {summary.excess_to_credit}")
+        print("  " + gettext("items invoiced beyond what is now owed (to credit): %(count)s")
+              % {"count": summary.excess_to_credit})
     if summary.skipped:
-        print(f"  skipped: {sum(summary.skipped.values())}")
+        print("  " + gettext("skipped: %(count)s") % {"count": sum(summary.skipped.values())})
         for reason, count in sorted(summary.skipped.items(), key=lambda kv: -kv[1]):
             print(f"    {count:>8}  {reason}")
 
@@ -298,7 +320,8 @@ def _demo(args) -> int:
     today = date.today()
     summary, login = load_demo(clients=args.clients, seed=args.seed, today=today, time_entries=args.time_entries)
     print_run_summary(summary)
-    print(f"Demo loaded. Log in at http://127.0.0.1:8000/ as {login[0]} / {login[1]}")
+    print(gettext("Demo loaded. Log in at http://%(address)s/ as %(user)s / %(password)s")
+          % {"address": args.address, "user": login[0], "password": login[1]})
     return 0
 
 
@@ -325,7 +348,7 @@ def _id_at_version(text: str) -> tuple[int, int | None]:
     try:
         return int(pk), int(version) if version else None
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: a pre-invoice id, or ID@VERSION") from None
+        raise argparse.ArgumentTypeError(gettext("%(text)s: a pre-invoice id, or ID@VERSION") % {"text": repr(text)}) from None
 
 
 def _validate(args) -> int:
@@ -340,7 +363,8 @@ def _validate(args) -> int:
                   file=sys.stderr)
             failures += 1
         else:
-            print(f"pre-invoice {pk} -> {invoice.number} ({_euros(invoice.total_including_vat)} incl. VAT)")
+            print(gettext("pre-invoice %(id)s -> %(number)s (%(total)s incl. VAT)")
+                  % {"id": pk, "number": invoice.number, "total": _euros(invoice.total_including_vat)})
     return EXIT_BAD_INPUT if failures else 0
 
 
@@ -351,8 +375,8 @@ def _duplicate(args) -> int:
     if not PreInvoice.objects.filter(pk=args.pre_invoice).exists():
         raise Refusal(gettext("no pre-invoice %(id)s"), id=args.pre_invoice)
     copy = duplicate_pre_invoice(pre_invoice_id=args.pre_invoice, user=None)
-    print(f"pre-invoice {args.pre_invoice} copied as pre-invoice {copy.pk} "
-          f"({_euros(copy.total_including_vat)} incl. VAT): its lines bill no item; runs leave it alone")
+    print(gettext("pre-invoice %(id)s copied as pre-invoice %(copy)s (%(total)s incl. VAT): its lines bill no item; "
+                  "runs leave it alone") % {"id": args.pre_invoice, "copy": copy.pk, "total": _euros(copy.total_including_vat)})
     return 0
 
 
@@ -366,24 +390,27 @@ def _pro_forma(args) -> int:
         if client is None:
             raise Refusal(gettext("no client %(code)s"), code=args.client)
         pro_forma, added = services.generate(client_id=client.pk, until=_day(args.until))
-        print(f"pro forma {pro_forma.pk} of {client.code}: {added} line(s) added; their time is locked")
+        print(gettext("pro forma %(id)s of %(client)s: %(count)s line(s) added; their time is locked")
+              % {"id": pro_forma.pk, "client": client.code, "count": added})
     elif args.action == "show":
         pro_forma = ProForma.objects.filter(pk=args.pro_forma).first()
         if pro_forma is None:
             raise Refusal(gettext("no pro forma %(id)s"), id=args.pro_forma)
-        print(f"pro forma {pro_forma.pk} of {pro_forma.client.code}: {pro_forma.state}")
+        print(gettext("pro forma %(id)s of %(client)s: %(state)s")
+              % {"id": pro_forma.pk, "client": pro_forma.client.code, "state": pro_forma.state})
         for line in pro_forma.lines.order_by("position"):
             print(f"{line.pk}\t{line.designation}\t{line.quantity.normalize()} {line.unit}\t"
                   f"{_euros(line.proposed_amount)}\t{_euros(line.amount)}\t{line.status}")
     elif args.action == "amount":
         line = services.change_amount(line_id=args.line, amount=_decimal(args.amount))
-        print(f"line {line.pk}: {_euros(line.amount)} to bill")
+        print(gettext("line %(id)s: %(amount)s to bill") % {"id": line.pk, "amount": _euros(line.amount)})
     elif args.action == "status":
         line = services.set_status(line_id=args.line, status=args.status)
-        print(f"line {line.pk}: {line.status}")
+        print(gettext("line %(id)s: %(status)s") % {"id": line.pk, "status": line.status})
     else:
         pre = services.process(pro_forma_id=args.pro_forma, on=_day(args.date))
-        print(f"pro forma {args.pro_forma} -> pre-invoice {pre.pk} ({_euros(pre.total_including_vat)} incl. VAT)")
+        print(gettext("pro forma %(id)s -> pre-invoice %(pre)s (%(total)s incl. VAT)")
+              % {"id": args.pro_forma, "pre": pre.pk, "total": _euros(pre.total_including_vat)})
     return 0
 
 
@@ -400,43 +427,52 @@ def _review(args) -> int:
                       collaborator_group=args.collaborator_group,
                       task_statuses=frozenset(args.task_status) or DEFAULT_TASK_STATUSES)
         session = services.start(scope=scope)
-        print(f"review {session.pk}: {services.elements(session).count()} element(s) in scope")
+        print(gettext("review %(id)s: %(count)s element(s) in scope")
+              % {"id": session.pk, "count": services.elements(session).count()})
         return 0
     session = ReviewSession.objects.filter(pk=args.review).first()
     if session is None:
         raise Refusal(gettext("no review %(id)s"), id=args.review)
     if args.step == "elements":
         for item, lines, allocated in services.matches(session):
-            orders = ", ".join(f"{line.pk}={line.order.number}/{line.position} ({line.remaining_quantity.normalize()} "
-                               "left)" for line in lines) or "-"
+            orders = ", ".join(f"{line.pk}={line.order.number}/{line.position} ("
+                               + gettext("%(quantity)s left") % {"quantity": line.remaining_quantity.normalize()} + ")"
+                               for line in lines) or "-"
             print(f"{item.pk}\t{item.engagement.code}\t{item.service_date}\t{item.quantity.normalize()}\t"
-                  f"{_euros(item.amount)}\t{item.decision}\tallocated {allocated.normalize()}\torders: {orders}")
+                  f"{_euros(item.amount)}\t{item.decision}\t"
+                  + gettext("allocated %(quantity)s") % {"quantity": allocated.normalize()} + "\t"
+                  + gettext("orders: %(orders)s") % {"orders": orders})
     elif args.step == "time":
         item = services.edit_time(session_id=session.pk, item_id=args.element, billable=args.billable,
                                   hours=_decimal(args.hours) if args.hours else None, task=args.task,
                                   activity=args.activity, domain=args.domain, article=args.article)
-        print(f"element {item.pk}: {item.decision}, {(item.adjusted_quantity or item.quantity).normalize()} "
-              f"{item.unit}, {item.article}")
+        print(gettext("element %(id)s: %(decision)s, %(quantity)s %(unit)s, %(article)s")
+              % {"id": item.pk, "decision": item.decision, "quantity": (item.adjusted_quantity or item.quantity).normalize(),
+                 "unit": item.unit, "article": item.article})
     elif args.step == "add":
         item = services.add_element(session_id=session.pk, engagement_code=args.engagement, day=_day(args.date),
                                     article_code=args.article, designation=args.designation,
                                     quantity=_decimal(args.quantity), unit_price=_decimal(args.price))
-        print(f"element {item.pk}: {item.designation} {_euros(item.amount)}")
+        print(gettext("element %(id)s: %(designation)s %(amount)s")
+              % {"id": item.pk, "designation": item.designation, "amount": _euros(item.amount)})
     elif args.step == "deliver":
         item = services.bill_delivery_note_line(session_id=session.pk, line_id=args.line)
-        print(f"element {item.pk}: {item.designation} {_euros(item.amount)}")
+        print(gettext("element %(id)s: %(designation)s %(amount)s")
+              % {"id": item.pk, "designation": item.designation, "amount": _euros(item.amount)})
     elif args.step == "move":
         services.move(session_id=session.pk, item_id=args.element, to=args.to,
                       postpone_to=_day(args.until) if args.until else None)
-        print(f"element {args.element}: {args.to}")
+        print(gettext("element %(id)s: %(decision)s") % {"id": args.element, "decision": args.to})
     elif args.step == "allocate":
         allocation = services.allocate(session_id=session.pk, item_id=args.element,
                                        order_line_id=args.order_line, quantity=_decimal(args.quantity))
-        print(f"element {args.element}: {allocation.quantity.normalize()} on order line {args.order_line} "
-              f"({_euros(allocation.amount)}); {allocation.line.remaining_quantity.normalize()} left")
+        print(gettext("element %(id)s: %(quantity)s on order line %(line)s (%(amount)s); %(left)s left")
+              % {"id": args.element, "quantity": allocation.quantity.normalize(), "line": args.order_line,
+                 "amount": _euros(allocation.amount), "left": allocation.line.remaining_quantity.normalize()})
     else:
         for pre in services.confirm(session_id=session.pk):
-            print(f"pre-invoice {pre.pk}: {pre.client.code} {_euros(pre.total_including_vat)} incl. VAT")
+            print(gettext("pre-invoice %(id)s: %(client)s %(total)s incl. VAT")
+                  % {"id": pre.pk, "client": pre.client.code, "total": _euros(pre.total_including_vat)})
     return 0
 
 
@@ -450,40 +486,47 @@ def _training(args) -> int:
     if args.action == "sessions":
         sessions = TrainingSession.objects.select_related("product").order_by("start", "reference")
         for session in sessions.filter(status=args.status) if args.status else sessions:
-            print(f"{session.reference}\t{session.product.reference}\t{session.start} to {session.end}\t"
-                  f"{session.status}")
+            print(f"{session.reference}\t{session.product.reference}\t"
+                  + gettext("%(start)s to %(end)s") % {"start": session.start, "end": session.end}
+                  + f"\t{session.status}")
         return 0
     session = TrainingSession.objects.filter(reference=args.reference).first()
     if session is None:
         raise Refusal(gettext("no training session %(reference)s"), reference=args.reference)
     if args.action == "done":
         if session.status == TrainingSession.Status.DONE:
-            print(f"session {session.reference} is already done: nothing drafted again")
+            print(gettext("session %(reference)s is already done: nothing drafted again") % {"reference": session.reference})
             return 0
         count = services.mark_done(session_id=session.pk)
-        print(f"session {session.reference} done: {count} charge(s) drafted")
+        print(gettext("session %(reference)s done: %(count)s charge(s) drafted")
+              % {"reference": session.reference, "count": count})
         if not count:  # no learner, or every payer's option is "no automatic invoicing"
-            print(f"  invoice it by hand: prebill training invoice {session.reference} --client CODE")
+            print("  " + gettext("invoice it by hand: %(command)s")
+                  % {"command": f"prebill training invoice {session.reference} --client CODE"})
         for pre in billing_follow_up(session)[0]:
-            print(f"pre-invoice {pre.pk}: {pre.client.code} {_euros(pre.total_including_vat)} incl. VAT")
+            print(gettext("pre-invoice %(id)s: %(client)s %(total)s incl. VAT")
+                  % {"id": pre.pk, "client": pre.client.code, "total": _euros(pre.total_including_vat)})
     elif args.action == "cancel":
         services.cancel(session_id=session.pk)
-        print(f"session {session.reference} cancelled" + (": its drafts are removed" if session.status == "done"
-                                                            else ""))
+        print((gettext("session %(reference)s cancelled: its drafts are removed") if session.status == "done"
+               else gettext("session %(reference)s cancelled")) % {"reference": session.reference})
     elif args.action == "invoice":
         client = Client.objects.filter(code=args.client).first()
         if client is None:
             raise Refusal(gettext("no client %(code)s"), code=args.client)
         pre = services.invoice_by_hand(session_id=session.pk, client_id=client.pk)
-        print(f"session {session.reference} -> pre-invoice {pre.pk}: {client.code} "
-              f"{_euros(pre.total_including_vat)} incl. VAT")
+        print(gettext("session %(reference)s -> pre-invoice %(id)s: %(client)s %(total)s incl. VAT")
+              % {"reference": session.reference, "id": pre.pk, "client": client.code,
+                 "total": _euros(pre.total_including_vat)})
     else:
         if not PreInvoice.objects.filter(pk=args.pre_invoice).exists():
             raise Refusal(gettext("no pre-invoice %(id)s"), id=args.pre_invoice)
         # The client's drafts of the month are rebuilt: the consolidated invoice comes back under a new id.
         pre = services.add_session(pre_invoice_id=args.pre_invoice, session_id=session.pk)
-        print(f"session {session.reference} added: pre-invoice {args.pre_invoice} is now pre-invoice {pre.pk} "
-              f"({pre.client.code} {_euros(pre.total_including_vat)} incl. VAT)")
+        print(gettext("session %(reference)s added: pre-invoice %(old)s is now pre-invoice %(id)s "
+                      "(%(client)s %(total)s incl. VAT)")
+              % {"reference": session.reference, "old": args.pre_invoice, "id": pre.pk, "client": pre.client.code,
+                 "total": _euros(pre.total_including_vat)})
     return 0
 
 
@@ -505,7 +548,8 @@ def _credit(args) -> int:
     quantities = dict(_item_quantity(spec) for spec in args.item) or None
     note = issue_credit_note(invoice_id=invoice.pk, quantities=quantities, rebill=args.rebill,
                              issue_date=_day(args.date))
-    print(f"{note.number} credits {invoice.number}: {_euros(note.total_including_vat)} incl. VAT")
+    print(gettext("%(note)s credits %(number)s: %(total)s incl. VAT")
+          % {"note": note.number, "number": invoice.number, "total": _euros(note.total_including_vat)})
     return 0
 
 
@@ -529,7 +573,7 @@ def _post(args) -> int:
                   file=sys.stderr)
             failures += 1
         else:
-            print(f"{number} posted as {entry}")
+            print(gettext("%(number)s posted as %(entry)s") % {"number": number, "entry": entry})
     return EXIT_BAD_INPUT if failures else 0
 
 
@@ -550,7 +594,7 @@ def _documents(args) -> int:
         kind = "pdf" if args.command == "pdf" else "ubl" if args.ubl else "cii"  # the issued bytes, kept once
         path, content = directory / filename(invoice, kind), issued_document(invoice, kind)
         path.write_bytes(content)
-        print(f"{path} ({len(content)} bytes)")
+        print(gettext("%(path)s (%(size)s bytes)") % {"path": path, "size": len(content)})
     return EXIT_BAD_INPUT if failures else 0
 
 
@@ -564,7 +608,7 @@ def _logo(args) -> int:
         raise Refusal(gettext("%(file)s: a PNG or JPEG file of at most 1 MB is expected"), file=args.file)
     if not Organisation.objects.update(logo=data):
         raise Refusal(gettext("The firm's identity (organisation) is not set."))
-    print(f"logo set ({kind[0]}, {len(data)} bytes)")
+    print(gettext("logo set (%(type)s, %(size)s bytes)") % {"type": kind[0], "size": len(data)})
     return 0
 
 
@@ -575,19 +619,35 @@ def _fec(args) -> int:
     target = (args.output or Path.cwd()) / name
     target.write_bytes(content)
     lines = content.count(b"\r\n") - 1  # without the header
-    print(f"{target}: {lines} lines")
+    print(gettext("%(path)s: %(count)s lines") % {"path": target, "count": lines})
     return 0
 
 
 def _serve(args) -> int:
-    call_command("runserver", args.address, "--noreload", "--insecure")
+    worker = None
+    if not args.no_worker:  # the embedded mode: one worker process beside the web server, stopped with it
+        worker = subprocess.Popen([sys.executable, "-m", "prebill.cli.main", "worker"])
+    try:
+        call_command("runserver", args.address, "--noreload", "--insecure")
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+    return 0
+
+
+def _worker(args) -> int:
+    from prebill.jobs.worker import run_worker
+
+    run_worker(concurrency=max(1, args.concurrency), name=args.name)
     return 0
 
 
 COMMANDS = {
     "migrate": _migrate, "import": _import, "import-time": _import_time, "import-metrics": _import_metrics,
     "import-costs": _import_costs, "pdf": _documents, "facturx": _documents, "logo": _logo, "costs": _costs,
-    "export": _export, "run": _run, "demo": _demo, "serve": _serve, "validate": _validate, "credit": _credit,
+    "export": _export, "run": _run, "demo": _demo, "serve": _serve, "worker": _worker, "validate": _validate,
+    "credit": _credit,
     "post": _post, "fec": _fec, "duplicate": _duplicate,
     "pro-forma": _pro_forma, "review": _review, "training": _training,
 }

@@ -9,9 +9,34 @@ PROJECT_DIR = Path(os.environ.get("PREBILL_HOME", Path.cwd()))
 VAR_DIR = PROJECT_DIR / "var"
 
 DEBUG = os.environ.get("PREBILL_DEBUG", "0") == "1"
-# The development key is only good for a local demo; production sets PREBILL_SECRET_KEY.
-SECRET_KEY = os.environ.get("PREBILL_SECRET_KEY") or "prebill-local-demo-key-not-for-production"
+# The development key is public, only good for a local demo: a production setup refuses to start with it
+# (prebill.web.checks warns everywhere else).
+DEMO_SECRET_KEY = "prebill-local-demo-key-not-for-production"
+SECRET_KEY = os.environ.get("PREBILL_SECRET_KEY") or DEMO_SECRET_KEY
 ALLOWED_HOSTS = os.environ.get("PREBILL_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+
+# PREBILL_PRODUCTION=1: served over HTTPS (behind a proxy that sets X-Forwarded-Proto when
+# PREBILL_BEHIND_PROXY=1), secure cookies, HSTS; `prebill check --deploy` is clean with these.
+PREBILL_PRODUCTION = os.environ.get("PREBILL_PRODUCTION", "0") == "1"
+if PREBILL_PRODUCTION:
+    SECURE_SSL_REDIRECT = os.environ.get("PREBILL_SSL_REDIRECT", "1") == "1"
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("PREBILL_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("PREBILL_HSTS_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("PREBILL_HSTS_PRELOAD", "1") == "1"
+    if not SECURE_HSTS_PRELOAD:  # a deliberate choice: the check need not repeat it
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    if os.environ.get("PREBILL_BEHIND_PROXY", "0") == "1":
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    CSRF_TRUSTED_ORIGINS = [f"https://{host}" for host in ALLOWED_HOSTS if host]
+    if SECRET_KEY == DEMO_SECRET_KEY:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("PREBILL_PRODUCTION=1 needs PREBILL_SECRET_KEY (at least 50 random characters)")
+
+# Login throttling (prebill.accounts.throttle).
+PREBILL_LOGIN_FAILURES = int(os.environ.get("PREBILL_LOGIN_FAILURES", "5"))
+PREBILL_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("PREBILL_LOGIN_LOCKOUT_MINUTES", "15"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from prebill.accounts.forms import ThrottledLoginForm
 from prebill.api import urls as api_urls
 from prebill.api import views as api_views
 from prebill.billing import urls as billing_urls
@@ -10,7 +11,8 @@ from prebill.web import views as web_views
 
 urlpatterns = [
     path("", web_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html", authentication_form=ThrottledLoginForm),
+         name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("billing/", include("prebill.billing.urls")),

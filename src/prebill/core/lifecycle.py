@@ -15,6 +15,15 @@ class InvoiceState(StrEnum):
     PAID = "paid"
 
 
+# What the user reads for each state: msgids kept as data, translated by each interface (TransitionRefused).
+STATE_LABELS = {
+    InvoiceState.VALIDATED: gettext_noop("validated"),
+    InvoiceState.POSTED: gettext_noop("posted"),
+    InvoiceState.PARTLY_PAID: gettext_noop("partly paid"),
+    InvoiceState.PAID: gettext_noop("paid"),
+}
+NO_STATE = gettext_noop("nothing")
+
 ALLOWED = {
     InvoiceState.VALIDATED: {InvoiceState.POSTED},
     InvoiceState.POSTED: {InvoiceState.PARTLY_PAID, InvoiceState.PAID},
@@ -24,15 +33,37 @@ ALLOWED = {
 
 
 class TransitionRefused(Refusal, ValueError):
-    """The invoice's state may not become the one asked."""
+    """The invoice's state may not become the one asked.
+
+    Its parameters are states (or a collection of states): the message names them by their labels, in English
+    in str() and in the user's language through translated(gettext).
+    """
+
+    def _labelled(self, gettext) -> Refusal:
+        return Refusal(self.message, where=self.where, **{
+            name: state_labels(value, gettext) if isinstance(value, InvoiceState | frozenset | set) else value
+            for name, value in self.params.items()})
+
+    def __str__(self) -> str:
+        return str(self._labelled(str))
+
+    def translated(self, gettext) -> str:
+        return self._labelled(gettext).translated(gettext)
+
+
+def state_labels(states, gettext=str) -> str:
+    """A state's label, or the labels of states in the order of the life cycle, translated by `gettext`."""
+    if isinstance(states, InvoiceState):
+        return gettext(STATE_LABELS[states])
+    labels = [gettext(STATE_LABELS[state]) for state in InvoiceState if state in states]
+    return ", ".join(labels) or gettext(NO_STATE)
 
 
 def check_transition(current: InvoiceState, wanted: InvoiceState) -> None:
     """Raise TransitionRefused, saying why, unless `wanted` may follow `current`."""
     if wanted not in ALLOWED[current]:
-        allowed = ", ".join(sorted(ALLOWED[current])) or "nothing"
         raise TransitionRefused(gettext_noop("an invoice %(current)s cannot become %(wanted)s (allowed: %(allowed)s)"),
-                                current=current.value, wanted=wanted.value, allowed=allowed)
+                                current=current, wanted=wanted, allowed=frozenset(ALLOWED[current]))
 
 
 

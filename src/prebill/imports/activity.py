@@ -12,6 +12,7 @@ from django.db import transaction
 
 from prebill.activity.models import TimeEntry, UnitMetric
 from prebill.bulk import insert_rows
+from prebill.core.refusals import gettext_noop
 
 from .csvfiles import read_csv
 from .problems import Checker
@@ -33,32 +34,35 @@ def check_time_row(row: dict, where: Where, refs: References, checker: Checker) 
     before = len(checker.problems)
     entry_id = str(row.get("id") or "").strip()
     if not entry_id or len(entry_id) > 64:
-        checker.add(where("id"), "an entry id of 1 to 64 characters is required")
+        checker.add(where("id"), gettext_noop("an entry id of 1 to 64 characters is required"))
     day = checker.date(row.get("date"), where("date"))
     collaborator = row.get("collaborator") or ""
     if collaborator not in refs.collaborators:
-        checker.add(where("collaborator"), f"unknown collaborator {collaborator!r}")
+        checker.add(where("collaborator"), gettext_noop("unknown collaborator %(code)s"), code=repr(collaborator))
     engagement = row.get("engagement") or ""
     if engagement not in refs.engagements:
-        checker.add(where("engagement"), f"unknown engagement {engagement!r}")
+        checker.add(where("engagement"), gettext_noop("unknown engagement %(code)s"), code=repr(engagement))
     part = row.get("part") or ""
     if part and engagement in refs.engagements and (engagement, part) not in refs.parts:
-        checker.add(where("part"), f"engagement {engagement} has no part {part!r}")
+        checker.add(where("part"), gettext_noop("engagement %(engagement)s has no part %(part)s"), engagement=engagement,
+                    part=repr(part))
     task = row.get("task") or ""
     if task and engagement in refs.engagements and (engagement, task) not in refs.tasks:
-        checker.add(where("task"), f"engagement {engagement} has no task {task!r}")
-    hours = checker.decimal(row.get("hours"), where("hours"), places=2, what="hours")
+        checker.add(where("task"), gettext_noop("engagement %(engagement)s has no task %(task)s"), engagement=engagement,
+                    task=repr(task))
+    hours = checker.decimal(row.get("hours"), where("hours"), places=2, what=gettext_noop("hours"))
     if row.get("hours") in (None, ""):
-        checker.add(where("hours"), "hours are required")
+        checker.add(where("hours"), gettext_noop("hours are required"))
     elif hours is not None and not Decimal(0) < hours <= 24:
-        checker.add(where("hours"), f"hours must be more than 0 and at most 24, got {hours}")
+        checker.add(where("hours"), gettext_noop("hours must be more than 0 and at most 24, got %(hours)s"), hours=hours)
     billable = (row.get("billable") or "yes").lower()
     if billable not in TimeEntry.Billable.values:
-        checker.add(where("billable"), f"billable must be yes, no or undecided, got {billable!r}")
+        checker.add(where("billable"), gettext_noop("billable must be yes, no or undecided, got %(value)s"),
+                    value=repr(billable))
     approved = row.get("approved", False)
     if not isinstance(approved, bool):
         if str(approved).lower() not in TRUE_WORDS:
-            checker.add(where("approved"), f"approved must be yes or no, got {approved!r}")
+            checker.add(where("approved"), gettext_noop("approved must be yes or no, got %(value)s"), value=repr(approved))
         approved = TRUE_WORDS.get(str(approved).lower(), False)
     if len(checker.problems) > before:
         return None
@@ -74,31 +78,33 @@ def check_metric_row(row: dict, where: Where, refs: References, checker: Checker
     before = len(checker.problems)
     client = row.get("client") or ""
     if client not in refs.clients:
-        checker.add(where("client"), f"unknown client {client!r}")
+        checker.add(where("client"), gettext_noop("unknown client %(code)s"), code=repr(client))
     engagement = row.get("engagement") or ""
     if engagement:
         if engagement not in refs.engagements:
-            checker.add(where("engagement"), f"unknown engagement {engagement!r}")
+            checker.add(where("engagement"), gettext_noop("unknown engagement %(code)s"), code=repr(engagement))
         elif client in refs.clients and refs.engagement_clients.get(engagement) not in (None, client):
-            checker.add(where("engagement"), f"engagement {engagement} belongs to another client than {client}")
+            checker.add(where("engagement"), gettext_noop("engagement %(engagement)s belongs to another client than %(client)s"),
+                        engagement=engagement, client=client)
     metric = row.get("metric") or ""
     if not metric or len(metric) > 30:
-        checker.add(where("metric"), "a metric code of 1 to 30 characters is required")
+        checker.add(where("metric"), gettext_noop("a metric code of 1 to 30 characters is required"))
     period = checker.month(row.get("period"), where("period"))
     if row.get("quantity") in (None, ""):
-        checker.add(where("quantity"), "quantity is required")
-    quantity = checker.decimal(row.get("quantity"), where("quantity"), places=4, what="quantity")
+        checker.add(where("quantity"), gettext_noop("quantity is required"))
+    quantity = checker.decimal(row.get("quantity"), where("quantity"), places=4, what=gettext_noop("quantity"))
     if len(checker.problems) > before:
         return None
     return {"client": client, "engagement": engagement, "metric_code": metric, "period": period, "quantity": quantity}
 
 
-def check_duplicates(rows: list[tuple[str, dict]], key: Callable[[dict], tuple], what: str, checker: Checker) -> None:
+def check_duplicates(rows: list[tuple[str, dict]], key: Callable[[dict], tuple], why: str, checker: Checker) -> None:
+    """`why` is the problem's msgid; its %(other)s is where the same key was seen first."""
     seen: dict[tuple, str] = {}
     for where, row in rows:
         k = key(row)
         if k in seen:
-            checker.add(where, f"duplicate {what}: also at {seen[k]}")
+            checker.add(where, why, other=seen[k])
         else:
             seen[k] = where
 
@@ -201,7 +207,7 @@ def checked_time_chunks(
             continue
         here = where("id")
         if value["external_id"] in seen:
-            checker.add(here, f"duplicate time entry id: also at {seen[value['external_id']]}")
+            checker.add(here, gettext_noop("duplicate time entry id: also at %(other)s"), other=seen[value["external_id"]])
             continue
         seen[value["external_id"]] = here
         chunk.append((here, value))
@@ -225,8 +231,8 @@ def _refuse_changes_to_locked(chunk: list[tuple[str, dict]], refs: References, c
     for here, row in chunk:
         entry = existing.get(row["external_id"])
         if entry is not None and any(getattr(entry, name) != value for name, value in _time_fields(row, refs).items()):
-            checker.add(here, f"time entry {row['external_id']} cannot change: {locked[row['external_id']]} "
-                              "(process the pro forma and validate its invoice first)")
+            checker.add(here, gettext_noop("time entry %(id)s cannot change: %(lock)s (process the pro forma and "
+                                           "validate its invoice first)"), id=row["external_id"], lock=locked[row["external_id"]])
 
 
 def check_time_rows(located: Iterable[tuple[Where, dict]], refs: References, checker: Checker) -> list[dict]:
@@ -241,7 +247,7 @@ def check_metric_rows(located: Iterable[tuple[Where, dict]], refs: References, c
             checked.append((where("client"), value))
     check_duplicates(
         checked, lambda row: (row["client"], row["engagement"], row["metric_code"], row["period"]),
-        "client, engagement, metric and period", checker,
+        gettext_noop("duplicate client, engagement, metric and period: also at %(other)s"), checker,
     )
     return [row for _, row in checked]
 

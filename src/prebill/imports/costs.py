@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from prebill.core.refusals import gettext_noop
 from prebill.core.vat import vat_rate_problem
 from prebill.costs.models import Expense, Overtime, Purchase
 
@@ -33,27 +34,28 @@ def _client_engagement(row: dict, where: Where, refs: References, checker: Check
     client = row.get("client", "")
     engagement = row.get("engagement", "")
     if "client" in row and client not in refs.clients:
-        checker.add(where("client"), f"unknown client {client!r}")
+        checker.add(where("client"), gettext_noop("unknown client %(code)s"), code=repr(client))
     if engagement and engagement not in refs.engagements:
-        checker.add(where("engagement"), f"unknown engagement {engagement!r}")
+        checker.add(where("engagement"), gettext_noop("unknown engagement %(code)s"), code=repr(engagement))
     elif engagement and client in refs.clients and refs.engagement_clients.get(engagement) not in (None, client):
-        checker.add(where("engagement"), f"engagement {engagement} belongs to another client than {client}")
+        checker.add(where("engagement"), gettext_noop("engagement %(engagement)s belongs to another client than %(client)s"),
+                    engagement=engagement, client=client)
     elif needed and not engagement:
-        checker.add(where("engagement"), "an engagement is required")
+        checker.add(where("engagement"), gettext_noop("an engagement is required"))
     return refs.clients.get(client), refs.engagements.get(engagement) if engagement else None
 
 
 def _yes_no(row: dict, where: Where, checker: Checker) -> bool:
     value = (row.get("rebillable") or "yes").lower()
     if value not in ("yes", "no", "oui", "non"):
-        checker.add(where("rebillable"), f"rebillable is yes or no, got {value!r}")
+        checker.add(where("rebillable"), gettext_noop("rebillable is yes or no, got %(value)s"), value=repr(value))
     return value in ("yes", "oui")
 
 
 def _rate(row: dict, where: Where, checker: Checker) -> Decimal | None:
-    rate = checker.decimal(row.get("vat_rate"), where("vat_rate"), what="VAT rate")
-    if rate is not None and (problem := vat_rate_problem(rate)):
-        checker.add(where("vat_rate"), problem)
+    rate = checker.decimal(row.get("vat_rate"), where("vat_rate"), what=gettext_noop("VAT rate"))
+    if rate is not None and vat_rate_problem(rate):
+        checker.add(where("vat_rate"), gettext_noop("VAT rate %(rate)s %% is out of range (0 to 100 excluded)"), rate=rate)
     return rate
 
 
@@ -61,20 +63,20 @@ def _time(value: str, where: str, checker: Checker) -> time | None:
     try:
         return time.fromisoformat(value)
     except (TypeError, ValueError):
-        checker.add(where, f"a time is written HH:MM, got {value!r}")
+        checker.add(where, gettext_noop("a time is written HH:MM, got %(value)s"), value=repr(value))
         return None
 
 
 def check_expense(row: dict, where: Where, refs: References, checker: Checker) -> Expense:
     client, engagement = _client_engagement(row, where, refs, checker)
     if row.get("collaborator", "") not in refs.collaborators:
-        checker.add(where("collaborator"), f"unknown collaborator {row.get('collaborator')!r}")
-    excluding = checker.decimal(row.get("amount_excluding_vat"), where("amount_excluding_vat"), what="amount")
-    including = checker.decimal(row.get("amount_including_vat"), where("amount_including_vat"), what="amount")
+        checker.add(where("collaborator"), gettext_noop("unknown collaborator %(code)s"), code=repr(row.get("collaborator")))
+    excluding = checker.decimal(row.get("amount_excluding_vat"), where("amount_excluding_vat"), what=gettext_noop("amount"))
+    including = checker.decimal(row.get("amount_including_vat"), where("amount_including_vat"), what=gettext_noop("amount"))
     if excluding is not None and including is not None and including < excluding:
-        checker.add(where("amount_including_vat"), "the amount incl. VAT is below the amount excl. VAT")
+        checker.add(where("amount_including_vat"), gettext_noop("the amount incl. VAT is below the amount excl. VAT"))
     if not row.get("nature"):
-        checker.add(where("nature"), "say what the expense was for")
+        checker.add(where("nature"), gettext_noop("say what the expense was for"))
     return Expense(collaborator_id=refs.collaborators.get(row.get("collaborator", "")), client_id=client,
                    engagement_id=engagement, date=checker.date(row.get("date"), where("date")),
                    nature=row.get("nature", "")[:100], amount_excluding_vat=excluding,
@@ -84,16 +86,16 @@ def check_expense(row: dict, where: Where, refs: References, checker: Checker) -
 
 def check_purchase(row: dict, where: Where, refs: References, checker: Checker) -> Purchase:
     client, engagement = _client_engagement(row, where, refs, checker)
-    markup = checker.decimal(row.get("markup_percent"), where("markup_percent"), what="markup")
-    resale = checker.decimal(row.get("resale_price"), where("resale_price"), what="resale price")
+    markup = checker.decimal(row.get("markup_percent"), where("markup_percent"), what=gettext_noop("markup"))
+    resale = checker.decimal(row.get("resale_price"), where("resale_price"), what=gettext_noop("resale price"))
     if markup is not None and resale is not None:
-        checker.add(where("resale_price"), "give a markup or a resale price, not both")
+        checker.add(where("resale_price"), gettext_noop("give a markup or a resale price, not both"))
     if not row.get("supplier"):
-        checker.add(where("supplier"), "name the supplier")
+        checker.add(where("supplier"), gettext_noop("name the supplier"))
     return Purchase(client_id=client, engagement_id=engagement, date=checker.date(row.get("date"), where("date")),
                     supplier=row.get("supplier", "")[:100], reference=row.get("reference", "")[:100],
                     amount_excluding_vat=checker.decimal(row.get("amount_excluding_vat"),
-                                                         where("amount_excluding_vat"), what="amount"),
+                                                         where("amount_excluding_vat"), what=gettext_noop("amount")),
                     vat_rate=_rate(row, where, checker), rebillable=_yes_no(row, where, checker),
                     markup_percent=markup, resale_price=resale)
 
@@ -101,10 +103,10 @@ def check_purchase(row: dict, where: Where, refs: References, checker: Checker) 
 def check_overtime(row: dict, where: Where, refs: References, checker: Checker) -> Overtime:
     _, engagement = _client_engagement(row, where, refs, checker, needed=True)
     if row.get("collaborator", "") not in refs.collaborators:
-        checker.add(where("collaborator"), f"unknown collaborator {row.get('collaborator')!r}")
+        checker.add(where("collaborator"), gettext_noop("unknown collaborator %(code)s"), code=repr(row.get("collaborator")))
     start, end = _time(row.get("start"), where("start"), checker), _time(row.get("end"), where("end"), checker)
     if start is not None and start == end:
-        checker.add(where("end"), "overtime starts and ends at different times")
+        checker.add(where("end"), gettext_noop("overtime starts and ends at different times"))
     return Overtime(collaborator_id=refs.collaborators.get(row.get("collaborator", "")), engagement_id=engagement,
                     date=checker.date(row.get("date"), where("date")), start=start, end=end,
                     comment=row.get("comment", "")[:200])

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from prebill.core.money import round_money
+from prebill.core.refusals import gettext_noop
 from prebill.orders.models import CustomerOrder, DeliveryNote, DeliveryNoteLine, OrderLine
 
 from .problems import Checker, Problem
@@ -28,28 +29,29 @@ def check_documents(located: Located, refs: References, checker: Checker, *, del
     for path, row in located:
         key = (row["client"], row["number"])
         if key in seen:
-            checker.add(f"{path}.number", f"duplicate document {row['number']!r} of client {row['client']}: "
-                                          f"also at {seen[key]}")
+            checker.add(f"{path}.number", gettext_noop("duplicate document %(number)s of client %(client)s: also at %(other)s"),
+                        number=repr(row["number"]), client=row["client"], other=seen[key])
             continue
         seen[key] = path
         if row["client"] not in refs.clients:
-            checker.add(f"{path}.client", f"unknown client {row['client']!r}")
+            checker.add(f"{path}.client", gettext_noop("unknown client %(code)s"), code=repr(row["client"]))
         engagement = row.get("engagement") or ""
         if engagement and engagement not in refs.engagements:
-            checker.add(f"{path}.engagement", f"unknown engagement {engagement!r}")
+            checker.add(f"{path}.engagement", gettext_noop("unknown engagement %(code)s"), code=repr(engagement))
         elif engagement and refs.engagement_clients.get(engagement, row["client"]) != row["client"]:
-            checker.add(f"{path}.engagement", f"engagement {engagement} is not one of client {row['client']}")
+            checker.add(f"{path}.engagement", gettext_noop("engagement %(engagement)s is not one of client %(client)s"),
+                        engagement=engagement, client=row["client"])
         if delivery and not engagement:
-            checker.add(f"{path}.engagement", "a delivery note names the engagement it was delivered for")
+            checker.add(f"{path}.engagement", gettext_noop("a delivery note names the engagement it was delivered for"))
         day = checker.date(row["date"], f"{path}.date")
         lines = []
         for i, line in enumerate(row["lines"]):
             where = f"{path}.lines[{i}]"
             if line["article"] not in refs.articles:
-                checker.add(f"{where}.article", f"unknown article {line['article']!r}")
+                checker.add(f"{where}.article", gettext_noop("unknown article %(code)s"), code=repr(line["article"]))
             quantity = checker.decimal(line["quantity"], f"{where}.quantity", places=4, minimum=Decimal("0.0001"),
-                                       what="quantity")
-            price = checker.decimal(line["unit_price"], f"{where}.unit_price", places=4, what="unit price")
+                                       what=gettext_noop("quantity"))
+            price = checker.decimal(line["unit_price"], f"{where}.unit_price", places=4, what=gettext_noop("unit price"))
             lines.append({"article": line["article"], "designation": line.get("designation", "")[:500],
                           "quantity": quantity, "unit_price": price})
         checked.append({"path": path, "client": row["client"], "engagement": engagement, "number": row["number"],
@@ -77,7 +79,8 @@ def refuse_billed_changes(rows: list[dict], refs: References, checker: Checker, 
     for row, key in zip(rows, keys, strict=True):
         document = existing.get(key)
         if document is not None and _lines_of(document) != _wanted(row, refs):
-            checker.add(f"{row['path']}.lines", f"{row['number']} has been billed against: its lines cannot change")
+            checker.add(f"{row['path']}.lines", gettext_noop("%(number)s has been billed against: its lines cannot change"),
+                        number=row["number"])
 
 
 def write_documents(rows: list[dict], refs: References, *, delivery: bool) -> dict[str, int]:

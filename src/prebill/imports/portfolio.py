@@ -21,6 +21,7 @@ from prebill.core.holidays import DayKind
 from prebill.core.identifiers import siren_problem, siret_problem, vat_number_problem
 from prebill.core.overtime import OvertimeError, check_band
 from prebill.core.overtime import SurchargeBand as CoreBand
+from prebill.core.refusals import gettext_noop
 from prebill.core.schedules import Frequency, ScheduleError, check_explicit_schedule, expand_schedule
 from prebill.core.vat import vat_rate_problem
 from prebill.costs.models import OvertimeTerms, SurchargeBand
@@ -39,7 +40,7 @@ from prebill.team.models import Collaborator, CollaboratorGroup
 
 from .activity import check_metric_rows, check_time_rows, write_time_entries, write_unit_metrics
 from .orders import check_documents, refuse_billed_changes, write_documents
-from .problems import Checker, ImportRejected, Problem, json_path
+from .problems import Checker, ImportRejected, Problem, Term, json_path
 from .references import References, article_ref
 from .training import check_products, check_sessions, export_training, write_products, write_sessions
 from .upsert import upsert
@@ -66,7 +67,7 @@ def schema_problems(data: dict) -> list[Problem]:
         return []
     except fastjsonschema.JsonSchemaException:
         errors = Draft202012Validator(portfolio_schema()).iter_errors(data)
-        return [Problem(json_path(e.absolute_path), _schema_message(e)) for e in sorted(errors, key=lambda e: list(e.path))]
+        return [_schema_problem(e) for e in sorted(errors, key=lambda e: list(e.path))]
 
 
 def load_portfolio_file(path: Path) -> dict:
@@ -74,14 +75,15 @@ def load_portfolio_file(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
-        raise ImportRejected(str(path), [Problem(str(path), f"cannot read the file: {error.strerror}")]) from None
+        raise ImportRejected(str(path), [Problem(str(path), gettext_noop("cannot read the file: %(reason)s"),
+                                                 reason=error.strerror)]) from None
     except UnicodeDecodeError:
-        raise ImportRejected(str(path), [Problem(str(path), "the file is not UTF-8 text")]) from None
+        raise ImportRejected(str(path), [Problem(str(path), gettext_noop("the file is not UTF-8 text"))]) from None
     try:
         return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
-        raise ImportRejected(str(path), [Problem(where, f"invalid JSON: {error.msg}")]) from None
+        raise ImportRejected(str(path), [Problem(where, gettext_noop("invalid JSON: %(reason)s"), reason=error.msg)]) from None
 
 
 def import_portfolio(data: dict, *, source: str = "portfolio") -> dict[str, dict[str, int]]:
@@ -98,17 +100,38 @@ def import_portfolio(data: dict, *, source: str = "portfolio") -> dict[str, dict
         return plan.write()
 
 
-def _schema_message(error) -> str:
-    if error.validator == "additionalProperties":
-        return error.message.replace("Additional properties are not allowed", "unknown field(s)")
+_SCHEMA_LIMITS = {
+    "maxLength": gettext_noop("%(value)s is too long (at most %(limit)s characters)"),
+    "minLength": gettext_noop("%(value)s is too short (at least %(limit)s characters)"),
+    "minimum": gettext_noop("%(value)s is less than the minimum of %(limit)s"),
+    "maximum": gettext_noop("%(value)s is greater than the maximum of %(limit)s"),
+    "minItems": gettext_noop("%(value)s has fewer than %(limit)s item(s)"),
+}
+
+
+def _schema_problem(error) -> Problem:
+    """A structural problem in our words (the validator's own English, untranslated, for a keyword not listed)."""
+    where, value = json_path(error.absolute_path), repr(error.instance)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return Problem(where, gettext_noop("unknown field(s): %(fields)s"), fields=", ".join(map(repr, unknown)))
     if error.validator == "required":
-        return f"missing field {error.message.split(' ')[0]}"
+        return Problem(where, gettext_noop("missing field %(field)s"), field=error.message.split(" ")[0])
     if error.validator == "pattern":
-        return f"{error.instance!r} does not have the expected form"
+        return Problem(where, gettext_noop("%(value)s does not have the expected form"), value=value)
     if error.validator in ("enum", "const"):
         allowed = error.validator_value if error.validator == "enum" else [error.validator_value]
-        return f"{error.instance!r} is not one of {', '.join(map(repr, allowed))}"
-    return error.message
+        return Problem(where, gettext_noop("%(value)s is not one of %(allowed)s"), value=value,
+                       allowed=", ".join(map(repr, allowed)))
+    if error.validator == "type":
+        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return Problem(where, gettext_noop("%(value)s is not of type %(type)s"), value=value,
+                       type=", ".join(map(repr, types)))
+    if error.validator == "anyOf":
+        return Problem(where, gettext_noop("%(value)s has none of the accepted forms"), value=value)
+    if error.validator in _SCHEMA_LIMITS:
+        return Problem(where, _SCHEMA_LIMITS[error.validator], value=value, limit=error.validator_value)
+    return Problem(where, error.message)
 
 
 class _Plan:
@@ -134,7 +157,7 @@ class _Plan:
     def check(self) -> None:
         if "organisation" in self.data:
             self._check_organisation(self.data["organisation"])
-        self._unique("collaborator_groups", lambda g: g["code"], "group code")
+        self._unique("collaborator_groups", lambda g: g["code"], gettext_noop("group code"))
         for group in self.data.get("collaborator_groups", []):
             self.refs.groups.setdefault(group["code"], None)
         self._check_collaborators()
@@ -159,13 +182,15 @@ class _Plan:
                                                 (p["reference"] for p in self.training_products), self.c)
 
     def _unique(self, section: str, key, what: str, rows=None, base: str | None = None) -> None:
+        """Each row's key once; `what` names the key (a msgid: gettext_noop("client code"))."""
         seen: dict = {}
         rows = self.data.get(section, []) if rows is None else rows
         for index, row in enumerate(rows):
             k = key(row)
             where = f"{base or '$.' + section}[{index}]"
             if k in seen:
-                self.c.add(where, f"duplicate {what} {k!r}: also at {seen[k]}")
+                self.c.add(where, gettext_noop("duplicate %(what)s %(value)s: also at %(other)s"), what=Term(what),
+                           value=repr(k), other=seen[k])
             else:
                 seen[k] = where
 
@@ -178,59 +203,63 @@ class _Plan:
             if problem := siret_problem(row["siret"]):
                 self.c.add(f"{path}.siret", problem)
             elif siren and not row["siret"].startswith(siren):
-                self.c.add(f"{path}.siret", f"SIRET {row['siret']} does not start with the SIREN {siren}")
+                self.c.add(f"{path}.siret", gettext_noop("SIRET %(siret)s does not start with the SIREN %(siren)s"),
+                           siret=row["siret"], siren=siren)
         if row.get("vat_number") and (problem := vat_number_problem(row["vat_number"], siren=siren)):
             self.c.add(f"{path}.vat_number", problem)
 
     def _check_organisation(self, org: dict) -> None:
         self._identity(org, "$.organisation")
         self.c.decimal(org.get("hours_per_day"), "$.organisation.hours_per_day", minimum=Decimal("0.01"),
-                       maximum=Decimal(24), what="hours per day")
-        self._unique("invoice_series", lambda s: s["code"], "series code", org.get("invoice_series", []),
+                       maximum=Decimal(24), what=gettext_noop("hours per day"))
+        self._unique("invoice_series", lambda s: s["code"], gettext_noop("series code"), org.get("invoice_series", []),
                      "$.organisation.invoice_series")
 
     def _check_collaborators(self) -> None:
-        self._unique("collaborators", lambda c: c["code"], "collaborator code")
+        self._unique("collaborators", lambda c: c["code"], gettext_noop("collaborator code"))
         for i, row in enumerate(self.data.get("collaborators", [])):
             path = f"$.collaborators[{i}]"
             for j, group in enumerate(row.get("groups", [])):
                 if group not in self.refs.groups:
-                    self.c.add(f"{path}.groups[{j}]", f"unknown collaborator group {group!r}")
+                    self.c.add(f"{path}.groups[{j}]", gettext_noop("unknown collaborator group %(code)s"), code=repr(group))
             self.collaborators[row["code"]] = {
                 "code": row["code"], "name": row["name"], "grade": row.get("grade", ""),
-                "hourly_rate": self.c.decimal(row.get("hourly_rate"), f"{path}.hourly_rate", what="hourly rate"),
-                "daily_rate": self.c.decimal(row.get("daily_rate"), f"{path}.daily_rate", what="daily rate"),
+                "hourly_rate": self.c.decimal(row.get("hourly_rate"), f"{path}.hourly_rate", what=gettext_noop("hourly rate")),
+                "daily_rate": self.c.decimal(row.get("daily_rate"), f"{path}.daily_rate", what=gettext_noop("daily rate")),
                 "active": row.get("active", True), "groups": row.get("groups", []),
             }
             self.refs.collaborators.setdefault(row["code"], None)
 
     def _check_articles(self) -> None:
-        self._unique("articles", lambda a: article_ref(a["code"], a.get("sub_code", "")), "article")
+        self._unique("articles", lambda a: article_ref(a["code"], a.get("sub_code", "")), gettext_noop("article"))
         for i, row in enumerate(self.data.get("articles", [])):
             path = f"$.articles[{i}]"
-            rate = self.c.decimal(row.get("vat_rate", "20"), f"{path}.vat_rate", what="VAT rate")
-            if rate is not None and (problem := vat_rate_problem(rate)):
-                self.c.add(f"{path}.vat_rate", problem)
+            rate = self.c.decimal(row.get("vat_rate", "20"), f"{path}.vat_rate", what=gettext_noop("VAT rate"))
+            if rate is not None and vat_rate_problem(rate):
+                self.c.add(f"{path}.vat_rate", gettext_noop("VAT rate %(rate)s %% is out of range (0 to 100 excluded)"),
+                           rate=rate)
             ref = article_ref(row["code"], row.get("sub_code", ""))
             self.articles[ref] = {
                 "code": row["code"], "sub_code": row.get("sub_code", ""), "label": row["label"],
                 "unit": row.get("unit", "unit"), "vat_rate": rate,
-                "unit_price": self.c.decimal(row.get("unit_price"), f"{path}.unit_price", places=4, what="unit price"),
+                "unit_price": self.c.decimal(row.get("unit_price"), f"{path}.unit_price", places=4,
+                                             what=gettext_noop("unit price")),
                 "revenue_account": row.get("revenue_account", "706000"),
             }
             self.refs.articles.setdefault(ref, None)
 
     def _check_clients(self) -> None:
-        self._unique("clients", lambda c: c["code"], "client code")
+        self._unique("clients", lambda c: c["code"], gettext_noop("client code"))
         for i, row in enumerate(self.data.get("clients", [])):
             path = f"$.clients[{i}]"
             self._identity(row, path)
             addresses = row.get("addresses", [])
-            self._unique("addresses", lambda a: a.get("code", "main"), "address code", addresses, f"{path}.addresses")
+            self._unique("addresses", lambda a: a.get("code", "main"), gettext_noop("address code"), addresses,
+                         f"{path}.addresses")
             if sum(1 for a in addresses if a.get("default")) > 1:
-                self.c.add(f"{path}.addresses", "more than one address is marked default")
+                self.c.add(f"{path}.addresses", gettext_noop("more than one address is marked default"))
             conditions = row.get("billing_conditions", [])
-            self._unique("billing_conditions", lambda b: b["applies_from"], "applies_from date", conditions,
+            self._unique("billing_conditions", lambda b: b["applies_from"], gettext_noop("applies_from date"), conditions,
                          f"{path}.billing_conditions")
             for j, cond in enumerate(conditions):
                 self.c.date(cond["applies_from"], f"{path}.billing_conditions[{j}].applies_from")
@@ -240,29 +269,31 @@ class _Plan:
                 self.refs.addresses.setdefault((row["code"], address.get("code", "main")), None)
 
     def _check_engagements(self) -> None:
-        self._unique("engagements", lambda e: e["code"], "engagement code")
+        self._unique("engagements", lambda e: e["code"], gettext_noop("engagement code"))
         self._check_currencies()
         for i, row in enumerate(self.data.get("engagements", [])):
             path = f"$.engagements[{i}]"
             code, client = row["code"], row["client"]
             if client not in self.refs.clients:
-                self.c.add(f"{path}.client", f"unknown client {client!r}")
+                self.c.add(f"{path}.client", gettext_noop("unknown client %(code)s"), code=repr(client))
             elif self.refs.engagement_clients.get(code, client) != client and \
                     BillableItem.objects.filter(engagement__code=code).exists():
-                self.c.add(f"{path}.client", f"engagement {code} already has billable items for client "
-                           f"{self.refs.engagement_clients[code]}; it cannot move to {client}")
+                self.c.add(f"{path}.client", gettext_noop("engagement %(engagement)s already has billable items for client "
+                                                          "%(current)s; it cannot move to %(client)s"),
+                           engagement=code, current=self.refs.engagement_clients[code], client=client)
             for role in ("manager", "salesperson"):
                 if row.get(role) and row[role] not in self.refs.collaborators:
-                    self.c.add(f"{path}.{role}", f"unknown collaborator {row[role]!r}")
+                    self.c.add(f"{path}.{role}", gettext_noop("unknown collaborator %(code)s"), code=repr(row[role]))
             if row.get("billing_address") and (client, row["billing_address"]) not in self.refs.addresses:
-                self.c.add(f"{path}.billing_address", f"client {client} has no address {row['billing_address']!r}")
+                self.c.add(f"{path}.billing_address", gettext_noop("client %(client)s has no address %(address)s"),
+                           client=client, address=repr(row["billing_address"]))
             self.refs.engagements.setdefault(code, None)
             self.refs.engagement_clients[code] = client
             parts = row.get("parts", [])
-            self._unique("parts", lambda p: p["code"], "part code", parts, f"{path}.parts")
+            self._unique("parts", lambda p: p["code"], gettext_noop("part code"), parts, f"{path}.parts")
             checked_parts = [self._check_part(code, part, f"{path}.parts[{j}]") for j, part in enumerate(parts)]
             tasks = row.get("tasks", [])
-            self._unique("tasks", lambda t: t["code"], "task code", tasks, f"{path}.tasks")
+            self._unique("tasks", lambda t: t["code"], gettext_noop("task code"), tasks, f"{path}.tasks")
             for task in tasks:
                 self.refs.tasks.setdefault((code, task["code"]), None)
             for j, task in enumerate(tasks):
@@ -275,8 +306,8 @@ class _Plan:
         if "billing_conditions" not in row:
             return None
         where = f"{path}.billing_conditions"
-        self._unique("billing_conditions", lambda b: b["applies_from"], "applies_from date", row["billing_conditions"],
-                     where)
+        self._unique("billing_conditions", lambda b: b["applies_from"], gettext_noop("applies_from date"),
+                     row["billing_conditions"], where)
         return [
             {"applies_from": self.c.date(cond["applies_from"], f"{where}[{j}].applies_from"),
              "vat_regime": cond.get("vat_regime", "standard"), "payment_terms_days": cond.get("payment_terms_days", 30),
@@ -296,35 +327,37 @@ class _Plan:
                        .values_list("item__engagement__code", flat=True).distinct())
         for i, row in enumerate(rows):
             if row["code"] in invoiced:
-                self.c.add(f"$.engagements[{i}].currency", f"engagement {row['code']} has invoices in "
-                           f"{current[row['code']]}: its currency cannot change")
+                self.c.add(f"$.engagements[{i}].currency",
+                           gettext_noop("engagement %(engagement)s has invoices in %(currency)s: its currency cannot change"),
+                           engagement=row["code"], currency=current[row["code"]])
 
     def _check_part(self, engagement: str, part: dict, path: str) -> dict:
         kind = part["kind"]
         self.refs.parts.setdefault((engagement, part["code"]), None)
         self.refs.part_kinds[(engagement, part["code"])] = kind
         if part.get("article") and part["article"] not in self.refs.articles:
-            self.c.add(f"{path}.article", f"unknown article {part['article']!r}")
+            self.c.add(f"{path}.article", gettext_noop("unknown article %(code)s"), code=repr(part["article"]))
         elif not part.get("article") and kind != "time_and_materials":
-            self.c.add(f"{path}.article", f"a {kind} part needs an article")
-        unit_price = self.c.decimal(part.get("unit_price"), f"{path}.unit_price", places=4, what="unit price")
+            self.c.add(f"{path}.article", gettext_noop("a %(kind)s part needs an article"), kind=kind)
+        unit_price = self.c.decimal(part.get("unit_price"), f"{path}.unit_price", places=4, what=gettext_noop("unit price"))
         if kind == "units" and part.get("unit_price") in (None, "") and not part.get("installments"):
-            self.c.add(f"{path}.unit_price", "a units part needs a unit price")
-        fee = self.c.decimal(part.get("fee_amount"), f"{path}.fee_amount", what="fee")
+            self.c.add(f"{path}.unit_price", gettext_noop("a units part needs a unit price"))
+        fee = self.c.decimal(part.get("fee_amount"), f"{path}.fee_amount", what=gettext_noop("fee"))
         installments = self._check_schedule(part, fee, path)
         rates = []
         for j, rate in enumerate(part.get("rates", [])):
             where = f"{path}.rates[{j}]"
             if kind != "time_and_materials":
-                self.c.add(where, "only time and materials parts have rates")
+                self.c.add(where, gettext_noop("only time and materials parts have rates"))
             if bool(rate.get("collaborator")) == bool(rate.get("grade")):
-                self.c.add(where, "a rate is for one collaborator or for one grade, not both or neither")
+                self.c.add(where, gettext_noop("a rate is for one collaborator or for one grade, not both or neither"))
             elif rate.get("collaborator") and rate["collaborator"] not in self.refs.collaborators:
-                self.c.add(f"{where}.collaborator", f"unknown collaborator {rate['collaborator']!r}")
+                self.c.add(f"{where}.collaborator", gettext_noop("unknown collaborator %(code)s"),
+                           code=repr(rate["collaborator"]))
             rates.append({
                 "collaborator": rate.get("collaborator", ""), "grade": rate.get("grade", ""),
-                "hourly_rate": self.c.decimal(rate.get("hourly_rate"), f"{where}.hourly_rate", what="hourly rate"),
-                "daily_rate": self.c.decimal(rate.get("daily_rate"), f"{where}.daily_rate", what="daily rate"),
+                "hourly_rate": self.c.decimal(rate.get("hourly_rate"), f"{where}.hourly_rate", what=gettext_noop("hourly rate")),
+                "daily_rate": self.c.decimal(rate.get("daily_rate"), f"{where}.daily_rate", what=gettext_noop("daily rate")),
             })
         return {
             "values": {
@@ -343,37 +376,37 @@ class _Plan:
             return None
         where, overtime = f"{path}.overtime", part["overtime"]
         if kind != "time_and_materials":
-            self.c.add(where, "only time and materials parts have overtime conditions")
+            self.c.add(where, gettext_noop("only time and materials parts have overtime conditions"))
         bands = []
         for j, band in enumerate(overtime.get("bands", [])):
             at = f"{where}.bands[{j}]"
             start, end = time.fromisoformat(band["start"]), time.fromisoformat(band["end"])
-            percent = self.c.decimal(band["percent"], f"{at}.percent", what="surcharge")
+            percent = self.c.decimal(band["percent"], f"{at}.percent", what=gettext_noop("surcharge"))
             try:
                 check_band(CoreBand(DayKind(band["day_kind"]), start, end, percent or Decimal(0)))
             except OvertimeError as error:
-                self.c.add(at, str(error))
+                self.c.refused(at, error)
             bands.append({"day_kind": band["day_kind"], "start": start, "end": end, "percent": percent})
         return {"hourly_rate": self.c.decimal(overtime.get("hourly_rate"), f"{where}.hourly_rate",
-                                              what="overtime hourly rate"), "bands": bands}
+                                              what=gettext_noop("overtime hourly rate")), "bands": bands}
 
     def _check_schedule(self, part: dict, fee: Decimal | None, path: str) -> list[dict] | None:
         """Installments the file wants for the part, or None to leave them as they are."""
         if "schedule" in part and "installments" in part:
-            self.c.add(path, "give either a schedule or explicit installments, not both")
+            self.c.add(path, gettext_noop("give either a schedule or explicit installments, not both"))
             return None
         if "schedule" in part:
             start = self.c.date(part["schedule"]["start"], f"{path}.schedule.start")
             end = self.c.date(part["schedule"]["end"], f"{path}.schedule.end")
             if fee is None or not part.get("frequency"):
-                self.c.add(f"{path}.schedule", "a schedule needs fee_amount and frequency")
+                self.c.add(f"{path}.schedule", gettext_noop("a schedule needs fee_amount and frequency"))
                 return None
             if start is None or end is None:
                 return None
             try:
                 expanded = expand_schedule(fee, Frequency(part["frequency"]), start=start, end=end)
             except ScheduleError as error:
-                self.c.add(f"{path}.schedule", str(error))
+                self.c.refused(f"{path}.schedule", error)
                 return None
             return [
                 {"due_date": s.due_date, "amount": s.amount, "quantity": None, "label": "",
@@ -387,13 +420,13 @@ class _Plan:
             where = f"{path}.installments[{j}]"
             installments.append({
                 "due_date": self.c.date(row["due_date"], f"{where}.due_date"),
-                "amount": self.c.decimal(row["amount"], f"{where}.amount", what="installment amount"),
-                "quantity": self.c.decimal(row.get("quantity"), f"{where}.quantity", places=4, what="quantity"),
+                "amount": self.c.decimal(row["amount"], f"{where}.amount", what=gettext_noop("installment amount")),
+                "quantity": self.c.decimal(row.get("quantity"), f"{where}.quantity", places=4, what=gettext_noop("quantity")),
                 "label": row.get("label", ""),
                 "period_start": self.c.date(row["period_start"], f"{where}.period_start") if row.get("period_start") else None,
                 "period_end": self.c.date(row["period_end"], f"{where}.period_end") if row.get("period_end") else None,
             })
-        self._unique("installments", lambda r: r["due_date"], "installment due date", part["installments"],
+        self._unique("installments", lambda r: r["due_date"], gettext_noop("installment due date"), part["installments"],
                      f"{path}.installments")
         amounts = [row["amount"] for row in installments if row["amount"] is not None]
         if len(amounts) == len(installments) and (problem := check_explicit_schedule(fee, amounts)):
@@ -402,30 +435,34 @@ class _Plan:
 
     def _check_task(self, engagement: str, task: dict, tasks: list[dict], path: str) -> None:
         if task.get("part") and (engagement, task["part"]) not in self.refs.parts:
-            self.c.add(f"{path}.part", f"engagement {engagement} has no part {task['part']!r}")
+            self.c.add(f"{path}.part", gettext_noop("engagement %(engagement)s has no part %(part)s"), engagement=engagement,
+                       part=repr(task["part"]))
         parent = task.get("parent")
         if parent and (engagement, parent) not in self.refs.tasks:
-            self.c.add(f"{path}.parent", f"engagement {engagement} has no task {parent!r}")
+            self.c.add(f"{path}.parent", gettext_noop("engagement %(engagement)s has no task %(task)s"),
+                       engagement=engagement, task=repr(parent))
         parents = {t["code"]: t.get("parent") for t in tasks}
         seen = {task["code"]}
         while parent in parents:
             if parent in seen:
-                self.c.add(f"{path}.parent", f"task {task['code']} is its own ancestor")
+                self.c.add(f"{path}.parent", gettext_noop("task %(task)s is its own ancestor"), task=task["code"])
                 break
             seen.add(parent)
             parent = parents[parent]
 
     def _check_rules(self) -> None:
-        self._unique("article_rules", lambda r: r["code"], "rule code")
-        checks = (("client", self.refs.clients), ("engagement", self.refs.engagements),
-                  ("collaborator", self.refs.collaborators), ("group", self.refs.groups))
+        self._unique("article_rules", lambda r: r["code"], gettext_noop("rule code"))
+        checks = (("client", self.refs.clients, gettext_noop("unknown client %(code)s")),
+                  ("engagement", self.refs.engagements, gettext_noop("unknown engagement %(code)s")),
+                  ("collaborator", self.refs.collaborators, gettext_noop("unknown collaborator %(code)s")),
+                  ("group", self.refs.groups, gettext_noop("unknown group %(code)s")))
         for i, row in enumerate(self.data.get("article_rules", [])):
             path = f"$.article_rules[{i}]"
             if row["article"] not in self.refs.articles:
-                self.c.add(f"{path}.article", f"unknown article {row['article']!r}")
-            for name, known in checks:
+                self.c.add(f"{path}.article", gettext_noop("unknown article %(code)s"), code=repr(row["article"]))
+            for name, known, unknown in checks:
                 if row.get(name) and row[name] not in known:
-                    self.c.add(f"{path}.{name}", f"unknown {name} {row[name]!r}")
+                    self.c.add(f"{path}.{name}", unknown, code=repr(row[name]))
             self.rules[row["code"]] = row
 
     # -- writing ---------------------------------------------------------------------------
@@ -657,7 +694,8 @@ class _Plan:
         ]
         if changed_billed:
             raise ImportRejected("portfolio", [
-                Problem(f"installment {item.installment}", "already billed: it can be corrected by a credit note only")
+                Problem(f"installment {item.installment}",
+                        gettext_noop("already billed: it can be corrected by a credit note only"))
                 for item in changed_billed
             ])
         BillableItem.objects.filter(installment_id__in=gone).delete()

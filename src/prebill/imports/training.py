@@ -18,11 +18,12 @@ from django.db.models import Prefetch
 
 from prebill.catalogue.models import Article
 from prebill.clients.models import Client
+from prebill.core.refusals import gettext_noop
 from prebill.team.models import Collaborator
 from prebill.training.models import Funding, Learner, TrainingProduct, TrainingSession
 from prebill.training.services import EntryRefused, FundingEntry, LearnerEntry, save_product, save_session
 
-from .problems import Checker, ImportRejected, Problem
+from .problems import Checker, ImportRejected, Problem, Term
 from .references import References, article_ref, split_article_ref
 
 Located = Iterable[tuple[str, dict]]  # (JSON path of the row, row)
@@ -33,13 +34,13 @@ CLOSED = ("done", "cancelled")
 _COMMAND = {"done": "prebill training done", "cancelled": "prebill training cancel"}
 
 
-def _once_each(located: Located, what: str, checker: Checker) -> Iterator[tuple[str, dict]]:
-    """The rows in the file's order; a reference seen before is refused where it stands again."""
+def _once_each(located: Located, why: str, checker: Checker) -> Iterator[tuple[str, dict]]:
+    """The rows in the file's order; a reference seen before is refused where it stands again (`why`, a msgid)."""
     seen: dict[str, str] = {}
     for path, row in located:
         reference = row["reference"]
         if reference in seen:
-            checker.add(f"{path}.reference", f"duplicate {what} {reference!r}: also at {seen[reference]}")
+            checker.add(f"{path}.reference", why, reference=repr(reference), other=seen[reference])
             continue
         seen[reference] = path
         yield path, row
@@ -48,17 +49,19 @@ def _once_each(located: Located, what: str, checker: Checker) -> Iterator[tuple[
 def check_products(located: Located, refs: References, checker: Checker) -> list[dict]:
     """Typed products; the article may be one of the file's."""
     checked = []
-    for path, row in _once_each(located, "training product", checker):
+    for path, row in _once_each(located, gettext_noop("duplicate training product %(reference)s: also at %(other)s"),
+                                  checker):
         reference = row["reference"]
         if not row["label"].strip():
-            checker.add(f"{path}.label", "a label is required")
+            checker.add(f"{path}.label", gettext_noop("a label is required"))
         if row["article"] not in refs.articles:
-            checker.add(f"{path}.article", f"unknown article {row['article']!r}")
+            checker.add(f"{path}.article", gettext_noop("unknown article %(code)s"), code=repr(row["article"]))
         checked.append({
             "path": path, "reference": reference, "label": row["label"].strip(),
-            "hours": _positive(checker, row["hours"], f"{path}.hours", "hours", Decimal("99999.99")),
-            "days": _positive(checker, row["days"], f"{path}.days", "days", Decimal("999.99")),
-            "price": checker.decimal(row["price"], f"{path}.price", maximum=Decimal("999999999999.99"), what="price"),
+            "hours": _positive(checker, row["hours"], f"{path}.hours", gettext_noop("hours"), Decimal("99999.99")),
+            "days": _positive(checker, row["days"], f"{path}.days", gettext_noop("days"), Decimal("999.99")),
+            "price": checker.decimal(row["price"], f"{path}.price", maximum=Decimal("999999999999.99"),
+                                     what=gettext_noop("price")),
             "basis": row.get("basis", TrainingProduct.Basis.PER_LEARNER), "article": row["article"],
             "vat_exempt": row.get("vat_exempt", True),
         })
@@ -68,7 +71,7 @@ def check_products(located: Located, refs: References, checker: Checker) -> list
 def _positive(checker: Checker, value: object, where: str, what: str, maximum: Decimal) -> Decimal | None:
     number = checker.decimal(value, where, maximum=maximum, what=what)
     if number is not None and number == 0:
-        checker.add(where, f"{what} must be more than 0")
+        checker.add(where, gettext_noop("%(what)s must be more than 0"), what=Term(what))
         return None
     return number
 
@@ -80,19 +83,23 @@ def check_sessions(located: Located, refs: References, products: Iterable[str], 
     known_products = set(products) | set(TrainingProduct.objects.values_list("reference", flat=True))
     existing = _current(TrainingSession.objects.filter(reference__in=[row["reference"] for _, row in located]))
     checked = []
-    for path, row in _once_each(located, "training session", checker):
+    for path, row in _once_each(located, gettext_noop("duplicate training session %(reference)s: also at %(other)s"),
+                                  checker):
         reference = row["reference"]
         if row["product"] not in known_products:
-            checker.add(f"{path}.product", f"unknown training product {row['product']!r}")
+            checker.add(f"{path}.product", gettext_noop("unknown training product %(reference)s"),
+                        reference=repr(row["product"]))
         start, end = checker.date(row["start"], f"{path}.start"), checker.date(row["end"], f"{path}.end")
         if start and end and end < start:
-            checker.add(f"{path}.end", f"the session ends on {end} before it starts on {start}")
+            checker.add(f"{path}.end", gettext_noop("the session ends on %(end)s before it starts on %(start)s"), end=end,
+                        start=start)
         trainer = row.get("trainer") or None
         if trainer and trainer not in refs.collaborators:
-            checker.add(f"{path}.trainer", f"unknown collaborator {trainer!r}")
-        discount = checker.decimal(row.get("discount_percent", "0"), f"{path}.discount_percent", what="discount")
+            checker.add(f"{path}.trainer", gettext_noop("unknown collaborator %(code)s"), code=repr(trainer))
+        discount = checker.decimal(row.get("discount_percent", "0"), f"{path}.discount_percent", what=gettext_noop("discount"))
         if discount is not None and discount >= HUNDRED:
-            checker.add(f"{path}.discount_percent", f"discount {discount} % is not less than 100 %")
+            checker.add(f"{path}.discount_percent", gettext_noop("discount %(discount)s %% is not less than 100 %%"),
+                        discount=discount)
         session = {
             "path": path, "reference": reference, "product": row["product"], "start": start, "end": end,
             "place": row.get("place", "").strip(), "trainer": trainer, "discount_percent": discount or Decimal(0),
@@ -109,9 +116,9 @@ def _check_learners(row: dict, path: str, refs: References, checker: Checker) ->
     for j, learner in enumerate(row.get("learners", [])):
         where = f"{path}.learners[{j}]"
         if not learner["name"].strip():
-            checker.add(f"{where}.name", "a learner's name is required")
+            checker.add(f"{where}.name", gettext_noop("a learner's name is required"))
         if learner["sponsor"] not in refs.clients:
-            checker.add(f"{where}.sponsor", f"unknown client {learner['sponsor']!r}")
+            checker.add(f"{where}.sponsor", gettext_noop("unknown client %(code)s"), code=repr(learner["sponsor"]))
         learners.append((learner["name"].strip(), learner["sponsor"]))
     return learners
 
@@ -124,33 +131,35 @@ def _check_fundings(row: dict, path: str, refs: References, sending: set[str],
         where = f"{path}.fundings[{k}]"
         funder, sponsor = funding["funder"], funding["sponsor"]
         if funder not in refs.clients:
-            checker.add(f"{where}.funder", f"unknown client {funder!r}")
+            checker.add(f"{where}.funder", gettext_noop("unknown client %(code)s"), code=repr(funder))
         if sponsor not in refs.clients:
-            checker.add(f"{where}.sponsor", f"unknown client {sponsor!r}")
+            checker.add(f"{where}.sponsor", gettext_noop("unknown client %(code)s"), code=repr(sponsor))
         elif sponsor not in sending:
-            checker.add(f"{where}.sponsor", f"{sponsor} sends no learner to this session: only a sponsor's part "
-                                            "is funded")
+            checker.add(f"{where}.sponsor", gettext_noop("%(sponsor)s sends no learner to this session: only a sponsor's "
+                                                         "part is funded"), sponsor=sponsor)
         if funder == sponsor:
-            checker.add(f"{where}.funder", "a sponsor does not fund itself: what no funder pays is its own")
+            checker.add(f"{where}.funder", gettext_noop("a sponsor does not fund itself: what no funder pays is its own"))
         amount, percent = funding.get("amount"), funding.get("percent")
         per_learner = funding.get("per_learner", False)
         if per_learner and amount is None:
-            checker.add(f"{where}.per_learner", "only an amount is paid per learner")
+            checker.add(f"{where}.per_learner", gettext_noop("only an amount is paid per learner"))
         if (amount is None) == (percent is None):
-            checker.add(where, "give either an amount or a percentage" + (", not both" if amount is not None else ""))
+            checker.add(where, gettext_noop("give either an amount or a percentage, not both") if amount is not None
+                        else gettext_noop("give either an amount or a percentage"))
         if amount is not None:
-            amount = checker.decimal(amount, f"{where}.amount", maximum=Decimal("999999999999.99"), what="amount")
+            amount = checker.decimal(amount, f"{where}.amount", maximum=Decimal("999999999999.99"), what=gettext_noop("amount"))
             if amount is not None and amount == 0:
-                checker.add(f"{where}.amount", "a funded amount must be more than 0")
+                checker.add(f"{where}.amount", gettext_noop("a funded amount must be more than 0"))
         if percent is not None:
-            percent = checker.decimal(percent, f"{where}.percent", maximum=HUNDRED, what="percentage")
+            percent = checker.decimal(percent, f"{where}.percent", maximum=HUNDRED, what=gettext_noop("percentage"))
             if percent is not None and percent == 0:
-                checker.add(f"{where}.percent", "a funded percentage must be more than 0")
+                checker.add(f"{where}.percent", gettext_noop("a funded percentage must be more than 0"))
             elif percent is not None:
                 percents[sponsor] += percent
                 if percents[sponsor] > HUNDRED:
-                    checker.add(f"{where}.percent", f"the fundings of {sponsor} exceed 100 % "
-                                                    f"({percents[sponsor]} % so far)")
+                    checker.add(f"{where}.percent", gettext_noop("the fundings of %(sponsor)s exceed 100 %% "
+                                                                 "(%(percent)s %% so far)"),
+                                sponsor=sponsor, percent=percents[sponsor])
         fundings.append((funder, sponsor, amount, percent, per_learner))
     return fundings
 
@@ -179,11 +188,13 @@ def _refuse_closed_changes(session: dict, current: dict | None, checker: Checker
     path, reference, wanted = session["path"], session["reference"], session["status"]
     if current and current["status"] in CLOSED:
         if _content(session) != _content(current) or wanted not in (None, current["status"]):
-            checker.add(f"{path}.reference", f"session {reference} is {current['status']}: it can no longer be "
-                                             "changed (its charges stand on drafts or invoices)")
+            checker.add(f"{path}.reference", gettext_noop("session %(reference)s is %(status)s: it can no longer be "
+                                                          "changed (its charges stand on drafts or invoices)"),
+                        reference=reference, status=Term(current["status"]))  # the msgid of its label
     elif wanted in CLOSED:
-        checker.add(f"{path}.status", f"a file does not make a session {wanted}: `{_COMMAND[wanted]} {reference}` "
-                                      "does, with its drafts")
+        checker.add(f"{path}.status", gettext_noop("a file does not make a session %(status)s: `%(command)s` does, "
+                                                   "with its drafts"),
+                    status=Term(wanted), command=f"{_COMMAND[wanted]} {reference}")
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -253,7 +264,7 @@ def _saved(path: str, service, **values):
     try:
         return service(**values)
     except EntryRefused as refused:
-        raise ImportRejected("portfolio", [Problem(f"{path}.{refused.field}", refused.message)]) from None
+        raise ImportRejected("portfolio", [Problem.of(f"{path}.{refused.field}", refused)]) from None
 
 
 # -- export --------------------------------------------------------------------------------------

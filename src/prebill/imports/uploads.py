@@ -9,6 +9,8 @@ from pathlib import Path
 
 from django.core.files.uploadedfile import UploadedFile
 
+from prebill.core.refusals import gettext_noop
+
 from .activity import import_metrics_csv, import_time_csv
 from .costs import import_costs_csv
 from .portfolio import import_portfolio, load_portfolio_file
@@ -29,13 +31,14 @@ def import_upload(kind: str, upload: UploadedFile) -> dict[str, dict[str, int]]:
     suffix, run_import = KINDS[kind]
     name = os.path.basename(upload.name or "")
     if upload.size > MAX_BYTES:
-        raise ImportRejected(name, [Problem(name, f"the file is larger than {MAX_BYTES // 1024 // 1024} MB")])
+        raise ImportRejected(name, [Problem(name, gettext_noop("the file is larger than %(size)s MB"),
+                                            size=MAX_BYTES // 1024 // 1024)])
     if not name.lower().endswith(suffix):
-        raise ImportRejected(name, [Problem(name, f"a {suffix} file is expected")])
+        raise ImportRejected(name, [Problem(name, gettext_noop("a %(suffix)s file is expected"), suffix=suffix)])
     head = upload.read(4096)
     upload.seek(0)
     if b"\x00" in head:
-        raise ImportRejected(name, [Problem(name, "the file is not text (binary content)")])
+        raise ImportRejected(name, [Problem(name, gettext_noop("the file is not text (binary content)"))])
     # Never the uploaded name on disk: a private temporary file, removed whatever happens.
     handle, temporary = tempfile.mkstemp(prefix="prebill-upload-", suffix=suffix)
     try:

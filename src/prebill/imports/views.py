@@ -19,12 +19,12 @@ def upload(request):
         file = request.FILES.get("file")
         context["kind"] = kind
         if kind not in KINDS or file is None:
-            context["problems"] = [f"{kind or 'file'}: choose a file to import"]
+            context["problems"] = [_("%(kind)s: choose a file to import") % {"kind": kind or _("file")}]
         else:
             try:
                 context["counts"] = import_upload(kind, file)
             except ImportRejected as rejected:
-                context["problems"] = [str(problem) for problem in rejected.problems]
+                context["problems"] = [problem.located(_) for problem in rejected.problems]
                 context["source"] = file.name
     return render(request, "imports/upload.html", context, status=422 if context.get("problems") else 200)
 
@@ -45,7 +45,8 @@ def enter_order(request):
         return redirect("orders:list")
     problems = enter_document(row, delivery=delivery)
     for problem in problems:
-        messages.error(request, f"{problem.where.removeprefix('form.')}: {problem.why}")
+        messages.error(request, _("%(where)s: %(why)s") % {"where": problem.where.removeprefix("form."),
+                                                            "why": problem.translated(_)})
     if not problems:
         messages.success(request, _("%(number)s saved.") % {"number": row["number"]})
     return redirect("orders:list")
