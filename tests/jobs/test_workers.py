@@ -13,7 +13,7 @@ import sys
 import time
 import uuid
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -44,7 +44,7 @@ def queue(settings, unfreeze_after, tmp_path):
     name = f"prebill-test-{uuid.uuid4().hex[:8]}"
     settings.PREBILL_RUNS_INLINE = False
     settings.PREBILL_BROKER_URL, settings.PREBILL_QUEUE = REDIS, name
-    settings.PREBILL_JOB_STALE_SECONDS = float(TIMING["PREBILL_JOB_STALE_SECONDS"])
+    settings.PREBILL_JOB_STALE_AFTER = timedelta(seconds=int(TIMING["PREBILL_JOB_STALE_SECONDS"]))
     settings.PREBILL_FILES_DIR = tmp_path / "files"
     return name
 

@@ -260,7 +260,7 @@ def resume_run(request, run_id: int):
     """Take an interrupted (or failed) run again; a run still going is returned as it is."""
     require(request, RUN_PRE_BILLING)
     run = get_object_or_404(BillingRun.objects.select_related("job"), pk=run_id)
-    return Status(202, services.resume_pre_billing(run) if run.shown_status in ("interrupted", "failed") else run)
+    return Status(202, services.resume_pre_billing(run))
 
 
 class CopyLineIn(Schema):

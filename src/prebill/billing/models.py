@@ -260,9 +260,9 @@ class BillingRun(models.Model):
     @property
     def shown_status(self) -> str:
         """'interrupted' for a run whose worker stopped (a crash): it can be resumed, it never shows running."""
-        if self.status == self.Status.RUNNING and (self.job is None or self.job.shown_state == "interrupted"):
-            return "interrupted"
-        return self.status
+        if self.job is None:  # a run of before the jobs, left running by a stopped thread
+            return "interrupted" if self.status == self.Status.RUNNING else self.status
+        return self.job.shown_status_of(self.status)
 
 
 class InvoiceTemplate(models.Model):

@@ -154,7 +154,10 @@ def start_pre_billing(*, period: Period, user=None, here: bool = False) -> Billi
 
 
 def resume_pre_billing(run: BillingRun) -> BillingRun:
-    """Take an interrupted (or failed) run again: it converges to the drafts an uninterrupted run gives."""
+    """Take an interrupted (or failed) run again: it converges to the drafts an uninterrupted run gives. A run
+    going or done is returned as it is."""
+    if run.shown_status not in ("interrupted", "failed"):
+        return run
     if run.job is None:  # a run of before the jobs: start the month again
         BillingRun.objects.filter(pk=run.pk, status=BillingRun.Status.RUNNING).update(
             status=BillingRun.Status.FAILED, finished_at=timezone.now(), error="interrupted")

@@ -1,6 +1,8 @@
 """Django settings for prebill. Everything a deployment changes comes from PREBILL_* variables."""
 
 import os
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from .database import database_from_url
@@ -148,7 +150,14 @@ PREBILL_RUNS_INLINE = os.environ.get("PREBILL_RUNS_INLINE", "0") == "1"
 PREBILL_BROKER_URL = os.environ.get("PREBILL_BROKER_URL", "")
 PREBILL_QUEUE = os.environ.get("PREBILL_QUEUE", "prebill")
 PREBILL_BROKER_FOLDER = Path(os.environ.get("PREBILL_BROKER_FOLDER", VAR_DIR / "broker"))
-PREBILL_JOB_HEARTBEAT_SECONDS = float(os.environ.get("PREBILL_JOB_HEARTBEAT_SECONDS", "5"))
-PREBILL_JOB_STALE_SECONDS = float(os.environ.get("PREBILL_JOB_STALE_SECONDS", "60"))
-PREBILL_JOB_SWEEP_SECONDS = float(os.environ.get("PREBILL_JOB_SWEEP_SECONDS", "15"))
+
+
+def duration_from_seconds(text: str) -> timedelta:
+    """A duration given in seconds, decimals allowed ("0.5"), read exactly (no binary float)."""
+    return timedelta(microseconds=int(Decimal(text.strip()) * 1_000_000))
+
+
+PREBILL_JOB_HEARTBEAT = duration_from_seconds(os.environ.get("PREBILL_JOB_HEARTBEAT_SECONDS", "5"))
+PREBILL_JOB_STALE_AFTER = duration_from_seconds(os.environ.get("PREBILL_JOB_STALE_SECONDS", "60"))
+PREBILL_JOB_SWEEP_EVERY = duration_from_seconds(os.environ.get("PREBILL_JOB_SWEEP_SECONDS", "15"))
 PREBILL_JOB_ATTEMPTS = int(os.environ.get("PREBILL_JOB_ATTEMPTS", "3"))

@@ -31,9 +31,10 @@ class DocumentBatch(models.Model):
 
     @property
     def shown_status(self) -> str:
-        if self.status == self.Status.RUNNING and (self.job is None or self.job.shown_state == "interrupted"):
-            return "interrupted"
-        return self.status
+        """'interrupted' for a batch whose worker stopped: it can be resumed."""
+        if self.job is None:  # a batch of before the jobs, left running by a stopped thread
+            return "interrupted" if self.status == self.Status.RUNNING else self.status
+        return self.job.shown_status_of(self.status)
 
 
 class IssuedDocument(models.Model):

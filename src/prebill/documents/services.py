@@ -26,6 +26,10 @@ class BatchRefused(Refusal, ValueError):
     """Nothing to render for this choice."""
 
 
+class BatchFailed(Exception):
+    """The batch could not be written; its row says why."""
+
+
 def invoices_of(*, period: Period | None = None, numbers: list[str] | None = None) -> list[int]:
     """The invoices and credit notes issued in a month, or those named."""
     invoices = Invoice.objects.order_by("number")
@@ -50,7 +54,9 @@ def start_batch(*, invoice_ids: list[int], label: str, user=None) -> DocumentBat
 
 
 def resume_batch(batch: DocumentBatch) -> DocumentBatch:
-    """Take an interrupted (or failed) batch again: it writes the same archive."""
+    """Take an interrupted (or failed) batch again: it writes the same archive. One going or done is returned."""
+    if batch.shown_status not in ("interrupted", "failed"):
+        return batch
     DocumentBatch.objects.filter(pk=batch.pk).update(status=DocumentBatch.Status.RUNNING, error="")
     if batch.job is None:
         batch.job = start_job(kind="document_batch", key=f"batch:{batch.pk}", user=batch.created_by)
@@ -74,10 +80,6 @@ def _batch_job(job, progress) -> dict:
     if batch.status == DocumentBatch.Status.FAILED:
         raise BatchFailed(batch.error)
     return {"batch": batch_id, "documents": batch.done}
-
-
-class BatchFailed(Exception):
-    """The batch could not be written; its row says why."""
 
 
 def render_batch(batch_id: int, progress=None) -> None:

@@ -69,8 +69,7 @@ def start_batch(request):
 def resume_batch(request, pk: int):
     """Take an interrupted batch again."""
     batch = get_object_or_404(DocumentBatch.objects.select_related("job"), pk=pk)
-    if batch.shown_status in ("interrupted", "failed"):
-        services.resume_batch(batch)
+    services.resume_batch(batch)
     return redirect("documents:batch", pk=pk)
 
 

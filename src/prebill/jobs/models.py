@@ -5,7 +5,6 @@ read. A running job's worker beats every few seconds; a job whose beat stops is 
 for ever.
 """
 
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -60,9 +59,22 @@ class Job(models.Model):
             return self.State.INTERRUPTED
         return self.state
 
-    def is_stale(self, now=None) -> bool:
-        beat = self.heartbeat_at or self.started_at or self.queued_at
-        return beat < (now or timezone.now()) - timedelta(seconds=settings.PREBILL_JOB_STALE_SECONDS)
+    @staticmethod
+    def stale_before():
+        """A worker that has not beaten since this moment has stopped."""
+        return timezone.now() - settings.PREBILL_JOB_STALE_AFTER
+
+    @classmethod
+    def abandoned(cls) -> Q:
+        """Running jobs whose worker stopped beating."""
+        return Q(state=cls.State.RUNNING, heartbeat_at__lt=cls.stale_before())
+
+    def is_stale(self) -> bool:
+        return (self.heartbeat_at or self.started_at or self.queued_at) < self.stale_before()
+
+    def shown_status_of(self, status: str) -> str:
+        """The status to show of the run or batch this job does: 'interrupted' once the job is."""
+        return "interrupted" if status == "running" and self.shown_state == self.State.INTERRUPTED else status
 
     @property
     def may_resume(self) -> bool:

@@ -16,7 +16,6 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -100,8 +99,7 @@ def resume_job(job: Job, *, here: bool = False) -> Job:
     try:
         with transaction.atomic():
             updated = Job.objects.filter(pk=job.pk).filter(
-                Q(state__in=[State.INTERRUPTED, State.FAILED])
-                | Q(state=State.RUNNING, heartbeat_at__lt=_stale_before())).update(
+                Q(state__in=[State.INTERRUPTED, State.FAILED]) | Job.abandoned()).update(
                 state=State.QUEUED, queued_at=timezone.now(), worker="", error="")
     except IntegrityError:  # a failed job whose month was started again meanwhile
         return Job.objects.filter(kind=job.kind, key=job.key, state__in=Job.ACTIVE).first() or job
@@ -118,10 +116,6 @@ def _dispatch(job: Job, here: bool) -> None:
     else:
         job_id = job.pk
         transaction.on_commit(lambda: _send("prebill.run_job", [job_id]), robust=True)
-
-
-def _stale_before():
-    return timezone.now() - timedelta(seconds=settings.PREBILL_JOB_STALE_SECONDS)
 
 
 @dataclass
@@ -157,7 +151,7 @@ class _Heartbeat(threading.Thread):
 
     def run(self) -> None:
         try:
-            while not self.stopped.wait(settings.PREBILL_JOB_HEARTBEAT_SECONDS):
+            while not self.stopped.wait(settings.PREBILL_JOB_HEARTBEAT.total_seconds()):
                 try:
                     self.progress.write()
                 except Exception:  # a busy database: the next beat tries again
@@ -170,9 +164,7 @@ def _claim(job_id: int) -> str | None:
     """Take the job if it is waiting, or running with a worker that stopped beating; the token proves it."""
     token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     now = timezone.now()
-    taken = Job.objects.filter(pk=job_id).filter(
-        Q(state__in=[State.QUEUED, State.INTERRUPTED])
-        | Q(state=State.RUNNING, heartbeat_at__lt=_stale_before())).update(
+    taken = Job.objects.filter(pk=job_id).filter(Q(state__in=[State.QUEUED, State.INTERRUPTED]) | Job.abandoned()).update(
         state=State.RUNNING, worker=token, started_at=now, heartbeat_at=now, error="", attempts=F("attempts") + 1)
     return token if taken else None
 
@@ -213,10 +205,9 @@ def sweep() -> int:
     """Send again what a crash lost: jobs whose worker stopped beating (taken again, up to
     PREBILL_JOB_ATTEMPTS times, then left interrupted for a user to resume) and queued jobs nobody took.
     Every worker sweeps every few seconds; claims make a job run once whoever sends it."""
-    stale = _stale_before()
+    stale = Job.stale_before()
     sent = 0
-    for job in Job.objects.filter(Q(state=State.RUNNING, heartbeat_at__lt=stale)
-                                  | Q(state=State.QUEUED, queued_at__lt=stale)):
+    for job in Job.objects.filter(Job.abandoned() | Q(state=State.QUEUED, queued_at__lt=stale)):
         if job.state == State.RUNNING and job.attempts >= settings.PREBILL_JOB_ATTEMPTS:
             Job.objects.filter(pk=job.pk, state=State.RUNNING, heartbeat_at__lt=stale).update(
                 state=State.INTERRUPTED, worker="")

@@ -26,7 +26,7 @@ def _sweep_forever() -> None:
             logger.warning("sweep failed", exc_info=True)
         finally:
             connection.close()
-        _stop.wait(settings.PREBILL_JOB_SWEEP_SECONDS)
+        _stop.wait(settings.PREBILL_JOB_SWEEP_EVERY.total_seconds())
 
 
 @worker_ready.connect

@@ -58,6 +58,22 @@ def record_payment(*, client_id: int, day: date, method: str, amount: Decimal, r
 
 
 @transaction.atomic
+def pay_invoice(*, invoice: Invoice, day: date, method: str, amount: Decimal, reference: str = "",
+                user=None) -> Payment:
+    """Money received for an invoice: it pays what is due of it, the rest stays a deposit of the client."""
+    due = amounts_due([invoice.pk])[invoice.pk]
+    return record_payment(client_id=invoice.client_id, day=day, method=method, amount=amount, reference=reference,
+                          allocations={invoice.pk: min(amount, due)} if due > 0 else {}, user=user)
+
+
+@transaction.atomic
+def settle_with_deposit(*, payment: Payment, invoice: Invoice, user=None) -> Allocation:
+    """What is left of a deposit pays the invoice, never beyond what is due of it."""
+    due = amounts_due([invoice.pk])[invoice.pk]
+    return allocate(payment=payment, invoice_id=invoice.pk, amount=min(due, deposit_left(payment)), user=user)
+
+
+@transaction.atomic
 def allocate(*, payment: Payment, invoice_id: int, amount: Decimal, user=None) -> Allocation:
     """Settle (part of) an invoice with a payment or a deposit: never beyond what either has left."""
     payment = Payment.objects.select_for_update().get(pk=payment.pk)

@@ -66,11 +66,9 @@ def release(request, pk: int):
 def pay_invoice(request, pk: int):
     invoice = get_object_or_404(Invoice, pk=pk)
     amount = parse_amount(request.POST.get("amount")) or Decimal(0)
-    day = parse_date(request.POST.get("date", "") or "") or date.today()
-    due = services.amounts_due([pk])[pk]
-    services.record_payment(client_id=invoice.client_id, day=day, method=request.POST.get("method", "transfer"),
-                            amount=amount, reference=request.POST.get("reference", "")[:100],
-                            allocations={pk: min(amount, due)} if due > 0 else {}, user=request.user)
+    services.pay_invoice(invoice=invoice, day=parse_date(request.POST.get("date", "") or "") or date.today(),
+                         method=request.POST.get("method", "transfer"), amount=amount,
+                         reference=request.POST.get("reference", "")[:100], user=request.user)
     messages.success(request, _("Payment recorded."))
     return redirect("invoicing:detail", pk=pk)
 
@@ -81,7 +79,5 @@ def use_deposit(request, pk: int):
     """Settle the invoice with what is left of a deposit of its client."""
     invoice = get_object_or_404(Invoice, pk=pk)
     payment = get_object_or_404(Payment, pk=request.POST.get("payment"), client_id=invoice.client_id)
-    due = services.amounts_due([pk])[pk]
-    services.allocate(payment=payment, invoice_id=pk, amount=min(due, services.deposit_left(payment)),
-                      user=request.user)
+    services.settle_with_deposit(payment=payment, invoice=invoice, user=request.user)
     return redirect("invoicing:detail", pk=pk)
