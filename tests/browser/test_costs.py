@@ -43,7 +43,9 @@ def test_declare_an_expense_with_its_receipt_see_it_untreated_and_invoice_it(pag
 
     # The month's run takes it: it shows at the top of the preparation page, untreated.
     page.goto(f"{page.base_url}/billing/2026-11/")
-    page.locator("#run form button").click()
+    # Wait for the run's answer: reloading at once would cancel its request.
+    with page.expect_response(lambda response: response.url.endswith("/run/") and response.request.method == "POST"):
+        page.locator("#run form button").click()
     page.reload()
     row = page.locator("[data-test=rebillable]", has_text="Train Paris-Lyon")
     expect(row).to_be_visible()
