@@ -58,3 +58,37 @@ def test_batches_and_documents_through_the_api(user_with, month):
     assert names_in(b"".join(archive.streaming_content)) == sorted(f"{n}.pdf" for n in month[:2])
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert bad.status_code == 422
+
+
+def test_a_batch_is_rendered_in_chunks_and_a_failed_chunk_alone_is_taken_again(month, settings, monkeypatch):
+    from prebill.documents import services
+    from prebill.documents.models import DocumentBatch, IssuedDocument
+    from prebill.invoicing.models import Invoice
+    from prebill.jobs.models import Job
+
+    settings.PREBILL_BATCH_CHUNK = 2
+    ids = list(Invoice.objects.order_by("number").values_list("pk", flat=True))
+    render, renders = services.issued, []
+
+    def failing_once(invoice, kind):
+        renders.append(invoice.number)
+        if invoice.number == month[2] and renders.count(month[2]) == 1:
+            raise OSError("disk full")
+        return render(invoice, kind)
+
+    monkeypatch.setattr(services, "issued", failing_once)
+    batch = services.start_batch(invoice_ids=ids, label="November")
+    failed = DocumentBatch.objects.select_related("job").get(pk=batch.pk)
+    chunks = Job.objects.filter(kind="document_chunk").order_by("key")
+    states_after_failure = list(chunks.values_list("key", "state", "params"))
+    shown, error = failed.shown_status, failed.error
+
+    resumed = services.resume_batch(failed)
+
+    assert shown == "failed" and "disk full" in error
+    assert states_after_failure == [(f"batch:{batch.pk}:0", "done", {"invoices": ids[:2]}),
+                                    (f"batch:{batch.pk}:1", "failed", {"invoices": ids[2:]})]
+    assert resumed.shown_status == "done" and resumed.done == 3 and chunks.count() == 2
+    assert renders == [month[0], month[1], month[2], month[2]]  # the chunk done is not rendered again
+    assert names_in(services.zip_path(resumed).read_bytes()) == sorted(f"{n}.pdf" for n in month)
+    assert IssuedDocument.objects.filter(kind="pdf").count() == 3

@@ -132,7 +132,7 @@ def test_a_credit_note_copies_the_credited_invoices_seller_and_a_draft_reads_the
 
 def test_the_api_the_command_line_and_batches_return_the_stored_bytes(identity, user_with, tmp_path, settings):
     from prebill.cli.commands import dispatch
-    from prebill.documents.services import render_batch, start_batch
+    from prebill.documents.services import start_batch, write_archive
 
     settings.PREBILL_FILES_DIR = tmp_path
     invoice = validated()
@@ -145,7 +145,7 @@ def test_the_api_the_command_line_and_batches_return_the_stored_bytes(identity, 
     dispatch(["facturx", invoice.number, "-o", str(tmp_path)])
     dispatch(["facturx", invoice.number, "--ubl", "-o", str(tmp_path)])
     batch = start_batch(invoice_ids=[invoice.pk], label="t")
-    render_batch(batch.pk)  # twice: the second archive holds the same bytes
+    write_archive(batch.pk)  # twice: the second archive holds the same bytes
     xml, ubl = api.get(f"/api/invoices/{invoice.number}/xml"), api.get(f"/api/invoices/{invoice.number}/ubl")
 
     stored = {row.kind: bytes(row.content) for row in IssuedDocument.objects.filter(invoice=invoice)}

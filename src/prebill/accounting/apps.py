@@ -7,4 +7,4 @@ class AccountingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects this app's part of a validation)
+        from . import receivers, services  # noqa: F401  (its part of a validation, the posting job)

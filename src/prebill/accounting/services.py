@@ -8,14 +8,18 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from prebill.accounts.roles import acting_user
 from prebill.audit.services import record
 from prebill.core.journal import FEC_COLUMNS, fec_amount, fec_date, fec_filename, fec_text, invoice_entry
-from prebill.core.lifecycle import InvoiceState, check_transition, posted_state
+from prebill.core.lifecycle import InvoiceState, TransitionRefused, check_transition, posted_state
 from prebill.invoicing.models import Invoice
+from prebill.jobs.models import Job
+from prebill.jobs.services import handler, key_of, start_job
 from prebill.locks import journal_lock
 from prebill.organisation.models import Organisation
 from prebill.payments.services import amounts_due
@@ -66,6 +70,40 @@ def post_invoice(*, invoice_id: int, user=None) -> JournalEntry:
     record(user=user, action="post", obj=invoice, before={"state": invoice.state}, after={"state": state.value,
                                                                                            "entry": str(entry)})
     return entry
+
+
+def start_posting(*, invoice_ids: list[int], user=None, here: bool = False) -> Job:
+    """Post `invoice_ids` (in this order) as one job; the same request twice while the first runs gives it."""
+    params = {"invoices": [int(pk) for pk in invoice_ids],
+              "language": translation.get_language() or settings.LANGUAGE_CODE}
+    return start_job(kind="post_invoices", key=key_of(params["invoices"]), params=params, user=user, here=here)
+
+
+@handler("post_invoices")
+def _post_invoices(job: Job, progress) -> dict:
+    """Each invoice in its own transaction; one refused does not stop the others. Taken again after its worker
+    stopped, the job reports the entries it had written instead of refusing those invoices as posted already."""
+    ids = job.params["invoices"]
+    numbers = dict(Invoice.objects.filter(pk__in=ids).values_list("pk", "number"))
+    earlier = {entry.invoice_id: str(entry) for entry in JournalEntry.objects.filter(
+        invoice_id__in=ids, posted_at__gte=job.created_at)}
+    posted, refused = [], []
+    progress(gettext_noop("posting the invoices"), done=0, total=len(ids))
+    with translation.override(job.params.get("language", settings.LANGUAGE_CODE)):
+        for done, pk in enumerate(ids, start=1):
+            if pk not in numbers:
+                refused.append({"invoice": pk, "reason": gettext("no such invoice")})
+            elif pk in earlier:
+                posted.append({"number": numbers[pk], "entry": earlier[pk]})
+            else:
+                try:
+                    entry = post_invoice(invoice_id=pk, user=job.created_by)
+                except TransitionRefused as refusal:
+                    refused.append({"number": numbers[pk], "reason": refusal.translated(gettext)})
+                else:
+                    posted.append({"number": numbers[pk], "entry": str(entry)})
+            progress(done=done)
+    return {"posted": posted, "refused": refused}
 
 
 def fec_file(*, closing_date: date, opening_date: date) -> tuple[str, bytes]:

@@ -352,20 +352,23 @@ def _id_at_version(text: str) -> tuple[int, int | None]:
 
 
 def _validate(args) -> int:
-    from prebill.invoicing.services import ValidationRefused, validate_pre_invoice
+    from prebill.invoicing.validations import start_validations
 
-    failures = 0
-    for pk, version in args.pre_invoice:
-        try:
-            invoice = validate_pre_invoice(pre_invoice_id=pk, issue_date=_day(args.date), expected_version=version)
-        except ValidationRefused as refused:  # the others are still validated: say which one, and go on
-            print(gettext("pre-invoice %(id)s: %(reason)s") % {"id": pk, "reason": refused.translated(gettext)},
-                  file=sys.stderr)
-            failures += 1
-        else:
-            print(gettext("pre-invoice %(id)s -> %(number)s (%(total)s incl. VAT)")
-                  % {"id": pk, "number": invoice.number, "total": _euros(invoice.total_including_vat)})
-    return EXIT_BAD_INPUT if failures else 0
+    job = start_validations(drafts=args.pre_invoice, issue_date=_day(args.date), here=True)
+    _failed_job(job)
+    for done in job.result["validated"]:
+        print(gettext("pre-invoice %(id)s -> %(number)s (%(total)s incl. VAT)") % {
+            "id": done["pre_invoice"], "number": done["number"], "total": _euros(Decimal(done["total_including_vat"]))})
+    for refused in job.result["refused"]:  # the others are still validated: say which one
+        print(gettext("pre-invoice %(id)s: %(reason)s") % {"id": refused["pre_invoice"], "reason": refused["reason"]},
+              file=sys.stderr)
+    return EXIT_BAD_INPUT if job.result["refused"] else 0
+
+
+def _failed_job(job) -> None:
+    if job.state != "done":
+        raise Refusal(gettext("the job %(id)s did not finish (%(state)s): %(error)s"), id=job.pk, state=job.state,
+                      error=job.error or "-")
 
 
 def _duplicate(args) -> int:
@@ -554,27 +557,21 @@ def _credit(args) -> int:
 
 
 def _post(args) -> int:
-    from prebill.accounting.services import post_invoice
-    from prebill.core.lifecycle import TransitionRefused
+    from prebill.accounting.services import start_posting
     from prebill.invoicing.models import Invoice
 
-    failures = 0
-    for number in args.number:
-        invoice = Invoice.objects.filter(number=number).first()
-        if invoice is None:
-            print(gettext("%(number)s: %(reason)s") % {"number": number, "reason": gettext("no such invoice")},
-                  file=sys.stderr)
-            failures += 1
-            continue
-        try:
-            entry = post_invoice(invoice_id=invoice.pk)
-        except TransitionRefused as refused:  # the others are still posted: say which one, and go on
-            print(gettext("%(number)s: %(reason)s") % {"number": number, "reason": refused.translated(gettext)},
-                  file=sys.stderr)
-            failures += 1
-        else:
-            print(gettext("%(number)s posted as %(entry)s") % {"number": number, "entry": entry})
-    return EXIT_BAD_INPUT if failures else 0
+    found = dict(Invoice.objects.filter(number__in=args.number).values_list("number", "pk"))
+    missing = [number for number in args.number if number not in found]
+    for number in missing:
+        print(gettext("%(number)s: %(reason)s") % {"number": number, "reason": gettext("no such invoice")},
+              file=sys.stderr)
+    job = start_posting(invoice_ids=[found[number] for number in args.number if number in found], here=True)
+    _failed_job(job)
+    for done in job.result["posted"]:
+        print(gettext("%(number)s posted as %(entry)s") % done)
+    for refused in job.result["refused"]:  # the others are still posted: say which one
+        print(gettext("%(number)s: %(reason)s") % refused, file=sys.stderr)
+    return EXIT_BAD_INPUT if missing or job.result["refused"] else 0
 
 
 def _documents(args) -> int:

@@ -161,3 +161,5 @@ PREBILL_JOB_HEARTBEAT = duration_from_seconds(os.environ.get("PREBILL_JOB_HEARTB
 PREBILL_JOB_STALE_AFTER = duration_from_seconds(os.environ.get("PREBILL_JOB_STALE_SECONDS", "60"))
 PREBILL_JOB_SWEEP_EVERY = duration_from_seconds(os.environ.get("PREBILL_JOB_SWEEP_SECONDS", "15"))
 PREBILL_JOB_ATTEMPTS = int(os.environ.get("PREBILL_JOB_ATTEMPTS", "3"))
+# Documents a chunk of a batch renders: chunks are what the workers share.
+PREBILL_BATCH_CHUNK = int(os.environ.get("PREBILL_BATCH_CHUNK", "50"))

@@ -9,6 +9,8 @@ idempotent: the monthly run rebuilds the same drafts, a document is kept once).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import socket
@@ -71,6 +73,12 @@ def later(name: str, *args) -> None:
         transaction.on_commit(call)
     else:
         transaction.on_commit(lambda: _send("prebill.call", [name, list(args)]), robust=True)
+
+
+def key_of(request: object) -> str:
+    """A job key for work asked by content (the same drafts to validate, the same invoices to post): the same
+    request sent twice while the first runs gives that job."""
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()[:40]
 
 
 def start_job(*, kind: str, key: str = "", params: dict | None = None, user=None, here: bool = False) -> Job:

@@ -1,0 +1,90 @@
+"""Endpoints of bulk work done in the background: validating many drafts, posting many invoices, and following
+any job by its id."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
+from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
+
+from prebill.accounting.services import start_posting
+from prebill.accounts.roles import POST_INVOICES, VALIDATE_INVOICES, has_role
+from prebill.invoicing.models import Invoice
+from prebill.invoicing.validations import start_validations
+from prebill.jobs.models import Job
+
+from .auth import require
+from .schemas import Message
+
+router = Router(tags=["jobs"])
+ERRORS = {401: Message, 403: Message, 404: Message, 409: Message}
+# Who may follow a job: its starter, and those who may start one of its kind.
+ROLES_OF_KIND = {"validate_drafts": VALIDATE_INVOICES, "post_invoices": POST_INVOICES}
+
+
+class JobOut(Schema):
+    id: int
+    kind: str
+    state: str = Field(description="queued, running, done, failed, or interrupted (its worker stopped)")
+    step: str
+    done: int
+    total: int
+    result: dict = Field(description="What the job did, once done (e.g. validated and refused drafts)")
+    error: str
+    created_at: datetime
+    finished_at: datetime | None
+
+    @staticmethod
+    def resolve_state(job) -> str:
+        return job.shown_state
+
+    @staticmethod
+    def resolve_step(job) -> str:
+        return gettext(job.step) if job.step else ""
+
+
+class DraftIn(Schema):
+    id: int
+    version: int | None = Field(None, description="The version you saw: that draft is refused if it changed.")
+
+
+class ValidationsIn(Schema):
+    pre_invoices: list[DraftIn] = Field(min_length=1, max_length=10000)
+    issue_date: date | None = None
+
+
+class PostingsIn(Schema):
+    invoices: list[str] = Field(min_length=1, max_length=10000, description="invoice numbers, posted in this order")
+
+
+@router.post("/validations", response={202: JobOut, **ERRORS})
+def start_validating(request, payload: ValidationsIn):
+    """Validate many pre-invoices, numbered in the order given; follow GET /jobs/{id} (its result lists the
+    invoices made and the drafts refused, with why)."""
+    require(request, VALIDATE_INVOICES)
+    return Status(202, start_validations(drafts=[(d.id, d.version) for d in payload.pre_invoices],
+                                         issue_date=payload.issue_date or date.today(), user=request.auth))
+
+
+@router.post("/postings", response={202: JobOut, 422: dict, **ERRORS})
+def start_postings(request, payload: PostingsIn):
+    """Post many invoices to the sales journal; follow GET /jobs/{id}."""
+    require(request, POST_INVOICES)
+    found = dict(Invoice.objects.filter(number__in=payload.invoices).values_list("number", "pk"))
+    missing = [number for number in payload.invoices if number not in found]
+    if missing:
+        return Status(422, {"detail": [{"loc": f"invoices.{payload.invoices.index(number)}",
+                                        "msg": gettext("no such invoice")} for number in missing]})
+    return Status(202, start_posting(invoice_ids=[found[number] for number in payload.invoices], user=request.auth))
+
+
+@router.get("/jobs/{job_id}", response={200: JobOut, **ERRORS})
+def get_job(request, job_id: int):
+    job = get_object_or_404(Job, pk=job_id)
+    role = ROLES_OF_KIND.get(job.kind)
+    if job.created_by_id != request.auth.pk and not (role and has_role(request.auth, role)):
+        raise HttpError(403, gettext("your role does not allow this"))
+    return job
