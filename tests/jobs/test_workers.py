@@ -25,7 +25,7 @@ from prebill.core.periods import Period
 from prebill.documents.models import DocumentBatch, IssuedDocument
 from prebill.documents.services import start_batch, zip_path
 from prebill.invoicing.models import Invoice
-from prebill.invoicing.services import validate_pre_invoice
+from prebill.invoicing.validations import start_validations
 from prebill.jobs.models import Job
 from tests import factories as f
 from tests.invoicing.test_run_and_validations import database_url
@@ -131,28 +131,56 @@ def test_a_worker_killed_during_a_run_leaves_it_to_the_other_with_the_same_draft
     assert len(kept) == 60 and run_pre_billing(period=NOV).drafts_changed == 0 and drafts() == kept
 
 
-def test_a_batch_survives_a_killed_worker_and_equals_an_uninterrupted_one(firm, workers, monkeypatch):
-    portfolio(16)
+def fixed_fees(clients: int) -> list[int]:
+    """`clients` invoices of November, validated as one job here (their documents left to the batch)."""
+    for n in range(clients):
+        f.fixed_fee_part(f.engagement(f.client()), installments=[(NOV.last_day, f"{100 + n}.00")])
     run_pre_billing(period=NOV)
+    drafts = [(pk, None) for pk in PreInvoice.objects.order_by("pk").values_list("pk", flat=True)]
+    job = start_validations(drafts=drafts, issue_date=NOV.last_day, here=True)
+    return [Invoice.objects.get(number=done["number"]).pk for done in job.result["validated"]]
+
+
+def test_a_500_document_batch_is_shared_by_two_workers_and_survives_one_killed(firm, workers, monkeypatch):
     monkeypatch.setattr("prebill.documents.receivers.later", lambda *args: None)  # the batch renders them
-    invoices = [validate_pre_invoice(pre_invoice_id=pk, issue_date=NOV.last_day).pk
-                for pk in PreInvoice.objects.order_by("pk").values_list("pk", flat=True)]
-    processes = workers(2)
+    invoices = fixed_fees(500)
+    processes = workers(2, PREBILL_BATCH_CHUNK="25")
 
     batch = start_batch(invoice_ids=invoices, label="November")
-    until(lambda: DocumentBatch.objects.get(pk=batch.pk).done >= 3, what="the first documents")
-    os.kill(holder(batch.job_id, processes).pid, signal.SIGKILL)
-    until(lambda: job_state(batch.job_id) == "done", what="the batch taken again")
+    until(lambda: DocumentBatch.objects.get(pk=batch.pk).done >= 150, timeout=240, what="the first documents")
+    os.kill(holder(batch.job_id, processes).pid, signal.SIGKILL)  # the worker assembling the batch
+    until(lambda: job_state(batch.job_id) == "done", timeout=300, what="the batch taken again")
 
     batch.refresh_from_db()
     with zipfile.ZipFile(io.BytesIO(zip_path(batch).read_bytes())) as archive:
-        names = sorted(archive.namelist())
-        contents = {name: archive.read(name) for name in names}
-    numbers = sorted(Invoice.objects.values_list("number", flat=True))
-    assert names == [f"{number}.pdf" for number in numbers] and batch.done == 16
+        contents = {name: archive.read(name) for name in archive.namelist()}
     kept = {f"{d.invoice.number}.pdf": bytes(d.content)
             for d in IssuedDocument.objects.filter(kind="pdf").select_related("invoice")}
-    assert contents == kept  # the kept documents, whichever worker rendered them
+    assert len(contents) == 500 == batch.done and contents == kept  # what an uninterrupted batch gives
+    chunks = Job.objects.filter(kind="document_chunk")
+    assert chunks.count() == 20 and set(chunks.values_list("state", flat=True)) == {"done"}
+    renderers = {token.split(":")[1] for token in chunks.values_list("worker", flat=True)}
+    assert renderers == {str(p.pid) for p in processes}  # both workers rendered chunks
+    assert Job.objects.get(pk=batch.job_id).attempts == 2
+
+
+def test_validations_on_two_workers_are_numbered_in_order_without_gap(firm, workers):
+    for n in range(40):
+        f.fixed_fee_part(f.engagement(f.client()), installments=[(NOV.last_day, f"{100 + n}.00")])
+    run_pre_billing(period=NOV)
+    drafts = list(PreInvoice.objects.order_by("pk").values_list("pk", flat=True))
+    workers(2)
+
+    jobs = [start_validations(drafts=[(pk, None) for pk in half], issue_date=NOV.last_day)
+            for half in (drafts[::2], list(reversed(drafts[1::2])))]
+    for job in jobs:
+        until(lambda job=job: job_state(job.pk) == "done", what="the validations")
+
+    for job in Job.objects.filter(pk__in=[j.pk for j in jobs]):
+        numbers = [done["number"] for done in job.result["validated"]]
+        assert len(numbers) == 20 and numbers == sorted(numbers) and job.result["refused"] == []
+    sequences = sorted(Invoice.objects.values_list("sequence", flat=True))
+    assert sequences == list(range(sequences[0], sequences[0] + 40))
 
 
 def test_a_job_left_by_a_stopped_worker_is_interrupted_and_resumes_to_the_same_drafts(firm, workers, settings):
