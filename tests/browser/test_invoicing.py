@@ -26,7 +26,7 @@ def test_validate_a_pre_invoice_record_a_payment_and_see_the_aged_balance_move(p
 
     # Post it, then look at the aged balance: the invoice is due.
     page.click("[data-test=post]")
-    expect(page.locator("[data-test=state]")).to_have_text("posted")
+    expect(page.locator("[data-test=state]")).to_have_text("comptabilisée")
     page.click("nav a[href*=aged]")
     before = page.locator("[data-test=aged-total]").inner_text()
     assert before != "0,00\xa0€"
@@ -34,7 +34,7 @@ def test_validate_a_pre_invoice_record_a_payment_and_see_the_aged_balance_move(p
     # Record the payment of the whole amount due.
     page.go_back()
     page.locator("[data-test=pay] button").click()
-    expect(page.locator("[data-test=state]")).to_have_text("paid")
+    expect(page.locator("[data-test=state]")).to_have_text("payée")
     screenshot(page, "invoice-paid.png")
 
     # The aged balance has moved down by the invoice's amount.

@@ -2,8 +2,9 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 
-from prebill.core.lifecycle import InvoiceState
+from prebill.core.lifecycle import STATE_LABELS, InvoiceState
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 QUANTITY = {"max_digits": 14, "decimal_places": 4}
@@ -77,6 +78,11 @@ class Invoice(models.Model):
 
     def __str__(self):
         return self.number
+
+    @property
+    def state_label(self) -> str:
+        """The state as the user reads it, in the active language."""
+        return gettext(STATE_LABELS[InvoiceState(self.state)])
 
 
 class InvoiceLine(models.Model):
