@@ -48,8 +48,12 @@ def test_bulk_work_needs_its_role_and_names_what_is_wrong(drafts, caller):  # no
     followed_by_other = collections.get(f"/api/jobs/{started.json()['id']}")
     unknown = post(accountant, "/api/postings", {"invoices": ["F2026-999999"]})
     empty = post(validator, "/api/validations", {"pre_invoices": []})
+    twice = post(validator, "/api/validations", {"pre_invoices": [{"id": drafts[1].pk}, {"id": drafts[1].pk}]})
+    unknown_draft = post(validator, "/api/validations", {"pre_invoices": [{"id": 999999}]})
 
     assert by_accountant.status_code == 403 and started.status_code == 202
     assert followed_by_other.status_code == 403
     assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == "invoices.0"
-    assert empty.status_code == 422 and Invoice.objects.count() == 1
+    assert empty.status_code == 422 and twice.status_code == 422 and Invoice.objects.count() == 1
+    refused = validator.get(f"/api/jobs/{unknown_draft.json()['id']}").json()["result"]["refused"]
+    assert [r["pre_invoice"] for r in refused] == [999999] and "999999" in refused[0]["reason"]

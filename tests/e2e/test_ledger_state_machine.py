@@ -70,7 +70,8 @@ pytestmark = pytest.mark.django_db
 
 NOV, DEC = Period(2026, 11), Period(2026, 12)
 PERIODS = (NOV, DEC)
-ISSUE = date(2026, 12, 31)  # one issue date for every document: the series' chronology always holds
+ISSUE = date(2026, 12, 2)  # one issue date for every document: the series' chronology always holds (not later:
+# an invoice is never dated in the future)
 DAYS = (date(2026, 11, 3), date(2026, 11, 17), date(2026, 12, 2), date(2026, 12, 15))
 HOURS = ("0.5", "1", "2.5", "3", "7")
 ZERO = Decimal(0)

@@ -14,7 +14,7 @@ from prebill.core.periods import Period
 from prebill.imports.portfolio import export_portfolio, import_portfolio
 from prebill.imports.problems import ImportRejected
 from prebill.invoicing import services
-from prebill.invoicing.models import Invoice, InvoiceLine, InvoiceVat
+from prebill.invoicing.models import Invoice, InvoiceLine, InvoiceVat, SeriesCounter
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +54,23 @@ def test_numbers_follow_each_other_and_dates_never_go_back(firm):
 
     assert numbers == ["F2026-000001", "F2026-000002"]
     assert services.validate_pre_invoice(pre_invoice_id=third, issue_date=ISSUED).number == "F2026-000003"
+
+
+def test_an_invoice_dated_in_the_future_is_refused_and_opens_no_series(firm):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    [pk] = one_fixed_fee_per_client(1)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+
+    with pytest.raises(services.ValidationRefused, match="in the future"):
+        services.validate_pre_invoice(pre_invoice_id=pk, issue_date=tomorrow)
+    with pytest.raises(services.ValidationRefused, match="in the future"):
+        services.validate_pre_invoice(pre_invoice_id=pk, issue_date=date(tomorrow.year + 1, 1, 15))
+
+    assert not SeriesCounter.objects.exists()
+    assert services.validate_pre_invoice(pre_invoice_id=pk, issue_date=timezone.localdate()).sequence == 1
 
 
 def test_a_validation_failing_half_way_loses_no_number(firm, monkeypatch):
@@ -127,10 +144,10 @@ def test_credit_4_of_10_hours_then_rebill_brings_back_exactly_those_4_hours(ten_
     invoice, item = ten_hours
 
     note = services.issue_credit_note(invoice_id=invoice.pk, quantities={item.pk: Decimal("4")}, rebill=True,
-                                      issue_date=date(2026, 12, 5))
+                                      issue_date=date(2026, 12, 1))
     december = run_pre_billing(period=NOV.shift(1))
     rebilled = services.validate_pre_invoice(
-        pre_invoice_id=PreInvoice.objects.get(period=date(2026, 12, 1)).pk, issue_date=date(2026, 12, 31))
+        pre_invoice_id=PreInvoice.objects.get(period=date(2026, 12, 1)).pk, issue_date=date(2026, 12, 2))
     january = run_pre_billing(period=NOV.shift(2))
 
     assert (note.number, note.credited_invoice, note.total_excluding_vat) == ("AV2026-000001", invoice, Decimal("400.00"))
@@ -144,17 +161,17 @@ def test_credit_4_of_10_hours_then_rebill_brings_back_exactly_those_4_hours(ten_
 def test_a_credit_cannot_exceed_what_the_invoice_billed(ten_hours):
     invoice, item = ten_hours
     services.issue_credit_note(invoice_id=invoice.pk, quantities={item.pk: Decimal("4")}, rebill=False,
-                               issue_date=date(2026, 12, 5))
+                               issue_date=date(2026, 12, 1))
 
     with pytest.raises(CreditRefused, match="only 6 of what this invoice billed is left"):
         services.issue_credit_note(invoice_id=invoice.pk, quantities={item.pk: Decimal("7")}, rebill=False,
-                                   issue_date=date(2026, 12, 6))
+                                   issue_date=date(2026, 12, 2))
 
 
 def test_credited_hours_not_rebilled_never_come_back(ten_hours):
     invoice, item = ten_hours
 
-    services.issue_credit_note(invoice_id=invoice.pk, quantities=None, rebill=False, issue_date=date(2026, 12, 5))
+    services.issue_credit_note(invoice_id=invoice.pk, quantities=None, rebill=False, issue_date=date(2026, 12, 1))
     december = run_pre_billing(period=NOV.shift(1))
 
     item.refresh_from_db()

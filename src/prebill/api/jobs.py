@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import field_validator
 
 from prebill.accounting.services import start_posting
 from prebill.accounts.roles import POST_INVOICES, VALIDATE_INVOICES, has_role
@@ -55,9 +56,23 @@ class ValidationsIn(Schema):
     pre_invoices: list[DraftIn] = Field(min_length=1, max_length=10000)
     issue_date: date | None = None
 
+    @field_validator("pre_invoices")
+    @classmethod
+    def _each_once(cls, drafts: list[DraftIn]) -> list[DraftIn]:
+        if len({d.id for d in drafts}) != len(drafts):
+            raise ValueError("a pre-invoice is named twice")
+        return drafts
+
 
 class PostingsIn(Schema):
     invoices: list[str] = Field(min_length=1, max_length=10000, description="invoice numbers, posted in this order")
+
+    @field_validator("invoices")
+    @classmethod
+    def _each_once(cls, numbers: list[str]) -> list[str]:
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("an invoice is named twice")
+        return numbers
 
 
 @router.post("/validations", response={202: JobOut, **ERRORS})

@@ -29,7 +29,12 @@ def format_number(prefix: str, digits: int, issue_date: date, sequence: int) -> 
     return number
 
 
-def check_chronology(last_issue_date: date | None, issue_date: date) -> None:
+def check_chronology(last_issue_date: date | None, issue_date: date, *, today: date) -> None:
+    """An invoice is dated the day it is issued, or before (a month's invoices dated its last day), never after:
+    a number taken for a later date would refuse every invoice of the days between."""
+    if issue_date > today:
+        raise NumberingError(gettext_noop("an invoice cannot be dated in the future (%(date)s; today is %(today)s)"),
+                             date=f"{issue_date:%d/%m/%Y}", today=f"{today:%d/%m/%Y}")
     if last_issue_date is not None and issue_date < last_issue_date:
         raise NumberingError(
             gettext_noop("the series already has an invoice of %(last)s: an invoice dated %(date)s would break the "

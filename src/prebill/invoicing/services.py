@@ -71,7 +71,7 @@ def _next_number(series: InvoiceSeries, issue_date: date) -> tuple[int, int, str
         pass  # another validation created it first
     counter = SeriesCounter.objects.select_for_update().get(series=series, year=year)
     try:
-        check_chronology(counter.last_issue_date, issue_date)
+        check_chronology(counter.last_issue_date, issue_date, today=timezone.localdate())
     except NumberingError as error:
         raise ValidationRefused(error.message, where=error.where, **error.params) from None
     counter.last_number += 1

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
-from prebill.billing.models import RemovedDraft
+from prebill.billing.models import PreInvoice, RemovedDraft
 from prebill.jobs.models import Job
 from prebill.jobs.services import handler, key_of, start_job
 
@@ -42,6 +42,11 @@ def _validate_drafts(job: Job, progress) -> dict:
                                                why=RemovedDraft.Why.VALIDATED, removed_at__gte=job.created_at)
                    .values_list("pre_invoice_id", "invoice_number"))
     totals = dict(Invoice.objects.filter(number__in=earlier.values()).values_list("number", "total_including_vat"))
+    # Ids that name no draft are refused from two set queries, not one look-up each (a request may name thousands).
+    asked = [pk for pk, _ in drafts]
+    present = set(PreInvoice.objects.filter(pk__in=asked).values_list("pk", flat=True))
+    removed = set(RemovedDraft.objects.filter(pre_invoice_id__in=set(asked) - present).values_list("pre_invoice_id",
+                                                                                                  flat=True))
     validated, refused = [], []
     progress(gettext_noop("validating the pre-invoices"), done=0, total=len(drafts))
     with translation.override(job.params.get("language", settings.LANGUAGE_CODE)):  # refusals in the asker's
@@ -49,6 +54,8 @@ def _validate_drafts(job: Job, progress) -> dict:
             if pk in earlier:  # validated by this job before its worker stopped
                 validated.append({"pre_invoice": pk, "number": earlier[pk],
                                   "total_including_vat": str(totals[earlier[pk]])})
+            elif pk not in present and pk not in removed:
+                refused.append({"pre_invoice": pk, "reason": gettext("no pre-invoice %(id)s") % {"id": pk}})
             else:
                 try:
                     invoice = validate_pre_invoice(pre_invoice_id=pk, user=job.created_by, issue_date=issue_date,
