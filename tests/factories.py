@@ -27,7 +27,7 @@ def organisation(**fields) -> Organisation:
 def client(code: str | None = None, *, conditions: dict | None = None, **fields) -> Client:
     n = next(_numbers)
     siren = siren_with_key(f"{40000000 + n:08d}")
-    row = Client.objects.create(code=code or f"C{n:05d}", name=f"Client {n}", siren=siren,
+    row = Client.objects.create(code=code or f"C{n:05d}", name=f"Client {n:05d}", siren=siren,
                                 vat_number=french_vat_number(siren), **fields)
     BillingAddress.objects.create(client=row, code="main", line1=f"{n} rue de la Paix", postcode="75002",
                                   city="Paris", is_default=True)

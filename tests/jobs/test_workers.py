@@ -144,12 +144,13 @@ def fixed_fees(clients: int) -> list[int]:
 def test_a_500_document_batch_is_shared_by_two_workers_and_survives_one_killed(firm, workers, monkeypatch):
     monkeypatch.setattr("prebill.documents.receivers.later", lambda *args: None)  # the batch renders them
     invoices = fixed_fees(500)
-    processes = workers(2, PREBILL_BATCH_CHUNK="25")
+    # Rendering keeps both cores busy: a heartbeat late by a few seconds must not pass for a stopped worker.
+    processes = workers(2, PREBILL_BATCH_CHUNK="25", PREBILL_JOB_STALE_SECONDS="15")
 
     batch = start_batch(invoice_ids=invoices, label="November")
     until(lambda: DocumentBatch.objects.get(pk=batch.pk).done >= 150, timeout=240, what="the first documents")
     os.kill(holder(batch.job_id, processes).pid, signal.SIGKILL)  # the worker assembling the batch
-    until(lambda: job_state(batch.job_id) == "done", timeout=300, what="the batch taken again")
+    until(lambda: job_state(batch.job_id) == "done", timeout=420, what="the batch taken again")
 
     batch.refresh_from_db()
     with zipfile.ZipFile(io.BytesIO(zip_path(batch).read_bytes())) as archive:

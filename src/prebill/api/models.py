@@ -1,4 +1,5 @@
-"""API tokens: a user creates them for the tools that push time or read pre-invoices, and revokes them."""
+"""API tokens: a user creates them for the tools that push time or read pre-invoices, and revokes them.
+Idempotency keys: the answer to a POST, kept to be replayed when the client retries it."""
 
 import hashlib
 import secrets
@@ -49,3 +50,26 @@ class ApiToken(models.Model):
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])
+
+
+class IdempotentRequest(models.Model):
+    """A POST sent with an Idempotency-Key: reserved while it runs, then its answer, replayed for that key."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotent_requests")
+    key = models.CharField(max_length=255)
+    # SHA-256 of method, path, query string and body: the same key with another request is refused.
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.BinaryField(default=b"")
+    content_type = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Empty while the first request runs: the same key meanwhile answers 409.
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="api_idempotent_request_user_key")]
+        # Expired keys are deleted by their date.
+        indexes = [models.Index(fields=["created_at"], name="api_idempotent_created_at")]
+
+    def __str__(self):
+        return f"{self.key} ({self.user_id})"

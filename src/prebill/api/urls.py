@@ -25,6 +25,7 @@ from .costs import router as costs_router
 from .documents import router as documents_router
 from .endpoints import router
 from .invoicing import router as invoicing_router
+from .jobs import router as jobs_router
 from .proforma import router as proforma_router
 from .review import router as review_router
 from .training import router as training_router
@@ -38,7 +39,10 @@ def _docs_for_staff(view):
 
 api = NinjaAPI(title="prebill API", version="1", urls_namespace="api", auth=AUTH, docs_decorator=_docs_for_staff,
                description="Pre-billing: portfolio, time entries, payroll metrics, billable items, pre-invoices "
-                           "and runs. Authenticate with `Authorization: Bearer <token>` (tokens: /api-tokens/).")
+                           "and runs. Authenticate with `Authorization: Bearer <token>` (tokens: /api-tokens/). "
+                           "A POST with an `Idempotency-Key` header (up to 255 characters, kept a day by default) "
+                           "runs once per key: sent again, it replays the first answer with `Idempotent-Replayed: "
+                           "true` (409 while the first still runs, 422 if the key came with another request).")
 api.add_router("/", router)
 api.add_router("/", invoicing_router)
 api.add_router("/", proforma_router)
@@ -46,6 +50,7 @@ api.add_router("/", review_router)
 api.add_router("/", costs_router)
 api.add_router("/", documents_router)
 api.add_router("/", training_router)
+api.add_router("/", jobs_router)
 
 
 # Refusals about what was typed or sent answer 422; a permission kept for some users 403; the others, a rule

@@ -7,4 +7,4 @@ class BillingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import services  # noqa: F401  (registers the month's run job)
+        from . import schedule, services  # noqa: F401  (register the month's run job and the scheduler's tick)

@@ -7,6 +7,7 @@ from datetime import date
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -22,7 +23,7 @@ from prebill.engagements.models import Engagement, Installment
 from prebill.team.models import Collaborator
 from prebill.web.forms import parse_amount
 
-from . import selectors, services
+from . import schedule, selectors, services
 from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine
 
 
@@ -63,7 +64,8 @@ def pre_billing(request: HttpRequest, period: str) -> HttpResponse:
         untreated_only = get.get("untreated", "1") != "0"
         costs = selectors.rebillables(month, untreated_only=untreated_only)
         context.update(rebillables=costs, untreated_only=untreated_only,
-                       joinable=selectors.fixed_fees_to_join(month, {item.engagement_id for item in costs}))
+                       joinable=selectors.fixed_fees_to_join(month, {item.engagement_id for item in costs}),
+                       automatic=schedule.automatic_preparation(now=timezone.now()))
     template = "billing/_overview.html" if request.htmx and request.htmx.target == "overview" else "billing/pre_billing.html"
     return render(request, template, context)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import signal
 import subprocess
 import sys
 from datetime import date
@@ -152,12 +153,21 @@ def _parser() -> argparse.ArgumentParser:
     cmd = commands.add_parser("fec", help="write the FEC file of a fiscal year")
     cmd.add_argument("--year", type=int, required=True, help="fiscal year (January to December)")
     cmd.add_argument("-o", "--output", type=Path, help="directory to write into (default: current)")
-    cmd = commands.add_parser("serve", help="serve the web application (and a worker beside it, embedded mode)")
+    cmd = commands.add_parser("serve", help="serve the web application (and a worker and the scheduler beside it, "
+                                            "embedded mode)")
     cmd.add_argument("--address", default="127.0.0.1:8000")
-    cmd.add_argument("--no-worker", action="store_true", help="start no worker (workers run elsewhere)")
+    cmd.add_argument("--production", action="store_true",
+                     help="serve with gunicorn under the production settings (PREBILL_PRODUCTION=1; docs/operations.md)")
+    cmd.add_argument("--workers", type=int, default=None, help="gunicorn's web processes (--production; default "
+                                                               "2 × cores + 1, at most 9)")
+    cmd.add_argument("--no-worker", action="store_true",
+                     help="start no worker and no scheduler (workers and `prebill beat` run elsewhere)")
     cmd = commands.add_parser("worker", help="take background jobs (runs, document batches, documents) until stopped")
     cmd.add_argument("--concurrency", type=int, default=1, help="jobs at a time in this process (default 1)")
     cmd.add_argument("--name", help="the worker's name (default celery@host)")
+    cmd = commands.add_parser("beat", help="the scheduler: starts the month's automatic preparation when it is due "
+                                           "(one per installation; the workers do the work)")
+    cmd.add_argument("--loglevel", default="INFO", help="DEBUG, INFO, WARNING... (default INFO)")
     return parser
 
 
@@ -501,8 +511,9 @@ def _training(args) -> int:
             print(gettext("session %(reference)s is already done: nothing drafted again") % {"reference": session.reference})
             return 0
         count = services.mark_done(session_id=session.pk)
-        print(gettext("session %(reference)s done: %(count)s charge(s) drafted")
-              % {"reference": session.reference, "count": count})
+        done = (gettext("session %(reference)s done: %(count)s charge(s) drafted") if services.drafts_on_done()
+                else gettext("session %(reference)s done: %(count)s charge(s) to bill, drafted by the month's next run"))
+        print(done % {"reference": session.reference, "count": count})
         if not count:  # no learner, or every payer's option is "no automatic invoicing"
             print("  " + gettext("invoice it by hand: %(command)s")
                   % {"command": f"prebill training invoice {session.reference} --client CODE"})
@@ -621,15 +632,33 @@ def _fec(args) -> int:
 
 
 def _serve(args) -> int:
-    worker = None
+    from django.conf import settings
+
+    helpers = []
+    # SIGTERM (a service manager, or the whole process group) ends the server as Ctrl-C does, so that the
+    # helpers are stopped and waited for below rather than left running.
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     if not args.no_worker:  # the embedded mode: one worker process beside the web server, stopped with it
-        worker = subprocess.Popen([sys.executable, "-m", "prebill.cli.main", "worker"])
+        helpers.append(subprocess.Popen([sys.executable, "-m", "prebill.cli.main", "worker"]))
+        # With no broker server this machine is the installation: its scheduler runs here too, as a process of
+        # its own (`prebill beat`). With a broker, servers may be many and the scheduler one: started apart.
+        if not settings.PREBILL_BROKER_URL:
+            helpers.append(subprocess.Popen([sys.executable, "-m", "prebill.cli.main", "beat"]))
     try:
-        call_command("runserver", args.address, "--noreload", "--insecure")
+        if args.production:
+            from prebill.web.serving import default_workers, start_production_server
+
+            server = start_production_server(args.address, args.workers or default_workers())
+            helpers.append(server)
+            server.wait()
+        else:
+            call_command("runserver", args.address, "--noreload", "--insecure")
     finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=30)
+        signal.signal(signal.SIGTERM, previous)
+        for helper in helpers:
+            helper.terminate()
+        for helper in helpers:
+            helper.wait(timeout=30)
     return 0
 
 
@@ -640,11 +669,18 @@ def _worker(args) -> int:
     return 0
 
 
+def _beat(args) -> int:
+    from prebill.jobs.queue import run_beat
+
+    run_beat(loglevel=args.loglevel)
+    return 0
+
+
 COMMANDS = {
     "migrate": _migrate, "import": _import, "import-time": _import_time, "import-metrics": _import_metrics,
     "import-costs": _import_costs, "pdf": _documents, "facturx": _documents, "logo": _logo, "costs": _costs,
     "export": _export, "run": _run, "demo": _demo, "serve": _serve, "worker": _worker, "validate": _validate,
-    "credit": _credit,
+    "credit": _credit, "beat": _beat,
     "post": _post, "fec": _fec, "duplicate": _duplicate,
     "pro-forma": _pro_forma, "review": _review, "training": _training,
 }

@@ -75,7 +75,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "prebill.api.middleware.ApiErrorsAsJson",
+    "prebill.api.idempotency.IdempotencyKeys",
     "prebill.web.middleware.RefuseNulCharacters",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -88,6 +90,8 @@ MIDDLEWARE = [
     "prebill.web.refusals.RefusalsAsMessages",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# How long the API keeps the answer to a POST sent with an Idempotency-Key (prebill.api.idempotency).
+PREBILL_IDEMPOTENCY_DAYS = int(os.environ.get("PREBILL_IDEMPOTENCY_DAYS", "1"))
 
 ROOT_URLCONF = "prebill.config.urls"
 WSGI_APPLICATION = "prebill.config.wsgi.application"
@@ -127,6 +131,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Static files are served by WhiteNoise: in production from STATIC_ROOT, collected with hashed, compressed names
+# (`prebill serve --production` collects them); elsewhere straight from the apps' folders.
+WHITENOISE_USE_FINDERS = not PREBILL_PRODUCTION
+if PREBILL_PRODUCTION:
+    STORAGES = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+                "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
 # Proofs (receipts, signed reports): outside the web root, served only through prebill's access checks.
 PREBILL_FILES_DIR = Path(os.environ.get("PREBILL_FILES_DIR", VAR_DIR / "files"))
 
@@ -163,3 +173,8 @@ PREBILL_JOB_SWEEP_EVERY = duration_from_seconds(os.environ.get("PREBILL_JOB_SWEE
 PREBILL_JOB_ATTEMPTS = int(os.environ.get("PREBILL_JOB_ATTEMPTS", "3"))
 # Documents a chunk of a batch renders: chunks are what the workers share.
 PREBILL_BATCH_CHUNK = int(os.environ.get("PREBILL_BATCH_CHUNK", "50"))
+# The scheduler (Celery beat: `prebill beat`, or beside the worker of `prebill serve`): how often it asks whether
+# the month's automatic preparation is due (prebill.billing.schedule), and where it keeps its own schedule file
+# (beside the broker's folder: var/beat/schedule by default).
+PREBILL_BEAT_EVERY = duration_from_seconds(os.environ.get("PREBILL_BEAT_SECONDS", "60"))
+PREBILL_BEAT_SCHEDULE = Path(os.environ.get("PREBILL_BEAT_SCHEDULE", PREBILL_BROKER_FOLDER.parent / "beat" / "schedule"))

@@ -23,7 +23,8 @@ _configured: tuple | None = None
 def configure() -> Celery:
     """Read the broker and queue from the settings (again when they changed, as tests do)."""
     global _configured
-    wanted = (settings.PREBILL_BROKER_URL, str(settings.PREBILL_BROKER_FOLDER), settings.PREBILL_QUEUE)
+    wanted = (settings.PREBILL_BROKER_URL, str(settings.PREBILL_BROKER_FOLDER), settings.PREBILL_QUEUE,
+              settings.PREBILL_BEAT_EVERY, str(settings.PREBILL_BEAT_SCHEDULE))
     if wanted == _configured:
         return app
     url = settings.PREBILL_BROKER_URL or "filesystem://"
@@ -43,7 +44,23 @@ def configure() -> Celery:
         worker_prefetch_multiplier=1, task_ignore_result=True, worker_hijack_root_logger=False,
         task_always_eager=False, timezone=settings.TIME_ZONE,
     )
+    every = settings.PREBILL_BEAT_EVERY.total_seconds()
+    # The scheduler's one entry: ask every minute whether the month's automatic preparation is due (the database
+    # decides, so two ticks or two schedulers start it once). A tick no worker took before the next is dropped.
+    app.conf.update(beat_schedule={"prepare-scheduled-month": {
+        "task": "prebill.prepare_scheduled_month", "schedule": every,
+        "options": {"queue": settings.PREBILL_QUEUE, "expires": every}}},
+        beat_schedule_filename=str(settings.PREBILL_BEAT_SCHEDULE))
     if _configured is not None:
         app.pool.force_close_all()  # connections to the former broker
     _configured = wanted
     return app
+
+
+def run_beat(*, loglevel: str = "INFO") -> None:
+    """Run the scheduler (Celery beat) in this process until it is stopped: it sends prebill's periodic tasks to
+    the queue, and the workers do them. One is enough; a second one only sends each tick twice."""
+    app = configure()
+    schedule = Path(settings.PREBILL_BEAT_SCHEDULE)
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    app.Beat(loglevel=loglevel, schedule=str(schedule)).run()

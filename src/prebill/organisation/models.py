@@ -1,8 +1,22 @@
 """The firm that issues the invoices, and its settings for pre-billing."""
 
+from datetime import time
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from prebill.core.month_schedule import DAYS, LAST_DAY, MonthPrepared, MonthScheduleError, check_day
+
+
+def validate_preparation_day(day: int) -> None:
+    try:
+        check_day(day)
+    except MonthScheduleError as refused:
+        raise ValidationError(refused.translated(gettext), code="preparation_day") from None
 
 
 class Organisation(models.Model):
@@ -43,6 +57,34 @@ class Organisation(models.Model):
     customer_account = models.CharField(max_length=20, default="411000")
     vat_account = models.CharField(max_length=20, default="445710")
     sales_journal = models.CharField(max_length=10, default="VE")
+    # The month prepared by itself (prebill.billing.schedule, on the firm's clock: settings.TIME_ZONE). On for a
+    # new firm; a firm of before this setting keeps preparing by hand until it switches it on (migration 0007).
+    auto_prepare = models.BooleanField(
+        _("prepare the month automatically"), default=True,
+        help_text=_("The scheduler runs the month's pre-billing at the day and time below (prebill serve starts "
+                    "it; with several servers, one prebill beat process)."))
+    auto_prepare_day = models.PositiveSmallIntegerField(
+        _("day of the month"), default=25, validators=[validate_preparation_day],
+        choices=[(day, _("last day of the month") if day == LAST_DAY else str(day)) for day in DAYS])
+    auto_prepare_time = models.TimeField(_("time of day"), default=time(2, 0), help_text=_("On the firm's clock."))
+    auto_prepare_month = models.CharField(
+        _("month prepared"), max_length=8, default=MonthPrepared.CURRENT.value,
+        choices=[(MonthPrepared.CURRENT.value, _("the month of that day")),
+                 (MonthPrepared.PREVIOUS.value, _("the month before (a day after month end)"))])
+    last_auto_prepared_at = models.DateTimeField(_("last automatic preparation"), null=True, blank=True,
+                                                 editable=False)
+    last_auto_prepared_period = models.DateField(_("month it prepared"), null=True, blank=True, editable=False)
+    draft_training_on_done = models.BooleanField(
+        _("draft training sessions when marked done"), default=True,
+        help_text=_("Off: a session marked done is charged, and its drafts come with the month's next run."))
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(auto_prepare_day__gte=1, auto_prepare_day__lte=28) | Q(auto_prepare_day=LAST_DAY),
+                name="auto_prepare_day_1_to_28_or_last"),
+            models.CheckConstraint(condition=Q(auto_prepare_month__in=[m.value for m in MonthPrepared]),
+                                   name="auto_prepare_month_known"),
+        ]
 
     def __str__(self):
         return self.legal_name

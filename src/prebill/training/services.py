@@ -82,6 +82,13 @@ def firm_billing_option() -> str:
     return org.training_billing if org else "pair"
 
 
+def drafts_on_done() -> bool:
+    """The firm's choice: a session marked done is drafted at once (the default), or its charges wait for the
+    month's next run (automatic or by hand), which drafts every pending item of the month."""
+    org = Organisation.objects.first()
+    return org.draft_training_on_done if org else True
+
+
 def billing_option(client: Client, default: str | None = None) -> str:
     """The client's own option wins; empty means the firm's default (read once by callers looping clients)."""
     return client.training_billing or default or firm_billing_option()
@@ -191,7 +198,8 @@ def still_to_invoice(session: TrainingSession) -> list[Owed]:
 
 @retrying
 def mark_done(*, session_id: int, user=None) -> int:
-    """Mark a session done and draft what it bills; doing it twice drafts nothing more. Returns the charges made.
+    """Mark a session done and charge what it bills, drafted at once unless the firm drafts training with the
+    month's run (drafts_on_done); doing it twice charges nothing more. Returns the charges made.
 
     Clients whose option is "no automatic invoicing" get nothing now: they are invoiced by hand."""
     session = TrainingSession.objects.select_for_update().select_related("product").get(pk=session_id)
@@ -209,8 +217,10 @@ def mark_done(*, session_id: int, user=None) -> int:
     made = len(charged)
     session.status = TrainingSession.Status.DONE
     session.save(update_fields=["status"])
-    record(user=user, action="session_done", obj=session, before={}, after={"charges": made})
-    rebuild_drafts(period, clients={owed.client.pk for owed in charged})
+    drafted = drafts_on_done()
+    record(user=user, action="session_done", obj=session, before={}, after={"charges": made, "drafted": drafted})
+    if drafted:
+        rebuild_drafts(period, clients={owed.client.pk for owed in charged})
     return made
 
 

@@ -51,7 +51,9 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def mark_done(request: HttpRequest, pk: int) -> HttpResponse:
     count = services.mark_done(session_id=pk, user=request.user)
-    messages.success(request, _("Session done: %(n)s charge(s) drafted.") % {"n": count})
+    done = (_("Session done: %(n)s charge(s) drafted.") if services.drafts_on_done()
+            else _("Session done: %(n)s charge(s) to bill, drafted by the month's next run."))
+    messages.success(request, done % {"n": count})
     return redirect("training:detail", pk=pk)
 
 
