@@ -185,16 +185,18 @@ def test_a_document_failing_a_fatal_rule_is_rejected_with_the_rules_it_failed(pa
     flow = api.flow(deposited(api, content, syntax))
 
     assert flow["acknowledgement"]["status"] == "Error"
-    assert {d["item"] for d in flow["acknowledgement"]["details"] if d["level"] == "Error"} == {"BR-FR-12"}
+    # No BT-49 at all (BR-FR-12), so not the SIREN-based one a B2B invoice needs (BR-FR-21).
+    assert {d["item"] for d in flow["acknowledgement"]["details"] if d["level"] == "Error"} == {"BR-FR-12", "BR-FR-21"}
     [rejected] = api.life_cycle()
     message = cdar.parse_status_message(api.get(rejected["flowId"], "Original").content)
     assert (message.status, message.invoice_number, message.seller_siren) == (213, documents["number"], SELLER_SIREN)
-    assert [(r.code, r.text.split(":")[0]) for r in message.reasons] == [("REJ_SEMAN", "BR-FR-12")]
+    assert sorted((r.code, r.text.split(":")[0]) for r in message.reasons) == [("REJ_SEMAN", "BR-FR-12"),
+                                                                             ("REJ_SEMAN", "BR-FR-21")]
     assert pa.invoice(flow["flowId"])["statusLabel"] == "Rejetée"
 
 
 def test_the_platform_reports_exactly_what_the_rule_files_find_on_todays_documents(pa, api, documents):
-    # An invoice to a Belgian company without SIREN, as the product renders it today (issue 15: BR-FR-12, no BT-49).
+    # An invoice to a Belgian company without SIREN, as the product renders it (B2BINT, BT-49 its e-mail address).
     for syntax, content in (("CII", documents["foreign_cii"]), ("UBL", documents["foreign_ubl"])):
         expected = validation.check_invoice(content, syntax)
 

@@ -18,7 +18,8 @@ class BillingConditionsInline(ReadOnlyAdmin, admin.TabularInline):
 
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "siren", "vat_number", "active"]
+    list_display = ["code", "name", "siren", "vat_number", "nature", "active"]
+    list_filter = ["nature", "active"]
     search_fields = ["code", "name", "siren"]
     inlines = [BillingAddressInline, BillingConditionsInline]
 

@@ -1,9 +1,33 @@
 """Clients, their billing addresses and their dated billing conditions."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from prebill.core.grouping import LineMode, PaymentTerms
 from prebill.core.vat import VatRegime
+
+
+class Nature(models.TextChoices):
+    """What the client is for the e-invoicing reform: it gives the invoice's transaction category (the BAR note)."""
+
+    AUTOMATIC = "", _("from its billing country")
+    FRENCH_COMPANY = "french_company", _("French company")
+    FOREIGN_COMPANY = "foreign_company", _("foreign company")
+    CONSUMER = "consumer", _("consumer")
+    OUT_OF_SCOPE = "out_of_scope", _("out of scope")
+
+
+# The BT-22 content of the BAR note (XP Z12-012, BR-FR-20) for each nature.
+TRANSACTION_CATEGORY = {Nature.FRENCH_COMPANY: "B2B", Nature.FOREIGN_COMPANY: "B2BINT", Nature.CONSUMER: "B2C",
+                        Nature.OUT_OF_SCOPE: "OUTOFSCOPE"}
+
+
+def nature_of(nature: str, *, country: str) -> Nature:
+    """The client's nature as set, or else the usual one for its billing country: abroad a foreign company, in
+    France a French company (without a SIREN the French rules refuse it as B2B, BR-FR-11: set its nature)."""
+    if nature:
+        return Nature(nature)
+    return Nature.FOREIGN_COMPANY if (country or "FR").upper() != "FR" else Nature.FRENCH_COMPANY
 
 
 class Client(models.Model):
@@ -13,6 +37,10 @@ class Client(models.Model):
     siret = models.CharField(max_length=14, blank=True)
     vat_number = models.CharField(max_length=20, blank=True)
     email = models.EmailField(blank=True)
+    nature = models.CharField(
+        max_length=20, blank=True, default="", db_default="", choices=Nature.choices,
+        help_text="French company (B2B), foreign company (B2BINT), consumer (B2C) or out of scope of the "
+                  "e-invoicing reform; empty: from its billing country.")
     active = models.BooleanField(default=True)
     training_billing = models.CharField(
         max_length=12, blank=True, default="", db_default="",

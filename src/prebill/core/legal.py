@@ -7,6 +7,7 @@ The text in force on an invoice's issue date applies (VAT moved from the CGI to 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from .vat import VatRegime
 
@@ -51,3 +52,28 @@ def exemption_wording(regime: VatRegime, issued: date) -> str:
 def payment_notes(penalty_rate: str = DEFAULT_PENALTY_RATE) -> dict[str, str]:
     """The three notes French rule BR-FR-05 requires (PMD penalties, PMT indemnity, AAB discount)."""
     return {"PMD": PENALTY.format(rate=penalty_rate), "PMT": INDEMNITY, "AAB": NO_DISCOUNT}
+
+
+DEBITS_OPTION = "Option pour le paiement de la taxe d'après les débits"
+
+
+def _euros(amount: Decimal) -> str:
+    """10000 -> '10 000 €', 1234.5 -> '1 234,50 €' (French grouping, no cents when there are none)."""
+    whole = amount == amount.to_integral_value()
+    text = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
+    return text.replace(",", " ").replace(".", ",") + " €"
+
+
+def company_mentions(*, name: str, legal_form: str, share_capital: Decimal | None, rcs_city: str,
+                     siren: str) -> dict[str, str]:
+    """The company's identity mentions (Code de commerce R123-237) as the REG (legal form and capital) and ABL
+    (trade register) notes of the Factur-X XML; the PDF prints the same texts. A part not known is left out."""
+    mentions = {}
+    if legal_form or share_capital is not None:
+        reg = " ".join(part for part in (name, legal_form) if part)
+        if share_capital is not None:
+            reg += f" au capital de {_euros(share_capital)}"
+        mentions["REG"] = reg.strip()
+    if rcs_city:
+        mentions["ABL"] = f"RCS {rcs_city} {siren[:3]} {siren[3:6]} {siren[6:]}".rstrip()
+    return mentions

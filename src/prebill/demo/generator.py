@@ -273,6 +273,7 @@ def _organisation(used_sirens: set[str]) -> dict:
         "address": {"line1": "18 rue de Châteaudun", "postcode": "75009", "city": "Paris", "country": "FR"},
         "iban": _fr_iban("30004", "00828", "00010123456"), "bic": "BNPAFRPPXXX",
         "hours_per_day": "7", "bill_only_approved_time": False, "time_rounding_minutes": 15,
+        "share_capital": "50000", "rcs_city": "Paris",
         "invoice_series": [{"code": "F", "kind": "both", "prefix": "F{year}-", "digits": 6, "is_default": True}],
     }
 

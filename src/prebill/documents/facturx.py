@@ -1,7 +1,9 @@
 """The Factur-X XML (UN/CEFACT CII, EN 16931 profile) of a validated invoice or credit note.
 
-Element order follows the CII XSD; French CTC data: SIREN with scheme 0002, electronic addresses
-(scheme 0225), "cadre de facturation" S1, the PMT / PMD / AAB notes.
+Element order follows the CII XSD; French CTC data (XP Z12-012, rules BR-FR): SIREN with scheme 0002, electronic
+addresses (BT-34 and BT-49: scheme 0225, SIREN-based; EM for a buyer without SIREN), the "cadre de facturation"
+BT-23, the notes PMT / PMD / AAB (payment mentions), BAR (transaction category), REG / ABL (legal form, capital,
+trade register) and TXD (the VAT-on-debits option, with BT-8 = 5).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from decimal import Decimal
 
 import facturx
 
-from prebill.core.legal import VAT_CATEGORY, VATEX, exemption_wording, payment_notes
+from prebill.core.grouping import ItemKind
+from prebill.core.legal import DEBITS_OPTION, VAT_CATEGORY, VATEX, company_mentions, exemption_wording, payment_notes
 from prebill.core.vat import VatRegime
 
 NS = {
@@ -27,6 +30,16 @@ for _prefix, _uri in NS.items():
 UNIT_CODES = {"hour": "HUR", "heure": "HUR", "day": "DAY", "jour": "DAY", "month": "MON", "mois": "MON"}
 PAYMENT_MEANS = {"transfer": "30", "direct_debit": "59", "cheque": "20", "card": "48", "cash": "10"}
 INVOICE, CREDIT_NOTE = "380", "381"
+GOODS = {ItemKind.RESALE, ItemKind.PURCHASE}
+DUE_ON_INVOICE_DATE = "5"  # BT-8 (UNTDID 2005) when the seller opted for VAT on debits
+
+
+def billing_frame(line_kinds, *, prepaid: bool) -> str:
+    """BT-23, the French "cadre de facturation": B goods, S services, M both; 1 a plain invoice, 4 the final invoice
+    after a down payment (deposits deducted)."""
+    goods = {kind in GOODS for kind in line_kinds}
+    nature = "M" if goods == {True, False} else "B" if goods == {True} else "S"
+    return f"{nature}{4 if prepaid else 1}"
 
 
 def _el(parent: ET.Element, tag: str, text: str | None = None, **attributes) -> ET.Element:
@@ -63,16 +76,39 @@ def _address(party: ET.Element, text: str) -> None:
     _el(address, "ram:CountryID", country.strip().upper())
 
 
-def _party(parent: ET.Element, tag: str, *, name: str, siren: str, vat: str, address: str) -> None:
+def _party(parent: ET.Element, tag: str, *, name: str, siren: str, vat: str, address: str,
+           endpoint: tuple[str, str]) -> None:
     party = _el(parent, tag)
     _el(party, "ram:Name", name)
     if siren:
         _el(_el(party, "ram:SpecifiedLegalOrganization"), "ram:ID", siren, schemeID="0002")
     _address(party, address)
-    if siren:  # the SIREN-based routing address of the French directory
-        _el(_el(party, "ram:URIUniversalCommunication"), "ram:URIID", siren, schemeID="0225")
+    scheme, uri = endpoint
+    if uri:
+        _el(_el(party, "ram:URIUniversalCommunication"), "ram:URIID", uri, schemeID=scheme)
     if vat:
         _el(_el(party, "ram:SpecifiedTaxRegistration"), "ram:ID", vat, schemeID="VA")
+
+
+def buyer_endpoint(invoice) -> tuple[str, str]:
+    """(scheme, address) of BT-49 as frozen on the invoice; an invoice of before that snapshot: its SIREN."""
+    if invoice.buyer_endpoint:
+        return invoice.buyer_endpoint_scheme, invoice.buyer_endpoint
+    return ("0225", invoice.buyer_siren) if invoice.buyer_siren else ("", "")
+
+
+def legal_notes(invoice, penalty_rate: str | None = None) -> dict[str, str]:
+    """The invoice's notes by subject code (BT-21 -> BT-22), in the order they are written."""
+    notes = payment_notes(penalty_rate) if penalty_rate else payment_notes()
+    notes["AAI"] = f"{invoice.seller_name} — SIREN {invoice.seller_siren}"
+    notes |= company_mentions(name=invoice.seller_name, legal_form=invoice.seller_legal_form,
+                              share_capital=invoice.seller_share_capital, rcs_city=invoice.seller_rcs_city,
+                              siren=invoice.seller_siren)
+    if invoice.seller_vat_on_debits:
+        notes["TXD"] = DEBITS_OPTION
+    if invoice.buyer_category:
+        notes["BAR"] = invoice.buyer_category
+    return notes
 
 
 def invoice_xml(invoice, *, lines, vat_lines, prepaid: Decimal = Decimal(0), penalty_rate: str | None = None,
@@ -83,16 +119,15 @@ def invoice_xml(invoice, *, lines, vat_lines, prepaid: Decimal = Decimal(0), pen
     category = VAT_CATEGORY[regime]
     root = ET.Element(f"{{{NS['rsm']}}}CrossIndustryInvoice")
     context = _el(root, "rsm:ExchangedDocumentContext")
-    _el(_el(context, "ram:BusinessProcessSpecifiedDocumentContextParameter"), "ram:ID", "S1")
+    _el(_el(context, "ram:BusinessProcessSpecifiedDocumentContextParameter"), "ram:ID",
+        billing_frame((line.kind for line in lines), prepaid=bool(prepaid)))
     _el(_el(context, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", "urn:cen.eu:en16931:2017")
 
     document = _el(root, "rsm:ExchangedDocument")
     _el(document, "ram:ID", invoice.number)
     _el(document, "ram:TypeCode", CREDIT_NOTE if credit else INVOICE)
     _date(document, "ram:IssueDateTime", invoice.issue_date)
-    notes = payment_notes(penalty_rate) if penalty_rate else payment_notes()
-    notes["AAI"] = f"{invoice.seller_name} — SIREN {invoice.seller_siren}"
-    for code, text in notes.items():
+    for code, text in legal_notes(invoice, penalty_rate).items():
         note = _el(document, "ram:IncludedNote")
         _el(note, "ram:Content", text)
         _el(note, "ram:SubjectCode", code)
@@ -121,11 +156,17 @@ def invoice_xml(invoice, *, lines, vat_lines, prepaid: Decimal = Decimal(0), pen
             _amount(line.amount))
 
     agreement = _el(transaction, "ram:ApplicableHeaderTradeAgreement")
+    # The seller is reached at its SIREN-based address of the French directory (BR-FR-13).
     _party(agreement, "ram:SellerTradeParty", name=invoice.seller_name, siren=invoice.seller_siren,
-           vat=invoice.seller_vat_number, address=invoice.seller_address)
+           vat=invoice.seller_vat_number, address=invoice.seller_address, endpoint=("0225", invoice.seller_siren))
     _party(agreement, "ram:BuyerTradeParty", name=invoice.buyer_name, siren=invoice.buyer_siren,
-           vat=invoice.buyer_vat_number, address=invoice.buyer_address)
-    _el(transaction, "ram:ApplicableHeaderTradeDelivery")
+           vat=invoice.buyer_vat_number, address=invoice.buyer_address, endpoint=buyer_endpoint(invoice))
+    starts = [line.service_start for line in lines if line.service_start]
+    ends = [line.service_end for line in lines if line.service_end]
+    # The element is required and must not be empty (PEPPOL-EN16931-R008): the date the service was completed
+    # (BT-72), the end of the period billed, or for a document without period its issue date.
+    delivery = _el(_el(transaction, "ram:ApplicableHeaderTradeDelivery"), "ram:ActualDeliverySupplyChainEvent")
+    _date(delivery, "ram:OccurrenceDateTime", max(ends) if ends else invoice.issue_date)
 
     settlement = _el(transaction, "ram:ApplicableHeaderTradeSettlement")
     _el(settlement, "ram:InvoiceCurrencyCode", invoice.currency)
@@ -147,9 +188,9 @@ def invoice_xml(invoice, *, lines, vat_lines, prepaid: Decimal = Decimal(0), pen
         _el(tax, "ram:CategoryCode", category)
         if regime in VATEX:
             _el(tax, "ram:ExemptionReasonCode", VATEX[regime])
+        if invoice.seller_vat_on_debits:
+            _el(tax, "ram:DueDateTypeCode", DUE_ON_INVOICE_DATE)
         _el(tax, "ram:RateApplicablePercent", _quantity(vat.rate) if category == "S" else "0")
-    starts = [line.service_start for line in lines if line.service_start]
-    ends = [line.service_end for line in lines if line.service_end]
     if starts and ends:
         period = _el(settlement, "ram:BillingSpecifiedPeriod")
         _date(period, "ram:StartDateTime", min(starts))

@@ -19,7 +19,7 @@ from weasyprint import HTML
 
 from prebill.attachments.services import path_of, sniff
 from prebill.billing.models import InvoiceTemplate
-from prebill.core.legal import exemption_wording, payment_notes
+from prebill.core.legal import DEBITS_OPTION, company_mentions, exemption_wording, payment_notes
 from prebill.core.vat import VatRegime
 from prebill.costs.models import ActivityReport
 from prebill.invoicing.models import InvoiceLineItem
@@ -49,19 +49,31 @@ def _logo_uri(logo: bytes, content_type: str) -> str:
     return f"data:{content_type};base64,{base64.b64encode(logo).decode()}" if logo and content_type else ""
 
 
+def _company(*, legal_form: str, share_capital, rcs_city: str, siren: str) -> list[str]:
+    """The identity mentions under the seller's name: "SAS au capital de 10 000 €", "RCS Paris 812 345 678"."""
+    return list(company_mentions(name="", legal_form=legal_form, share_capital=share_capital, rcs_city=rcs_city,
+                                 siren=siren).values())
+
+
 def _org_context() -> dict:
     """The live organisation: only drafts (pre-invoices) read it; an invoice prints its own snapshot."""
     org = Organisation.objects.first()
     logo = bytes(org.logo) if org and org.logo else b""
     kind = sniff(logo[:16]) if logo else None
     return {"iban": org.iban if org else "", "bic": org.bic if org else "",
-            "legal_form": org.legal_form if org else "", "logo": _logo_uri(logo, kind[0] if kind else "")}
+            "legal_form": org.legal_form if org else "", "logo": _logo_uri(logo, kind[0] if kind else ""),
+            "company": _company(legal_form=org.legal_form, share_capital=org.share_capital, rcs_city=org.rcs_city,
+                                siren=org.siren) if org else [],
+            "debits": DEBITS_OPTION if org and org.vat_on_debits else ""}
 
 
 def _snapshot_context(invoice) -> dict:
     """The seller as frozen on the invoice or credit note at its validation (prebill.invoicing.snapshot)."""
     return {"iban": invoice.seller_iban, "bic": invoice.seller_bic, "legal_form": invoice.seller_legal_form,
-            "logo": _logo_uri(bytes(invoice.seller_logo or b""), invoice.seller_logo_type)}
+            "logo": _logo_uri(bytes(invoice.seller_logo or b""), invoice.seller_logo_type),
+            "company": _company(legal_form=invoice.seller_legal_form, share_capital=invoice.seller_share_capital,
+                                rcs_city=invoice.seller_rcs_city, siren=invoice.seller_siren),
+            "debits": DEBITS_OPTION if invoice.seller_vat_on_debits else ""}
 
 
 def _training(document) -> dict | None:
@@ -81,7 +93,7 @@ def invoice_context(invoice) -> dict:
     return {
         "title": f"{'Avoir' if credit else 'Facture'} n° {invoice.number}", "draft": False,
         "seller": {"name": invoice.seller_name, "siren": invoice.seller_siren, "vat": invoice.seller_vat_number,
-                   "address": invoice.seller_address, "legal_form": org["legal_form"]},
+                   "address": invoice.seller_address, "legal_form": org["legal_form"], "company": org["company"]},
         "buyer": {"name": invoice.buyer_name, "siren": invoice.buyer_siren, "vat": invoice.buyer_vat_number,
                   "address": invoice.buyer_address, "code": invoice.buyer_code},
         "issue_date": invoice.issue_date, "due_date": invoice.due_date, "period_start": start, "period_end": end,
@@ -93,7 +105,7 @@ def invoice_context(invoice) -> dict:
         "amount_due": invoice.total_including_vat - deposits,
         "exemption": exemption_wording(VatRegime(invoice.vat_regime), invoice.issue_date),
         "payment_method": METHODS.get(invoice.payment_method, invoice.payment_method), "iban": org["iban"],
-        "bic": org["bic"], "notes": list(payment_notes().values()), "logo": org["logo"],
+        "bic": org["bic"], "notes": list(payment_notes().values()), "logo": org["logo"], "debits": org["debits"],
         "training": None if credit else _training(invoice),
     }
 
@@ -116,7 +128,7 @@ def pre_invoice_context(pre) -> dict:
         "title": f"Pré-facture #{pre.pk} (brouillon, sans numéro)", "draft": True,
         "seller": {"name": org.legal_name if org else "", "siren": org.siren if org else "",
                    "vat": org.vat_number if org else "", "address": seller_address,
-                   "legal_form": org_context["legal_form"]},
+                   "legal_form": org_context["legal_form"], "company": org_context["company"]},
         "buyer": {"name": client.name, "siren": client.siren, "vat": client.vat_number, "address": buyer_address,
                   "code": client.code},
         "issue_date": date.today(), "due_date": pre.invoice_date, "period_start": start, "period_end": end,
@@ -128,7 +140,7 @@ def pre_invoice_context(pre) -> dict:
         "exemption": exemption_wording(VatRegime(pre.vat_regime), pre.invoice_date),
         "payment_method": METHODS.get(pre.payment_method, pre.payment_method), "iban": org_context["iban"],
         "bic": org_context["bic"], "notes": list(payment_notes().values()), "logo": org_context["logo"],
-        "training": _training(pre),
+        "debits": org_context["debits"], "training": _training(pre),
     }
 
 

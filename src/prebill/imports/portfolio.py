@@ -535,6 +535,11 @@ class _Plan:
         }
         if "training_billing" in row:  # absent: the firm keeps its option (a new firm: one invoice per pair)
             values["training_billing"] = row["training_billing"]
+        if "share_capital" in row:  # absent, each of these keeps what the firm has
+            values["share_capital"] = None if row["share_capital"] is None else Decimal(str(row["share_capital"]))
+        for key in ("rcs_city", "vat_on_debits"):
+            if key in row:
+                values[key] = row[key]
         organisation = Organisation.objects.first()
         organisation, _ = upsert(Organisation, {1: organisation} if organisation else {}, {1: values})
         upsert(
@@ -575,7 +580,8 @@ class _Plan:
                        "vat_number": row.get("vat_number", ""), "email": row.get("email", ""),
                        "active": row.get("active", True),
                        # Absent, a client keeps its option and a new one follows the firm's default ("").
-                       **({"training_billing": row["training_billing"]} if "training_billing" in row else {})}
+                       **({"training_billing": row["training_billing"]} if "training_billing" in row else {}),
+                       **({"nature": row["nature"]} if "nature" in row else {})}
                 for code, row in self.clients.items()
             },
         )
@@ -746,7 +752,8 @@ def export_portfolio() -> dict:
                         "city": org.city, "country": org.country},
             "iban": org.iban, "bic": org.bic, "hours_per_day": str(org.hours_per_day),
             "bill_only_approved_time": org.bill_only_approved_time, "time_rounding_minutes": org.time_rounding_minutes,
-            "training_billing": org.training_billing,
+            "training_billing": org.training_billing, "share_capital": _text(org.share_capital),
+            "rcs_city": org.rcs_city, "vat_on_debits": org.vat_on_debits,
             "invoice_series": [
                 {"code": s.code, "kind": s.kind, "prefix": s.prefix, "digits": s.digits, "is_default": s.is_default}
                 for s in org.series.order_by("code")
@@ -765,7 +772,7 @@ def export_portfolio() -> dict:
     ]
     data["clients"] = [
         {"code": c.code, "name": c.name, "siren": c.siren, "siret": c.siret, "vat_number": c.vat_number,
-         "email": c.email, "active": c.active, "training_billing": c.training_billing,
+         "email": c.email, "active": c.active, "training_billing": c.training_billing, "nature": c.nature,
          "addresses": [
              {"code": a.code, "line1": a.line1, "line2": a.line2, "postcode": a.postcode, "city": a.city,
               "country": a.country, "default": a.is_default}

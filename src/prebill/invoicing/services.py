@@ -44,7 +44,7 @@ from prebill.organisation.models import InvoiceSeries, Organisation
 
 from . import signals
 from .models import Invoice, InvoiceLine, InvoiceLineItem, InvoiceVat, SeriesCounter
-from .snapshot import SELLER_FIELDS, seller_snapshot
+from .snapshot import BUYER_FIELDS, SELLER_FIELDS, buyer_snapshot, seller_snapshot
 
 
 class ValidationRefused(Refusal):
@@ -78,10 +78,6 @@ def _next_number(series: InvoiceSeries, issue_date: date) -> tuple[int, int, str
     counter.last_issue_date = issue_date
     counter.save(update_fields=["last_number", "last_issue_date"])
     return counter.last_number, year, format_number(series.prefix, series.digits, issue_date, counter.last_number)
-
-
-def _address(lines: list[str]) -> str:
-    return "\n".join(part for part in lines if part)
 
 
 class DraftOutOfStep(ValidationRefused):
@@ -160,8 +156,7 @@ def _validate(*, pre_invoice_id: int, user, issue_date: date, expected_version: 
         kind=Invoice.Kind.INVOICE, series=series, sequence=sequence, sequence_year=year, number=number,
         issue_date=issue_date, due_date=due_date(issue_date, pre.payment_terms_days, pre.end_of_month),
         client=client, period=pre.period, **seller_snapshot(org),
-        buyer_code=client.code, buyer_name=client.name, buyer_siren=client.siren, buyer_vat_number=client.vat_number,
-        buyer_address=_address([address.line1, address.line2, f"{address.postcode} {address.city}", address.country]),
+        **buyer_snapshot(client, address, vat_regime=pre.vat_regime),
         currency=pre.currency, vat_regime=pre.vat_regime, payment_terms_days=pre.payment_terms_days,
         end_of_month=pre.end_of_month, payment_method=pre.payment_method,
         total_excluding_vat=total.excluding_vat, total_vat=total.vat,
@@ -323,8 +318,7 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
         issue_date=issue_date, due_date=issue_date, client=invoice.client, credited_invoice=invoice,
         period=Period.of(issue_date).first_day,
         **{field: getattr(invoice, field) for field in (
-            *SELLER_FIELDS, "buyer_code", "buyer_name",
-            "buyer_siren", "buyer_vat_number", "buyer_address", "currency", "vat_regime", "payment_terms_days",
+            *SELLER_FIELDS, *BUYER_FIELDS, "currency", "vat_regime", "payment_terms_days",
             "end_of_month", "payment_method")},
         total_excluding_vat=total.excluding_vat, total_vat=total.vat, total_including_vat=total.including_vat,
         validated_at=timezone.now(), validated_by=acting_user(user),

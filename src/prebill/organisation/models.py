@@ -77,6 +77,18 @@ class Organisation(models.Model):
     draft_training_on_done = models.BooleanField(
         _("draft training sessions when marked done"), default=True,
         help_text=_("Off: a session marked done is charged, and its drafts come with the month's next run."))
+    # Mandatory mentions of a company's documents (Code de commerce R123-237), printed and written as the REG and
+    # ABL notes of the Factur-X / UBL XML; copied onto each invoice at validation.
+    share_capital = models.DecimalField(
+        _("share capital"), max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text=_("Printed with the legal form: \"SAS au capital de 10 000 €\"."))
+    rcs_city = models.CharField(_("RCS city"), max_length=100, blank=True,
+                                help_text=_("The city of the trade register (RCS) the firm is registered at."))
+    vat_on_debits = models.BooleanField(
+        _("VAT on debits"), default=False,
+        help_text=_("The firm opted to pay VAT on its services when invoiced rather than when paid: the invoices "
+                    "say \"Option pour le paiement de la taxe d'après les débits\"."))
+
     class Meta:
         constraints = [
             models.CheckConstraint(
