@@ -75,7 +75,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "prebill.api.middleware.ApiErrorsAsJson",
     "prebill.api.idempotency.IdempotencyKeys",
     "prebill.web.middleware.RefuseNulCharacters",
@@ -131,10 +130,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-# Static files are served by WhiteNoise: in production from STATIC_ROOT, collected with hashed, compressed names
-# (`prebill serve --production` collects them); elsewhere straight from the apps' folders.
-WHITENOISE_USE_FINDERS = not PREBILL_PRODUCTION
+# In production static files are served by WhiteNoise from STATIC_ROOT, collected with hashed, compressed names
+# (`prebill serve --production` collects them); elsewhere by Django's own server (runserver --insecure).
 if PREBILL_PRODUCTION:
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                      "whitenoise.middleware.WhiteNoiseMiddleware")
     STORAGES = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
                 "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
 # Proofs (receipts, signed reports): outside the web root, served only through prebill's access checks.
