@@ -375,10 +375,11 @@ def test_the_knobs_answer_over_http_on_loopback(pa, api, documents):
     assert api.search({"flowDirection": ["In"]}).status_code == 503
     requests.post(f"{control}/reject", json={"reasonCode": "REJ_COH", "reason": "incohérence"}, timeout=5)
     flow_id = deposited(api, documents["cii"])
-    requests.post(f"{control}/slow", json={"seconds": 0.5, "count": 1}, timeout=5)
-    started = time.monotonic()
-    api.search({"flowDirection": ["In"]})
-    assert time.monotonic() - started >= 0.5
+    requests.post(f"{control}/slow", json={"seconds": "3", "count": 1}, timeout=5)
+    with pytest.raises(requests.Timeout):  # answered 3 s late: later than the caller waits
+        requests.post(f"{pa.flow_url}/v1/flows/search", json={"where": {"flowDirection": ["In"]}}, timeout=0.5,
+                      headers=api.headers())
+    assert api.search({"flowDirection": ["In"]}).status_code == 200  # the knob was for one answer
     invoice = requests.get(f"{control}/invoices/{flow_id}", timeout=5).json()
     assert (invoice["status"], invoice["statuses"][0]["reasons"]) == (213, [{"code": "REJ_COH", "text": "incohérence"}])
     assert requests.get(f"{control}/invoices/unknown", timeout=5).status_code == 404

@@ -297,7 +297,7 @@ class _Rule:
     path: str | None
     status: int = 503
     after: bool = False  # fail once the request has been processed (its flow stored): the lost-answer case
-    seconds: float = 0.0
+    delay: timedelta = timedelta(0)
 
     def matches(self, method: str, path: str) -> bool:
         return (self.count is None or self.count > 0) and (not self.method or self.method == method) and (
@@ -438,11 +438,12 @@ class PaSimulator:
         with self._lock:
             self._failures.append(_Rule(count, method, path, status=status, after=after))
 
-    def slow_down(self, seconds: float, count: int | None = None, *, method: str | None = None,
+    def slow_down(self, seconds: Decimal | int | str, count: int | None = None, *, method: str | None = None,
                   path: str | None = None) -> None:
         """Answer the next `count` matching requests (every one when None) `seconds` late, once processed."""
+        delay = timedelta(microseconds=int(Decimal(str(seconds)) * 1_000_000))
         with self._lock:
-            self._slowness.append(_Rule(count, method, path, seconds=seconds))
+            self._slowness.append(_Rule(count, method, path, delay=delay))
 
     def reject_next(self, reason_code: str = "REJ_SEMAN", reason: str = "rejected on request (simulator)",
                     count: int = 1) -> None:
@@ -1042,9 +1043,9 @@ class PaSimulator:
     def _failure(self, method: str, path: str, *, after: bool) -> _Rule | None:
         return self._take(self._failures, method, path, after=after)
 
-    def _delay(self, method: str, path: str) -> float:
+    def _delay(self, method: str, path: str) -> timedelta:
         rule = self._take(self._slowness, method, path)
-        return rule.seconds if rule else 0.0
+        return rule.delay if rule else timedelta(0)
 
     # -------------------------------------------------------------------------------- persistence
 
@@ -1325,7 +1326,7 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("%s %s failed", method, path)
             status, payload, headers = 500, {"errorCode": "INTERNAL_ERROR", "errorMessage": str(error)}, {}
         if delay := self.sim._delay(method, path):
-            self.sim._stopping.wait(delay)
+            self.sim._stopping.wait(delay.total_seconds())
         if rule := self.sim._failure(method, path, after=True):
             self._error(_knob_error(rule.status))
             return
@@ -1547,7 +1548,7 @@ def _control(sim: PaSimulator, method: str, path: str, params: dict) -> tuple[in
         sim.fail_next(int(params.get("count", 1)), int(params.get("status", 503)), after=bool(params.get("after")),
                       method=params.get("method"), path=params.get("path"))
     elif path == "/slow":
-        sim.slow_down(float(_required(params, "seconds")), params.get("count"), method=params.get("method"),
+        sim.slow_down(_required(params, "seconds"), params.get("count"), method=params.get("method"),
                       path=params.get("path"))
     elif path == "/reject":
         sim.reject_next(params.get("reasonCode", "REJ_SEMAN"), params.get("reason", "rejected on request (simulator)"),
