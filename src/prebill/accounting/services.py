@@ -72,6 +72,12 @@ def post_invoice(*, invoice_id: int, user=None) -> JournalEntry:
     return entry
 
 
+def invoices_named(numbers: list[str]) -> tuple[list[int], list[str]]:
+    """The ids of the invoices `numbers` names, in that order, and the numbers that name none."""
+    found = dict(Invoice.objects.filter(number__in=numbers).values_list("number", "pk"))
+    return [found[n] for n in numbers if n in found], [n for n in numbers if n not in found]
+
+
 def start_posting(*, invoice_ids: list[int], user=None, here: bool = False) -> Job:
     """Post `invoice_ids` (in this order) as one job; the same request twice while the first runs gives it."""
     params = {"invoices": [int(pk) for pk in invoice_ids],

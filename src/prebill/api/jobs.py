@@ -11,9 +11,8 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import field_validator
 
-from prebill.accounting.services import start_posting
+from prebill.accounting.services import invoices_named, start_posting
 from prebill.accounts.roles import POST_INVOICES, VALIDATE_INVOICES, has_role
-from prebill.invoicing.models import Invoice
 from prebill.invoicing.validations import start_validations
 from prebill.jobs.models import Job
 
@@ -88,12 +87,11 @@ def start_validating(request, payload: ValidationsIn):
 def start_postings(request, payload: PostingsIn):
     """Post many invoices to the sales journal; follow GET /jobs/{id}."""
     require(request, POST_INVOICES)
-    found = dict(Invoice.objects.filter(number__in=payload.invoices).values_list("number", "pk"))
-    missing = [number for number in payload.invoices if number not in found]
+    ids, missing = invoices_named(payload.invoices)
     if missing:
         return Status(422, {"detail": [{"loc": f"invoices.{payload.invoices.index(number)}",
                                         "msg": gettext("no such invoice")} for number in missing]})
-    return Status(202, start_posting(invoice_ids=[found[number] for number in payload.invoices], user=request.auth))
+    return Status(202, start_posting(invoice_ids=ids, user=request.auth))
 
 
 @router.get("/jobs/{job_id}", response={200: JobOut, **ERRORS})

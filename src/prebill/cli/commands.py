@@ -568,15 +568,13 @@ def _credit(args) -> int:
 
 
 def _post(args) -> int:
-    from prebill.accounting.services import start_posting
-    from prebill.invoicing.models import Invoice
+    from prebill.accounting.services import invoices_named, start_posting
 
-    found = dict(Invoice.objects.filter(number__in=args.number).values_list("number", "pk"))
-    missing = [number for number in args.number if number not in found]
+    ids, missing = invoices_named(args.number)
     for number in missing:
         print(gettext("%(number)s: %(reason)s") % {"number": number, "reason": gettext("no such invoice")},
               file=sys.stderr)
-    job = start_posting(invoice_ids=[found[number] for number in args.number if number in found], here=True)
+    job = start_posting(invoice_ids=ids, here=True)
     _failed_job(job)
     for done in job.result["posted"]:
         print(gettext("%(number)s posted as %(entry)s") % done)
