@@ -16,6 +16,7 @@ from prebill.core.lifecycle import InvoiceState, check_transition
 from prebill.core.refusals import Refusal
 from prebill.invoicing.models import Invoice
 
+from . import signals
 from .models import Allocation, Payment
 
 ZERO = Decimal("0.00")
@@ -96,6 +97,7 @@ def allocate(*, payment: Payment, invoice_id: int, amount: Decimal, user=None) -
     Invoice.objects.filter(pk=invoice.pk).update(state=wanted)
     record(user=user, action="allocate", obj=invoice, before={"state": state.value, "due": str(due)},
            after={"state": wanted.value, "due": str(due - amount), "payment": payment.pk})
+    signals.invoice_settled.send(sender=Allocation, allocation=allocation, user=user)
     return allocation
 
 
