@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/prebill migrate
 	$(BIN)/prebill demo --address 127.0.0.1:$(PORT)
-	$(BIN)/prebill serve --address 127.0.0.1:$(PORT)
+	$(BIN)/prebill serve --address 127.0.0.1:$(PORT) --pa-simulator
 
 serve: install
 	$(BIN)/prebill serve --address 127.0.0.1:$(PORT)

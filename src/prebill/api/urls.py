@@ -23,6 +23,7 @@ from prebill.training.services import EntryRefused
 from .auth import AUTH
 from .costs import router as costs_router
 from .documents import router as documents_router
+from .einvoicing import router as einvoicing_router
 from .endpoints import router
 from .invoicing import router as invoicing_router
 from .jobs import router as jobs_router
@@ -51,6 +52,7 @@ api.add_router("/", costs_router)
 api.add_router("/", documents_router)
 api.add_router("/", training_router)
 api.add_router("/", jobs_router)
+api.add_router("/", einvoicing_router)
 
 
 # Refusals about what was typed or sent answer 422; a permission kept for some users 403; the others, a rule

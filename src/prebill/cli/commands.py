@@ -46,6 +46,18 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--period", required=True, help="YYYY-MM")
     sub.add_argument("collaborator", help="collaborator code")
     sub.add_argument("--off", action="store_true", help="back on their own invoices")
+    cmd = commands.add_parser("einvoicing", help="the firm's Plateforme Agréée: send, follow, statuses, directory")
+    actions = cmd.add_subparsers(dest="action", required=True)
+    actions.add_parser("send", help="send what is due to the platform now (retries too), then read its statuses")
+    actions.add_parser("follow", help="read the statuses the platform returned since the last time")
+    sub = actions.add_parser("status", help="the life cycle of invoices at the platform")
+    sub.add_argument("numbers", nargs="+", help="invoice or credit note numbers")
+    sub = actions.add_parser("again", help="queue again invoices that could not be sent")
+    sub.add_argument("numbers", nargs="+")
+    sub = actions.add_parser("directory", help="look a client up in the directory by its SIREN (kept on the client)")
+    sub.add_argument("client", help="client code")
+    sub = actions.add_parser("webhook", help="ask the platform to call this URL when something changes")
+    sub.add_argument("url", help="the public URL of /einvoicing/callback/")
     cmd = commands.add_parser("export", help="export the portfolio or a period's pre-invoices")
     cmd.add_argument("what", choices=["portfolio", "pre-invoices"])
     cmd.add_argument("--period", help="YYYY-MM (pre-invoices)")
@@ -162,6 +174,9 @@ def _parser() -> argparse.ArgumentParser:
                                                                "2 × cores + 1, at most 9)")
     cmd.add_argument("--no-worker", action="store_true",
                      help="start no worker and no scheduler (workers and `prebill beat` run elsewhere)")
+    cmd.add_argument("--pa-simulator", type=int, nargs="?", const=8790, default=None, metavar="PORT",
+                     help="start the Plateforme Agréée simulator on this port (default 8790) and send invoices to it "
+                          "(the demo; flows kept in var/pa)")
     cmd = commands.add_parser("worker", help="take background jobs (runs, document batches, documents) until stopped")
     cmd.add_argument("--concurrency", type=int, default=1, help="jobs at a time in this process (default 1)")
     cmd.add_argument("--name", help="the worker's name (default celery@host)")
@@ -239,6 +254,51 @@ def _costs(args) -> int:
                                                on=not args.off)
         print((gettext("%(count)s cost(s) of %(code)s on their own invoices") if args.off
                else gettext("%(count)s cost(s) of %(code)s on one invoice")) % {"count": count, "code": collaborator.code})
+    return 0
+
+
+def _einvoicing(args) -> int:
+    from prebill.clients.models import Client
+    from prebill.einvoicing import services
+    from prebill.einvoicing.models import Transmission
+
+    if args.action in ("send", "follow"):
+        if services.platform() is None:
+            raise Refusal(gettext("No Plateforme Agréée is configured (PREBILL_PA_URL)."))
+        if args.action == "send":
+            done = services.send_due(follow_after=True)
+            print(gettext("%(sent)s sent, %(failed)s not sent (retried later), %(statuses)s new status(es)")
+                  % {"sent": done.sent, "failed": done.failed, "statuses": done.statuses})
+        else:
+            print(gettext("%(count)s new status(es) from the platform.") % {"count": services.follow()})
+        return 0
+    if args.action == "directory":
+        client = Client.objects.filter(code=args.client).first()
+        if client is None:
+            raise Refusal(gettext("no client %(code)s"), code=args.client)
+        address = services.look_up_client(client)
+        print(address or gettext("%(name)s has no platform in the directory yet.") % {"name": client.name})
+        return 0
+    if args.action == "webhook":
+        webhook = services.register_webhook(args.url)
+        print(gettext("webhook %(id)s registered") % {"id": webhook.webhook_id})
+        return 0
+    found = {t.invoice.number: t for t in Transmission.objects.filter(invoice__number__in=args.numbers)
+             .select_related("invoice").prefetch_related("events")}
+    missing = [number for number in args.numbers if number not in found]
+    if missing:
+        raise Refusal(gettext("not sent to the platform: %(numbers)s"), numbers=", ".join(missing))
+    for number in args.numbers:
+        transmission = found[number]
+        if args.action == "again":
+            services.send_again(transmission)
+            print(gettext("%(number)s will be sent again.") % {"number": number})
+            continue
+        print(f"{number}\t{transmission.get_state_display()}\t{transmission.status or ''} {transmission.status_label}"
+              f"\t{transmission.last_error}".rstrip())
+        for event in transmission.events.all():
+            reasons = "; ".join(f"{r.get('code', '')} {r.get('text', '')}".strip() for r in event.reasons)
+            print(f"  {event.at:%Y-%m-%d %H:%M}\t{event.code} {event.label}\t{reasons}".rstrip())
     return 0
 
 
@@ -636,6 +696,8 @@ def _serve(args) -> int:
     # SIGTERM (a service manager, or the whole process group) ends the server as Ctrl-C does, so that the
     # helpers are stopped and waited for below rather than left running.
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    if args.pa_simulator:
+        helpers.append(_start_pa_simulator(args.pa_simulator, args.address))
     if not args.no_worker:  # the embedded mode: one worker process beside the web server, stopped with it
         helpers.append(subprocess.Popen([sys.executable, "-m", "prebill.cli.main", "worker"]))
         # With no broker server this machine is the installation: its scheduler runs here too, as a process of
@@ -660,6 +722,43 @@ def _serve(args) -> int:
     return 0
 
 
+def _start_pa_simulator(port: int, address: str) -> subprocess.Popen:
+    """The PA simulator in a process of its own, and this installation configured to use it (the worker and the
+    scheduler started next inherit the settings); its webhook calls this server back when a status comes."""
+    import os
+    import secrets
+    import threading
+    import time
+
+    from django.conf import settings
+
+    secret = secrets.token_urlsafe(24)
+    folder = Path(settings.VAR_DIR) / "pa"
+    simulator = subprocess.Popen([sys.executable, "-m", "prebill.einvoicing.simulator", "--port", str(port),
+                                  "--client-id", "prebill-demo", "--client-secret", secret, "--folder", str(folder)])
+    values = {"PREBILL_PA_URL": f"http://127.0.0.1:{port}", "PREBILL_PA_CLIENT_ID": "prebill-demo",
+              "PREBILL_PA_CLIENT_SECRET": secret}
+    os.environ.update(values)
+    for name, value in values.items():
+        setattr(settings, name, value)
+
+    def register() -> None:  # once both answer; without it the scheduler's pass reads the statuses every minute
+        from prebill.einvoicing import services
+        from prebill.einvoicing.platform import PlatformError
+
+        for _ in range(30):
+            time.sleep(1)
+            try:
+                services.register_webhook(f"http://{address}/einvoicing/callback/")
+                break
+            except PlatformError:
+                continue
+        services.send_due(follow_after=True)  # what the demo validated before the platform was there
+    threading.Thread(target=register, daemon=True).start()
+    print(gettext("PA simulator on http://127.0.0.1:%(port)s (flows in %(folder)s)") % {"port": port, "folder": folder})
+    return simulator
+
+
 def _worker(args) -> int:
     from prebill.jobs.worker import run_worker
 
@@ -678,7 +777,7 @@ COMMANDS = {
     "migrate": _migrate, "import": _import, "import-time": _import_time, "import-metrics": _import_metrics,
     "import-costs": _import_costs, "pdf": _documents, "facturx": _documents, "logo": _logo, "costs": _costs,
     "export": _export, "run": _run, "demo": _demo, "serve": _serve, "worker": _worker, "validate": _validate,
-    "credit": _credit, "beat": _beat,
+    "credit": _credit, "beat": _beat, "einvoicing": _einvoicing,
     "post": _post, "fec": _fec, "duplicate": _duplicate,
     "pro-forma": _pro_forma, "review": _review, "training": _training,
 }

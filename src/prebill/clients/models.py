@@ -41,6 +41,11 @@ class Client(models.Model):
         max_length=20, blank=True, default="", db_default="", choices=Nature.choices,
         help_text="French company (B2B), foreign company (B2BINT), consumer (B2C) or out of scope of the "
                   "e-invoicing reform; empty: from its billing country.")
+    directory_address = models.CharField(
+        max_length=125, blank=True, default="", db_default="",
+        help_text="Where the client receives its e-invoices, as the directory of the e-invoicing reform gives it "
+                  "(looked up by SIREN through the firm's platform); empty: its SIREN.")
+    directory_checked_at = models.DateTimeField(null=True, blank=True)
     active = models.BooleanField(default=True)
     training_billing = models.CharField(
         max_length=12, blank=True, default="", db_default="",

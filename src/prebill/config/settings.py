@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "prebill.attachments",
     "prebill.costs",
     "prebill.documents",
+    "prebill.einvoicing",
     "prebill.training",
     "prebill.audit",
     "prebill.imports",
@@ -178,3 +179,23 @@ PREBILL_BATCH_CHUNK = int(os.environ.get("PREBILL_BATCH_CHUNK", "50"))
 # (beside the broker's folder: var/beat/schedule by default).
 PREBILL_BEAT_EVERY = duration_from_seconds(os.environ.get("PREBILL_BEAT_SECONDS", "60"))
 PREBILL_BEAT_SCHEDULE = Path(os.environ.get("PREBILL_BEAT_SCHEDULE", PREBILL_BROKER_FOLDER.parent / "beat" / "schedule"))
+
+# The firm's Plateforme Agréée (XP Z12-013): where validated invoices and credit notes are sent and their life-cycle
+# statuses read. No PREBILL_PA_URL: transmissions wait (queued, nothing lost) until one is configured. The secret
+# comes from the environment only. `prebill serve --pa-simulator` sets these to the simulator it starts (the demo).
+PREBILL_PA_URL = os.environ.get("PREBILL_PA_URL", "")
+PREBILL_PA_TOKEN_URL = os.environ.get("PREBILL_PA_TOKEN_URL", "")
+PREBILL_PA_CLIENT_ID = os.environ.get("PREBILL_PA_CLIENT_ID", "")
+PREBILL_PA_CLIENT_SECRET = os.environ.get("PREBILL_PA_CLIENT_SECRET", "")
+PREBILL_PA_ORGANIZATION = os.environ.get("PREBILL_PA_ORGANIZATION", "")
+PREBILL_PA_SYNTAX = os.environ.get("PREBILL_PA_SYNTAX", "Factur-X")  # or CII, UBL
+PREBILL_PA_TIMEOUT_SECONDS = int(os.environ.get("PREBILL_PA_TIMEOUT_SECONDS", "30"))
+# Retries: the first after PREBILL_PA_RETRY_SECONDS, doubled each time up to PREBILL_PA_RETRY_MAX_SECONDS, at most
+# PREBILL_PA_ATTEMPTS sendings; then the invoice waits for a user to send it again.
+PREBILL_PA_RETRY = duration_from_seconds(os.environ.get("PREBILL_PA_RETRY_SECONDS", "60"))
+PREBILL_PA_RETRY_MAX = duration_from_seconds(os.environ.get("PREBILL_PA_RETRY_MAX_SECONDS", "21600"))
+PREBILL_PA_ATTEMPTS = int(os.environ.get("PREBILL_PA_ATTEMPTS", "8"))
+if PREBILL_PA_SYNTAX not in ("Factur-X", "CII", "UBL"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"PREBILL_PA_SYNTAX={PREBILL_PA_SYNTAX!r}: Factur-X, CII or UBL")

@@ -35,6 +35,7 @@ urlpatterns = [
     path("costs/", include("prebill.costs.urls")),
     path("audit/", include("prebill.audit.urls")),
     path("accounting/", include("prebill.accounting.urls")),
+    path("einvoicing/", include("prebill.einvoicing.urls")),
     path("api/", api_urls.urls()),
     path("api-tokens/", api_views.tokens, name="api_tokens"),
     path("admin/", admin.site.urls),

@@ -39,13 +39,15 @@ def seller_snapshot(org) -> dict:
     }
 
 
-def buyer_electronic_address(*, siren: str, email: str, category: str) -> tuple[str, str]:
+def buyer_electronic_address(*, siren: str, email: str, category: str, directory_address: str = "") -> tuple[str, str]:
     """(scheme, address) of the buyer's electronic address BT-49, required on every document (BR-FR-12).
 
     A company with a SIREN is reached at its SIREN-based address of the French directory (scheme 0225, which
     BR-FR-21 requires in B2B); a buyer without one (abroad, a consumer) is not in the directory: its e-mail
     address (scheme EM), when there is one. B2B with no SIREN gives none: the French rules refuse it anyway.
     """
+    if siren and directory_address:  # the directory's address (an establishment's, a suffix) wins
+        return "0225", directory_address
     if siren:
         return "0225", siren
     if email and category != "B2B" and len(email) <= 125:  # BR-FR-25: at most 125 characters
@@ -64,7 +66,8 @@ def transaction_category(client, address, vat_regime: str) -> str:
 def buyer_snapshot(client, address, *, vat_regime: str) -> dict:
     """The Invoice.buyer_* keyword arguments for `client` billed at `address` under `vat_regime`, as they are now."""
     category = transaction_category(client, address, vat_regime)
-    scheme, endpoint = buyer_electronic_address(siren=client.siren, email=client.email, category=category)
+    scheme, endpoint = buyer_electronic_address(siren=client.siren, email=client.email, category=category,
+                                                directory_address=client.directory_address)
     parts = [address.line1, address.line2, f"{address.postcode} {address.city}", address.country]
     return {
         "buyer_code": client.code, "buyer_name": client.name, "buyer_siren": client.siren,

@@ -30,8 +30,15 @@ def invoice_list(request):
     if search:
         invoices = invoices.filter(Q(number__icontains=search) | Q(buyer_code__icontains=search)
                                    | Q(buyer_name__icontains=search))
-    page = Paginator(invoices, 50).get_page(request.GET.get("page", 1))
-    return render(request, "invoicing/list.html", {"page": page, "search": search, "section": "invoices"})
+    # The e-invoicing filters (prebill.einvoicing's rows, by their relation's name): a sending state, a status.
+    transmission, status = request.GET.get("transmission", ""), request.GET.get("status", "")
+    if transmission:
+        invoices = invoices.filter(transmission__state=transmission)
+    if status.isdigit():
+        invoices = invoices.filter(transmission__status=int(status))
+    page = Paginator(invoices.select_related("transmission"), 50).get_page(request.GET.get("page", 1))
+    return render(request, "invoicing/list.html", {"page": page, "search": search, "transmission": transmission,
+                                                   "status": status, "section": "invoices"})
 
 
 @role_required(SEE_INVOICES)

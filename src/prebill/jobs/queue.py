@@ -47,9 +47,11 @@ def configure() -> Celery:
     every = settings.PREBILL_BEAT_EVERY.total_seconds()
     # The scheduler's one entry: ask every minute whether the month's automatic preparation is due (the database
     # decides, so two ticks or two schedulers start it once). A tick no worker took before the next is dropped.
-    app.conf.update(beat_schedule={"prepare-scheduled-month": {
-        "task": "prebill.prepare_scheduled_month", "schedule": every,
-        "options": {"queue": settings.PREBILL_QUEUE, "expires": every}}},
+    # And the e-invoicing platform's pass: retries due, statuses to read (nothing when no platform is configured).
+    app.conf.update(beat_schedule={name: {
+        "task": task, "schedule": every, "options": {"queue": settings.PREBILL_QUEUE, "expires": every}}
+        for name, task in (("prepare-scheduled-month", "prebill.prepare_scheduled_month"),
+                           ("einvoicing-tick", "prebill.einvoicing_tick"))},
         beat_schedule_filename=str(settings.PREBILL_BEAT_SCHEDULE))
     if _configured is not None:
         app.pool.force_close_all()  # connections to the former broker

@@ -21,3 +21,10 @@ def prepare_scheduled_month() -> None:
     """The scheduler's tick (prebill.jobs.queue's beat_schedule): billing starts the month's automatic preparation
     when it is due (prebill.billing.schedule registers it; jobs, below billing, only knows its name)."""
     services.call("prepare_scheduled_month", [])
+
+
+@app.task(name="prebill.einvoicing_tick")
+def einvoicing_tick() -> None:
+    """The scheduler's e-invoicing pass: what is due to the platform is sent (retries too), its statuses read
+    (prebill.einvoicing.services registers it)."""
+    services.call("einvoicing.tick", [])

@@ -1,0 +1,19 @@
+"""E-invoicing's part of a validation and of a payment: the invoice is queued for the platform, money received
+is declared (212). Both are rows written in the caller's transaction, sent once it commits."""
+
+from django.dispatch import receiver
+
+from prebill.invoicing.signals import invoice_issued
+from prebill.payments.signals import invoice_settled
+
+from . import services
+
+
+@receiver(invoice_issued, dispatch_uid="einvoicing.queue_transmission")
+def queue_for_the_platform(sender, *, invoice, **kwargs) -> None:
+    services.queue_transmission(invoice)
+
+
+@receiver(invoice_settled, dispatch_uid="einvoicing.report_payment")
+def declare_the_payment(sender, *, allocation, **kwargs) -> None:
+    services.report_payment(allocation)

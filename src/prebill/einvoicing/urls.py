@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "einvoicing"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("follow/", views.follow, name="follow"),
+    path("<int:pk>/send-again/", views.send_again, name="send_again"),
+    path("directory/<int:client_pk>/", views.look_up, name="look_up"),
+    path("callback/", views.callback, name="callback"),
+]
