@@ -62,7 +62,8 @@ def unfreeze_after(transactional_db):
     with connection.cursor() as cursor:
         for statement in drop:
             cursor.execute(statement)
-        for table in ("payments_allocation", "accounting_journalline", "accounting_journalentry",
+        for table in ("einvoicing_lifecycleevent", "einvoicing_transmission", "einvoicing_paymentreport",
+                      "accounting_journalline", "accounting_journalentry", "payments_allocation",
                       "documents_issueddocument", "invoicing_invoicevat", "invoicing_invoicelineitem",
                       "invoicing_invoiceline", "invoicing_invoice", "audit_auditevent"):
             cursor.execute(f"DELETE FROM {table}")

@@ -51,8 +51,9 @@ def session(reference="S1", *, end="2026-11-17", learners=(("Ana", "ALPHA"), ("B
 
 
 # OPCO funds half of ALPHA's part and 250.00 of BETA's; 10 % off the product's price.
-S1 = session(discount_percent="10", fundings=({"funder": "OPCO", "sponsor": "ALPHA", "percent": "50"},
-                                              {"funder": "OPCO", "sponsor": "BETA", "amount": "250.00"}))
+S1 = session(discount_percent="10", fundings=(
+    {"funder": "OPCO", "sponsor": "ALPHA", "percent": "50", "file_number": "DOS-A", "agreement_reference": "CONV-A"},
+    {"funder": "OPCO", "sponsor": "BETA", "amount": "250.00", "file_number": "DOS-B"}))
 
 
 def test_a_product_and_a_session_entered_through_the_api(catalogue, caller):
@@ -76,8 +77,10 @@ def test_a_product_and_a_session_entered_through_the_api(catalogue, caller):
     assert detail["learners"] == [{"name": "Ana", "sponsor": "ALPHA"}, {"name": "Bob", "sponsor": "ALPHA"},
                                   {"name": "Cy", "sponsor": "BETA"}]
     assert detail["fundings"] == [
-        {"funder": "OPCO", "sponsor": "ALPHA", "amount": None, "per_learner": False, "percent": "50.00"},
-        {"funder": "OPCO", "sponsor": "BETA", "amount": "250.00", "per_learner": False, "percent": None}]
+        {"funder": "OPCO", "sponsor": "ALPHA", "amount": None, "per_learner": False, "percent": "50.00",
+         "file_number": "DOS-A", "agreement_reference": "CONV-A"},
+        {"funder": "OPCO", "sponsor": "BETA", "amount": "250.00", "per_learner": False, "percent": None,
+         "file_number": "DOS-B", "agreement_reference": ""}]
     assert detail["billing"] == {"drafts": [], "invoices": []}
 
 
@@ -158,10 +161,12 @@ def test_another_session_joins_the_consolidated_invoice_unless_its_client_funds_
     post(preparer, "/api/training/products", PRODUCT)
     post(preparer, "/api/training/sessions", S1)
     # December: OPCO funds all of ALPHA's learner. November: AGEFI funds BETA, OPCO nothing.
-    post(preparer, "/api/training/sessions", session("S2", end="2026-12-04", learners=(("Eve", "ALPHA"),),
-                                                     fundings=({"funder": "OPCO", "sponsor": "ALPHA", "percent": "100"},)))
+    post(preparer, "/api/training/sessions", session("S2", end="2026-12-01", learners=(("Eve", "ALPHA"),),
+                                                     fundings=({"funder": "OPCO", "sponsor": "ALPHA", "percent": "100",
+                                                                "file_number": "DOS-2"},)))
     post(preparer, "/api/training/sessions", session("S3", end="2026-11-20", learners=(("Fay", "BETA"),),
-                                                     fundings=({"funder": "AGEFI", "sponsor": "BETA", "percent": "100"},)))
+                                                     fundings=({"funder": "AGEFI", "sponsor": "BETA", "percent": "100",
+                                                                "file_number": "DOS-3"},)))
     for reference in ("S1", "S2", "S3"):
         post(preparer, f"/api/training/sessions/{reference}/done")
     november = PreInvoice.objects.get(client__code="OPCO", period="2026-11-01")
@@ -189,7 +194,8 @@ def test_a_funder_without_automatic_invoicing_is_invoiced_by_hand(catalogue, cal
     preparer = caller("preparer")
     post(preparer, "/api/training/products", PRODUCT)
     post(preparer, "/api/training/sessions", session("S3", learners=(("Fay", "BETA"),),
-                                                     fundings=({"funder": "AGEFI", "sponsor": "BETA", "percent": "100"},)))
+                                                     fundings=({"funder": "AGEFI", "sponsor": "BETA", "percent": "100",
+                                                                "file_number": "DOS-3"},)))
 
     early = post(preparer, "/api/training/sessions/S3/invoice", {"client": "AGEFI"})
     done = post(preparer, "/api/training/sessions/S3/done").json()

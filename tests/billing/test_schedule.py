@@ -290,7 +290,8 @@ def session(db):
                                              end=date(2026, 11, 17), place="Lyon")
     opco, sponsor = f.client(code="OPCO"), f.client(code="ALPHA")
     Learner.objects.create(session=session, name="learner", sponsor=sponsor)
-    Funding.objects.create(session=session, funder=opco, sponsor=sponsor, percent=Decimal("100"))
+    Funding.objects.create(session=session, funder=opco, sponsor=sponsor, percent=Decimal("100"),
+                           file_number="PEC-2026-11")
     return session
 
 

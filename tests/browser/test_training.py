@@ -23,13 +23,15 @@ def test_mark_a_session_done_and_open_its_consolidated_draft(page, demo, unfreez
                                              article=Article.objects.order_by("pk").first())
     session = TrainingSession.objects.create(reference="S-TEST-11", product=product, start=date(2026, 11, 19),
                                              end=date(2026, 11, 19), place="Lyon")
-    december = TrainingSession.objects.create(reference="S-TEST-12", product=product, start=date(2026, 12, 3),
-                                              end=date(2026, 12, 3), place="Paris")
+    december = TrainingSession.objects.create(reference="S-TEST-12", product=product, start=date(2026, 12, 1),
+                                              end=date(2026, 12, 1), place="Paris")
     for sponsor in sponsors:
         Learner.objects.create(session=session, name=f"Apprenant {sponsor.code}", sponsor=sponsor)
-        Funding.objects.create(session=session, funder=funder, sponsor=sponsor, percent=Decimal("100"))
+        Funding.objects.create(session=session, funder=funder, sponsor=sponsor, percent=Decimal("100"),
+                               file_number=f"PEC-{sponsor.code}")
     Learner.objects.create(session=december, name="Apprenant décembre", sponsor=sponsors[0])
-    Funding.objects.create(session=december, funder=funder, sponsor=sponsors[0], percent=Decimal("50"))
+    Funding.objects.create(session=december, funder=funder, sponsor=sponsors[0], percent=Decimal("50"),
+                           file_number="PEC-DEC")
     services.mark_done(session_id=december.pk)
     log_in(page)
 

@@ -38,11 +38,12 @@ def sessions(firm):
         for sponsor in sponsors:
             Learner.objects.create(session=row, name=f"Apprenant {sponsor.code}", sponsor=sponsor)
             if funder:
-                Funding.objects.create(session=row, funder=funder, sponsor=sponsor, percent=Decimal("100"))
+                Funding.objects.create(session=row, funder=funder, sponsor=sponsor, percent=Decimal("100"),
+                                       file_number=f"DOS-{reference}-{sponsor.code}")
         return row
 
     return [session("S-NOV", date(2026, 11, 16), date(2026, 11, 17)),
-            session("S-DEC", date(2026, 12, 7), date(2026, 12, 8)),
+            session("S-DEC", date(2026, 12, 1), date(2026, 12, 1)),
             session("S-SELF", date(2026, 11, 20), date(2026, 11, 20), sponsors=(alpha,), funder=None)]
 
 
@@ -55,8 +56,8 @@ def test_the_sessions_are_listed_with_product_dates_and_status(capsys, sessions)
     assert listed[0] == 0 and listed[1].splitlines() == [
         "S-NOV\tEXCEL-1\tdu 2026-11-16 au 2026-11-17\tplanned",
         "S-SELF\tEXCEL-1\tdu 2026-11-20 au 2026-11-20\tplanned",
-        "S-DEC\tEXCEL-1\tdu 2026-12-07 au 2026-12-08\tongoing"]
-    assert ongoing[1] == "S-DEC\tEXCEL-1\tdu 2026-12-07 au 2026-12-08\tongoing\n"
+        "S-DEC\tEXCEL-1\tdu 2026-12-01 au 2026-12-01\tongoing"]
+    assert ongoing[1] == "S-DEC\tEXCEL-1\tdu 2026-12-01 au 2026-12-01\tongoing\n"
 
 
 def test_done_drafts_once_and_cancel_removes_the_drafts(capsys, sessions):

@@ -125,7 +125,8 @@ def _build() -> dict[str, Invoice]:
                                              end=date(2026, 11, 17), place="Lyon")
     opco, sponsor = f.client(code="OPCO", training_billing="consolidated"), f.client(code="SPONSOR")
     Learner.objects.create(session=session, name="Alice", sponsor=sponsor)
-    Funding.objects.create(session=session, funder=opco, sponsor=sponsor, percent=Decimal("100"))
+    Funding.objects.create(session=session, funder=opco, sponsor=sponsor, percent=Decimal("100"),
+                           file_number="PEC-2026-0042", agreement_reference="CONV-2026-17")
     training.mark_done(session_id=session.pk)
     invoices["training_exempt"] = _validate_all(opco)
 

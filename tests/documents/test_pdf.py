@@ -190,7 +190,7 @@ def test_reverse_charge_prints_its_wording_and_follows_the_rules(firm):
     firm.iban = "FR7630006000011234567890189"
     firm.save()
     client = f.client(code="EUCO", conditions={"vat_regime": "reverse_charge"})
-    client.siren, client.vat_number = "", "DE123456789"
+    client.siren, client.vat_number, client.nature = "", "DE123456789", "foreign_company"  # a German company
     client.save()
     f.fixed_fee_part(f.engagement(client), installments=[(date(2026, 11, 30), "1000.00")])
     run_pre_billing(period=Period(2026, 11))

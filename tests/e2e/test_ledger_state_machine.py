@@ -219,6 +219,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def conditions(self, owner, applies_from, days, end_of_month):
         """A dated row of billing conditions, of a client (0-2) or of an engagement (3-6), then the months it
         applies to are run again."""
+        end_of_month = end_of_month and days <= 45  # 60 days end of month is beyond the legal cap (L441-10)
         if owner < 3:
             BillingConditions.objects.update_or_create(
                 client=self.w.clients[owner], applies_from=applies_from,

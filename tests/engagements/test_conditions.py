@@ -218,12 +218,12 @@ def test_the_page_shows_the_engagements_rows_and_a_preparer_adds_one(client, use
     client.force_login(user_with("preparer"))
 
     response = client.post("/engagements/E-ACME/conditions/", {
-        "applies_from": "2026-12-01", "payment_terms_days": "60", "end_of_month": "on",
+        "applies_from": "2026-12-01", "payment_terms_days": "45", "end_of_month": "on",
         "vat_regime": "standard", "payment_method": "cheque", "line_mode": "per_article"}, follow=True)
 
     added = engagement.billing_conditions.get(applies_from=date(2026, 12, 1))
     assert (added.payment_terms_days, added.end_of_month, added.payment_method, added.line_mode) == (
-        60, True, "cheque", "per_article")
+        45, True, "cheque", "per_article")
     page = response.content.decode()
     assert "Conditions de facturation de la mission" in page and "Conditions enregistrées" in page
     assert 'data-conditions="2026-01-01"' in page and 'data-conditions="2026-12-01"' in page

@@ -30,9 +30,10 @@ def training_portfolio() -> dict:
     data["articles"].append({"code": "FORM", "label": "Formation professionnelle continue", "unit": "apprenant",
                              "vat_rate": "20", "revenue_account": "706600"})
     data["clients"] += [
-        {"code": "C0002", "name": "Garage Durand", "addresses": address("Lyon"),
+        {"code": "C0002", "name": "Garage Durand", "siren": "443061841", "addresses": address("Lyon"),
          "billing_conditions": [{"applies_from": "2026-01-01"}]},
-        {"code": "OPCO", "name": "OPCO Compétences", "training_billing": "consolidated", "addresses": address("Paris"),
+        {"code": "OPCO", "name": "OPCO Compétences", "siren": "851800987", "training_billing": "consolidated",
+         "addresses": address("Paris"),
          "billing_conditions": [{"applies_from": "2026-01-01"}]},
     ]
     data["training_products"] = [
@@ -46,8 +47,10 @@ def training_portfolio() -> dict:
          "trainer": "JDU", "discount_percent": "10", "status": "ongoing",
          "learners": [{"name": "Alice Martin", "sponsor": "C0001"}, {"name": "Bruno Petit", "sponsor": "C0001"},
                       {"name": "Chloé Durand", "sponsor": "C0002"}],
-         "fundings": [{"funder": "OPCO", "sponsor": "C0001", "percent": "100"},
-                      {"funder": "OPCO", "sponsor": "C0002", "amount": "300.00", "per_learner": True}]},
+         "fundings": [{"funder": "OPCO", "sponsor": "C0001", "percent": "100", "file_number": "PEC-1",
+                       "agreement_reference": "CONV-1"},
+                      {"funder": "OPCO", "sponsor": "C0002", "amount": "300.00", "per_learner": True,
+                       "file_number": "PEC-2"}]},
         {"reference": "S-2", "product": "INTRA-1", "start": "2026-12-03", "end": "2026-12-03",
          "learners": [{"name": "Denis Roy", "sponsor": "C0002"}]},
     ]
@@ -67,9 +70,10 @@ def test_products_and_sessions_are_imported_with_their_learners_and_fundings():
         "ongoing", "JDU", Decimal("10"), "Lyon")
     assert [(learner.name, learner.sponsor.code) for learner in session.learners.order_by("pk")] == [
         ("Alice Martin", "C0001"), ("Bruno Petit", "C0001"), ("Chloé Durand", "C0002")]
-    assert [(f.funder.code, f.sponsor.code, f.amount, f.percent, f.per_learner)
+    assert [(f.funder.code, f.sponsor.code, f.amount, f.percent, f.per_learner, f.file_number, f.agreement_reference)
             for f in session.fundings.order_by("pk")] == [
-        ("OPCO", "C0001", None, Decimal("100"), False), ("OPCO", "C0002", Decimal("300.00"), None, True)]
+        ("OPCO", "C0001", None, Decimal("100"), False, "PEC-1", "CONV-1"),
+        ("OPCO", "C0002", Decimal("300.00"), None, True, "PEC-2", "")]
     assert TrainingSession.objects.get(reference="S-2").status == "planned"
     assert Client.objects.get(code="OPCO").training_billing == "consolidated"
     assert Client.objects.get(code="C0002").training_billing == ""  # a new client follows the firm's default
@@ -253,8 +257,10 @@ def test_the_round_trip_with_training_is_lossless():
     exported = export_portfolio()
     sessions = exported["training_sessions"]
     assert [s["reference"] for s in sessions] == ["S-1", "S-2"]
-    assert sessions[0]["fundings"] == [{"funder": "OPCO", "sponsor": "C0001", "percent": "100.00"},
-                                       {"funder": "OPCO", "sponsor": "C0002", "amount": "300.00", "per_learner": True}]
+    assert sessions[0]["fundings"] == [
+        {"funder": "OPCO", "sponsor": "C0001", "percent": "100.00", "file_number": "PEC-1",
+         "agreement_reference": "CONV-1"},
+        {"funder": "OPCO", "sponsor": "C0002", "amount": "300.00", "per_learner": True, "file_number": "PEC-2"}]
     assert sessions[0]["status"] == "ongoing" and sessions[1]["trainer"] is None
 
     again = import_portfolio(json.loads(json.dumps(exported)))

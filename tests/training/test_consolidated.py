@@ -21,7 +21,8 @@ def make_session(reference, product, sponsors, funder=None, percent=Decimal("100
         for n in range(learners):
             Learner.objects.create(session=session, name=f"{code} learner {n}", sponsor=sponsor)
         if funder is not None:
-            Funding.objects.create(session=session, funder=funder, sponsor=sponsor, percent=percent)
+            Funding.objects.create(session=session, funder=funder, sponsor=sponsor, percent=percent,
+                                   file_number=f"DOS-{reference}-{code}")
     return session
 
 
@@ -74,7 +75,7 @@ def test_vat_is_shown_per_line_for_training_subject_to_vat(product, opco):
 
 def test_another_session_funded_by_the_same_client_joins_the_consolidated_invoice(product, opco):
     first = make_session("S-1", product, [("ALPHA", 1)], funder=opco)
-    later = make_session("S-2", product, [("BETA", 2)], funder=opco, end=date(2026, 12, 3))
+    later = make_session("S-2", product, [("BETA", 2)], funder=opco, end=date(2026, 12, 1))
     services.mark_done(session_id=first.pk)
     services.mark_done(session_id=later.pk)  # December: its own draft for now
     assert PreInvoice.objects.filter(client=opco).count() == 2
@@ -196,7 +197,8 @@ def test_the_funders_invoice_document_details_each_funding(product, opco):
     assert "Détail des formations" in text
     assert f"S-1 Excel avancé {alpha} 2 apprenant 600,00 € 0 % 1 200,00 € 1 200,00 € 600,00 € 600,00 €" in text
     assert (f"S-1 — Excel avancé (EXCEL-1) · durée 14 h / 2 j · du 16/11/2026 au 17/11/2026 · lieu : Lyon "
-            f"· formateur : Marie Durand · commanditaire : {alpha} · apprenants (2) : ALPHA learner 0, ALPHA learner 1 "
+            "· formateur : Marie Durand · dossier de prise en charge n° DOS-S-1-ALPHA "
+            f"· commanditaire : {alpha} · apprenants (2) : ALPHA learner 0, ALPHA learner 1 "
             "· unité : apprenant · total de la session : 1 200,00 €") in text
 
 
@@ -250,7 +252,7 @@ def test_a_session_on_a_confirmed_review_is_neither_cancelled_nor_moved(product,
     from prebill.core.periods import Period
 
     first = make_session("S-1", product, [("ALPHA", 1)], funder=opco)
-    kept = make_session("S-2", product, [("BETA", 1)], funder=opco, end=date(2026, 12, 3))
+    kept = make_session("S-2", product, [("BETA", 1)], funder=opco, end=date(2026, 12, 1))
     services.mark_done(session_id=first.pk)
     services.mark_done(session_id=kept.pk)
     items = BillableItem.objects.filter(training_charge__session=kept)

@@ -201,7 +201,8 @@ def test_a_funder_without_automatic_invoicing_is_invoiced_by_hand(preparer, clie
     session = services.save_session(
         reference="S-2026-11", product=product, start=date(2026, 11, 16), end=date(2026, 11, 17),
         learners=[services.LearnerEntry("Anne", clients["ALPHA"]), services.LearnerEntry("Alain", clients["ALPHA"])],
-        fundings=[services.FundingEntry(clients["OPCO"], clients["ALPHA"], percent=Decimal("75"))])
+        fundings=[services.FundingEntry(clients["OPCO"], clients["ALPHA"], percent=Decimal("75"),
+                                        file_number="DOS-75")])
     preparer.post(f"/training/sessions/{session.pk}/done/")
     opco = Client.objects.get(code="OPCO")
 
@@ -257,7 +258,8 @@ def test_reading_roles_see_but_do_not_enter_nor_invoice(as_role, clients, produc
 def done_session(reference: str, product, funder, sponsor, end: date) -> TrainingSession:
     session = TrainingSession.objects.create(reference=reference, product=product, start=end, end=end)
     Learner.objects.create(session=session, name=f"{reference} learner", sponsor=sponsor)
-    Funding.objects.create(session=session, funder=funder, sponsor=sponsor, percent=Decimal("100"))
+    Funding.objects.create(session=session, funder=funder, sponsor=sponsor, percent=Decimal("100"),
+                           file_number=f"DOS-{reference}")
     services.mark_done(session_id=session.pk)
     return session
 
@@ -265,7 +267,7 @@ def done_session(reference: str, product, funder, sponsor, end: date) -> Trainin
 def test_the_consolidated_pre_invoice_page_lists_its_sessions_and_takes_another(preparer, clients, product):
     Client.objects.filter(code="OPCO").update(training_billing="consolidated")
     done_session("S-1", product, clients["OPCO"], clients["ALPHA"], date(2026, 11, 17))
-    done_session("S-2", product, clients["OPCO"], clients["BETA"], date(2026, 12, 3))
+    done_session("S-2", product, clients["OPCO"], clients["BETA"], date(2026, 12, 1))
     done_session("S-3", product, clients["BETA"], clients["ALPHA"], date(2026, 11, 20))  # funded by someone else
     november = PreInvoice.objects.get(client__code="OPCO", period=date(2026, 11, 1))
 

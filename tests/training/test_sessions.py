@@ -29,7 +29,8 @@ def session(firm):
         sponsor = f.client(code=code)
         for n in range(learners):
             Learner.objects.create(session=session, name=f"{code} learner {n}", sponsor=sponsor)
-        Funding.objects.create(session=session, funder=opco, sponsor=sponsor, percent=Decimal("100"))
+        Funding.objects.create(session=session, funder=opco, sponsor=sponsor, percent=Decimal("100"),
+                               file_number=f"DOS-{code}")
     return session
 
 

@@ -8,8 +8,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 pytestmark = pytest.mark.django_db
 
 # Open by design: logging in and out, switching language, the admin's own login, the home page
-# (it tells a user without a role to ask for one).
-OPEN = {"login", "logout", "set_language", "home", "api-root"}
+# (it tells a user without a role to ask for one). The platform's callback is no user's: it is refused unless
+# signed with the key of a webhook registered there (tests/einvoicing/test_connector.py).
+OPEN = {"login", "logout", "set_language", "home", "api-root", "callback"}
 SAMPLE_VALUES = {"int": "1", "str": "2026-11", "path": "x", "slug": "x"}
 
 

@@ -6,5 +6,6 @@ app_name = "accounting"
 urlpatterns = [
     path("fec/", views.fec, name="fec"),
     path("journal.csv", views.journal, name="journal"),
+    path("vat/", views.vat, name="vat"),
     path("invoices/<int:pk>/post/", views.post_invoice, name="post_invoice"),
 ]

@@ -1,7 +1,7 @@
 from datetime import date
 
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import POST_INVOICES, role_required
@@ -40,3 +40,11 @@ def journal(request):
 def post_invoice(request, pk: int):
     services.post_invoice(invoice_id=pk, user=request.user)
     return redirect("invoicing:detail", pk=pk)
+
+
+@role_required(POST_INVOICES)
+def vat(request):
+    """The VAT per month and rate of a year: invoiced, due on debits, collected on receipts, still pending."""
+    year = _year(request)
+    rows = services.vat_summary(opening_date=date(year, 1, 1), closing_date=date(year, 12, 31))
+    return render(request, "accounting/vat_summary.html", {"rows": rows, "year": year, "section": "accounting"})

@@ -3,15 +3,16 @@ transmission sent again, a client looked up in the directory, and the platform's
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
-from prebill.accounts.roles import EDIT_PORTFOLIO, SEE_INVOICES, VALIDATE_INVOICES
+from prebill.accounts.roles import EDIT_PORTFOLIO, POST_INVOICES, SEE_INVOICES, VALIDATE_INVOICES
 from prebill.clients.models import Client
 from prebill.einvoicing import services
-from prebill.einvoicing.models import Transmission
+from prebill.einvoicing.models import Report, Transmission
 
 from .auth import require
 from .schemas import Message
@@ -41,6 +42,20 @@ class TransmissionOut(Schema):
     last_error: str
     sent_at: datetime | None
     statuses: list[StatusOut] = Field(alias="events_list")
+
+
+class ReportOut(Schema):
+    id: int
+    flow: str = Field(description="10.1 transactions one by one, 10.2 payments one by one, 10.3 transactions per "
+                                  "day, 10.4 payments per day")
+    period_first: date
+    period_last: date
+    version: int
+    entries: int
+    total_excluding_vat: Decimal = Field(description="transactions: their base; payments: the amount received")
+    total_vat: Decimal
+    state: str
+    last_error: str
 
 
 class DirectoryOut(Schema):
@@ -93,3 +108,16 @@ def look_up(request, code: str):
     require(request, EDIT_PORTFOLIO)
     client = get_object_or_404(Client, code=code)
     return {"client": client.code, "address": services.look_up_client(client)}
+
+
+@router.get("/einvoicing/reports", response=list[ReportOut])
+def reports(request):
+    """The e-reporting flows prepared, the latest periods first."""
+    require(request, SEE_INVOICES)
+    return list(Report.objects.defer("content")[:500])
+
+
+@router.post("/einvoicing/reports/{report_id}/again", response={201: ReportOut, **ERRORS})
+def report_again(request, report_id: int):
+    require(request, POST_INVOICES)
+    return 201, services.prepare_again(get_object_or_404(Report, pk=report_id), user=request.auth)

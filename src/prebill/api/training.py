@@ -74,6 +74,10 @@ class FundingIn(Schema):
     amount: Decimal | None = Field(None, max_digits=14, decimal_places=2, description="or percent")
     per_learner: bool = Field(False, description="the amount is paid for each of the sponsor's learners")
     percent: Decimal | None = Field(None, max_digits=5, decimal_places=2, description="of the sponsor's part")
+    file_number: str = Field("", max_length=60, pattern=TEXT,
+                             description="the funder's file number (dossier, prise en charge): its invoice quotes it")
+    agreement_reference: str = Field("", max_length=60, pattern=TEXT,
+                                     description="the training agreement (convention de formation)")
 
 
 class SessionIn(Schema):
@@ -118,6 +122,8 @@ class FundingOut(Schema):
     amount: Decimal | None
     per_learner: bool
     percent: Decimal | None
+    file_number: str
+    agreement_reference: str
 
 
 class DraftOut(Schema):
@@ -146,7 +152,8 @@ class SessionDetail(SessionOut):
     def resolve_fundings(obj) -> list[dict]:
         # In the order entered: funders cover a sponsor's part in that order.
         return [{"funder": f.funder.code, "sponsor": f.sponsor.code, "amount": f.amount,
-                 "per_learner": f.per_learner, "percent": f.percent}
+                 "per_learner": f.per_learner, "percent": f.percent, "file_number": f.file_number,
+                 "agreement_reference": f.agreement_reference}
                 for f in obj.fundings.select_related("funder", "sponsor").order_by("pk")]
 
     @staticmethod
@@ -316,7 +323,8 @@ def save_session(request, payload: SessionIn) -> Status:
                 for n, entry in enumerate(payload.learners)]
     fundings = [services.FundingEntry(funder=client(entry.funder, f"fundings[{n}].funder"),
                                       sponsor=client(entry.sponsor, f"fundings[{n}].sponsor"),
-                                      amount=entry.amount, percent=entry.percent, per_learner=entry.per_learner)
+                                      amount=entry.amount, percent=entry.percent, per_learner=entry.per_learner,
+                                      file_number=entry.file_number, agreement_reference=entry.agreement_reference)
                 for n, entry in enumerate(payload.fundings)]
     if checker.problems:
         return _rejected(checker)
@@ -330,7 +338,9 @@ def save_session(request, payload: SessionIn) -> Status:
 
 @router.post("/training/sessions/{reference}/done", response={200: DoneOut, **ERRORS})
 def mark_done(request, reference: str) -> dict:
-    """Mark a session done: drafts by each funder's billing option; done twice drafts nothing more."""
+    """Mark a session done once it has ended (409 before its last day, or while a funder charged has no file
+    number): its charges are made by each funder's billing option, and drafted at once or by the month's next
+    run as the firm chose; done twice charges nothing more."""
     require(request, RUN_PRE_BILLING)
     session = _session(reference)
     made = services.mark_done(session_id=session.pk, user=request.auth)

@@ -200,12 +200,13 @@ def groupable_items(items, ctx: PortfolioContext):
         "unit_price", "amount", "vat_rate", "designation", "service_date", "invoice_date", "decision",
         "adjusted_quantity", "adjusted_amount", "billed_quantity", "written_off_quantity", "joins_installment_id",
         "grouped_by_collaborator", "training_option", "training_charge__sponsor_id", "vat_exempt",
+        "installment__period_start",
     ).order_by("id")
     terms_cache: dict = {}
     for (item_id, kind, engagement_id, part_id, installment_id, collaborator_id, article_id, quantity, unit,
          unit_price, amount, vat_rate, designation, service_date, invoice_date, decision, adj_quantity,
          adj_amount, billed, written_off, joins, by_collaborator, training_option, sponsor,
-         exempt) in rows.iterator(chunk_size=10000):
+         exempt, period_start) in rows.iterator(chunk_size=10000):
         terms = terms_cache.get((engagement_id, invoice_date, exempt))
         if terms is None:
             terms = ctx.terms(engagement_id, invoice_date)
@@ -229,7 +230,8 @@ def groupable_items(items, ctx: PortfolioContext):
             part_code=part.code if part else "", engagement_on_one_invoice=engagement.on_one_invoice,
             part_on_own_invoice=bool(part and part.on_own_invoice), standalone=decision == Decision.STANDALONE,
             joins_installment=joins, by_collaborator=by_collaborator, training_option=training_option,
-            training_sponsor=sponsor,
+            training_sponsor=sponsor, service_start=period_start if period_start and period_start <= service_date
+            else None,
         )
 
 

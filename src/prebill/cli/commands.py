@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("numbers", nargs="+")
     sub = actions.add_parser("directory", help="look a client up in the directory by its SIREN (kept on the client)")
     sub.add_argument("client", help="client code")
+    sub = actions.add_parser("reports", help="e-reporting: prepare the periods ended, list the reports")
+    sub.add_argument("--prepare", action="store_true", help="prepare the reports of the periods ended first")
+    sub = actions.add_parser("report-again", help="prepare a rejected report again (its next version)")
+    sub.add_argument("report", type=int, help="the report's id (from `prebill einvoicing reports`)")
     sub = actions.add_parser("webhook", help="ask the platform to call this URL when something changes")
     sub.add_argument("url", help="the public URL of /einvoicing/callback/")
     cmd = commands.add_parser("export", help="export the portfolio or a period's pre-invoices")
@@ -165,6 +169,8 @@ def _parser() -> argparse.ArgumentParser:
     cmd = commands.add_parser("fec", help="write the FEC file of a fiscal year")
     cmd.add_argument("--year", type=int, required=True, help="fiscal year (January to December)")
     cmd.add_argument("-o", "--output", type=Path, help="directory to write into (default: current)")
+    cmd = commands.add_parser("vat", help="the VAT per month and rate of a year, as posted (on receipts, on debits)")
+    cmd.add_argument("--year", type=int, required=True, help="fiscal year (January to December)")
     cmd = commands.add_parser("serve", help="serve the web application (and a worker and the scheduler beside it, "
                                             "embedded mode)")
     cmd.add_argument("--address", default="127.0.0.1:8000")
@@ -258,9 +264,11 @@ def _costs(args) -> int:
 
 
 def _einvoicing(args) -> int:
+    from django.utils import timezone
+
     from prebill.clients.models import Client
     from prebill.einvoicing import services
-    from prebill.einvoicing.models import Transmission
+    from prebill.einvoicing.models import Report, Transmission
 
     if args.action in ("send", "follow"):
         if services.platform() is None:
@@ -278,6 +286,21 @@ def _einvoicing(args) -> int:
             raise Refusal(gettext("no client %(code)s"), code=args.client)
         address = services.look_up_client(client)
         print(address or gettext("%(name)s has no platform in the directory yet.") % {"name": client.name})
+        return 0
+    if args.action == "reports":
+        if args.prepare:
+            print(gettext("%(count)s report(s) prepared") % {"count": len(services.prepare_reports())})
+        for report in Report.objects.defer("content").order_by("period_first", "flow", "version"):
+            print(f"{report.pk}\t{report.flow}\t{report.period_first}\t{report.period_last}\tv{report.version}"
+                  f"\t{report.entries}\t{report.total_excluding_vat}\t{report.total_vat}\t{report.get_state_display()}"
+                  f"\t{report.last_error}".rstrip())
+        return 0
+    if args.action == "report-again":
+        report = Report.objects.filter(pk=args.report).first()
+        if report is None:
+            raise Refusal(gettext("no report %(id)s"), id=args.report)
+        again = services.prepare_again(report)
+        print(gettext("report %(id)s: version %(version)s") % {"id": again.pk, "version": again.version})
         return 0
     if args.action == "webhook":
         webhook = services.register_webhook(args.url)
@@ -298,7 +321,7 @@ def _einvoicing(args) -> int:
               f"\t{transmission.last_error}".rstrip())
         for event in transmission.events.all():
             reasons = "; ".join(f"{r.get('code', '')} {r.get('text', '')}".strip() for r in event.reasons)
-            print(f"  {event.at:%Y-%m-%d %H:%M}\t{event.code} {event.label}\t{reasons}".rstrip())
+            print(f"  {timezone.localtime(event.at):%Y-%m-%d %H:%M}\t{event.code} {event.label}\t{reasons}".rstrip())
     return 0
 
 
@@ -689,6 +712,17 @@ def _fec(args) -> int:
     return 0
 
 
+def _vat(args) -> int:
+    from prebill.accounting.services import vat_summary
+
+    print("\t".join([gettext("Month"), gettext("Rate"), gettext("VAT invoiced"), gettext("Due on debits"),
+                     gettext("Collected on receipts"), gettext("VAT due"), gettext("Still pending")]))
+    for row in vat_summary(opening_date=date(args.year, 1, 1), closing_date=date(args.year, 12, 31)):
+        print("\t".join([f"{row.month:%m/%Y}", f"{row.rate.normalize():f} %", *(_euros(amount) for amount in (
+            row.invoiced, row.due_on_debits, row.collected_on_receipts, row.due, row.pending))]))
+    return 0
+
+
 def _serve(args) -> int:
     from django.conf import settings
 
@@ -778,6 +812,6 @@ COMMANDS = {
     "import-costs": _import_costs, "pdf": _documents, "facturx": _documents, "logo": _logo, "costs": _costs,
     "export": _export, "run": _run, "demo": _demo, "serve": _serve, "worker": _worker, "validate": _validate,
     "credit": _credit, "beat": _beat, "einvoicing": _einvoicing,
-    "post": _post, "fec": _fec, "duplicate": _duplicate,
+    "post": _post, "fec": _fec, "vat": _vat, "duplicate": _duplicate,
     "pro-forma": _pro_forma, "review": _review, "training": _training,
 }

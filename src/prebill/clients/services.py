@@ -13,9 +13,11 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
 from prebill.audit.services import record
-from prebill.core.grouping import LineMode
+from prebill.core.grouping import LineMode, PaymentTerms
+from prebill.core.legal import LegalRefusal, check_payment_terms
 from prebill.core.refusals import Refusal
 from prebill.core.vat import VatRegime
+from prebill.organisation.models import Organisation
 
 from .models import BillingConditions, Client, DatedConditions, PaymentMethod
 
@@ -24,6 +26,13 @@ MAX_PAYMENT_DAYS = 365  # as the interchange format allows
 
 class ConditionsRefused(Refusal, ValueError):
     """A row of dated billing conditions is refused; the message says why."""
+
+
+def payment_terms_agreement() -> dict:
+    """The firm's sector agreement on payment terms, as `check_payment_terms` takes it (none: the legal cap)."""
+    row = Organisation.objects.values("payment_terms_agreement", "payment_terms_agreement_days").first() or {}
+    return {"agreement": row.get("payment_terms_agreement") or "",
+            "agreement_days": row.get("payment_terms_agreement_days")}
 
 
 def add_dated_conditions(*, model: type[DatedConditions], owner: dict, client_id: int, applies_from: date,
@@ -38,6 +47,10 @@ def add_dated_conditions(*, model: type[DatedConditions], owner: dict, client_id
             or not 0 <= payment_terms_days <= MAX_PAYMENT_DAYS:
         raise ConditionsRefused(gettext("Payment terms are a whole number of days from 0 to %(max)d.")
                                 % {"max": MAX_PAYMENT_DAYS})
+    try:
+        check_payment_terms(PaymentTerms(payment_terms_days, bool(end_of_month)), **payment_terms_agreement())
+    except LegalRefusal as refused:  # beyond the legal cap (L441-10), and no sector agreement allows it
+        raise ConditionsRefused(refused.message, where=refused.where, **refused.params) from None
     if vat_regime not in {r.value for r in VatRegime}:
         raise ConditionsRefused(gettext("Unknown VAT regime %(value)s.") % {"value": vat_regime})
     if payment_method not in PaymentMethod.values:

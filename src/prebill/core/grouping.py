@@ -98,6 +98,9 @@ class GroupableItem:
     by_collaborator: bool = False
     training_option: str = ""
     training_sponsor: object = None
+    # The first day of the period the item bills when it covers one (an installment's month, quarter, half-year or
+    # year; its service_date is the period's end, when it falls due): the line's service period starts there.
+    service_start: date | None = None
 
 
 @dataclass
@@ -121,7 +124,7 @@ class DraftLine:
         self.shares.append((item.id, item.quantity, item.amount))
         self.quantity += item.quantity
         self.amount += item.amount
-        self.service_start = min(filter(None, (self.service_start, item.service_date)))
+        self.service_start = min(filter(None, (self.service_start, item.service_start or item.service_date)))
         self.service_end = max(filter(None, (self.service_end, item.service_date)))
 
 

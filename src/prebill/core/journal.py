@@ -25,6 +25,7 @@ class EntryLine:
     credit: Decimal
     aux_code: str = ""
     aux_label: str = ""
+    rate: Decimal | None = None  # the VAT rate of a VAT line (the monthly VAT summary reads it)
 
 
 class UnbalancedEntry(Refusal, ValueError):
@@ -33,15 +34,16 @@ class UnbalancedEntry(Refusal, ValueError):
 
 def invoice_entry(*, credit_note: bool, customer_account: str, vat_account: str, client_code: str, client_name: str,
                   total_including_vat: Decimal, revenue_by_account: dict[str, Decimal],
-                  vat_by_rate: dict[Decimal, Decimal]) -> list[EntryLine]:
-    """Client debited incl. VAT, revenue per account and VAT per rate credited; mirrored for a credit note."""
+                  vat_by_rate: dict[Decimal, Decimal], vat_label: str = "TVA collectée") -> list[EntryLine]:
+    """Client debited incl. VAT, revenue per account and VAT per rate credited; mirrored for a credit note.
+    `vat_account` is the collected VAT (VAT on debits) or the pending VAT (on receipts, with its `vat_label`)."""
     def side(amount: Decimal, debit: bool) -> tuple[Decimal, Decimal]:
         return (amount, ZERO) if debit != credit_note else (ZERO, amount)
 
     lines = [EntryLine(customer_account, "Clients", *side(total_including_vat, True), client_code, client_name)]
     lines += [EntryLine(account, "Ventes", *side(amount, False))
               for account, amount in sorted(revenue_by_account.items()) if amount]
-    lines += [EntryLine(vat_account, f"TVA collectée {rate.normalize():f} %", *side(amount, False))
+    lines += [EntryLine(vat_account, f"{vat_label} {rate.normalize():f} %", *side(amount, False), rate=rate)
               for rate, amount in sorted(vat_by_rate.items()) if amount]
     check_balanced(lines)
     return lines

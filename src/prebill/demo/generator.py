@@ -589,7 +589,11 @@ def _training(clients: list[dict], team: list[dict], seed: int, today: date,
             "discount_percent": "10" if number == 4 else "0", "status": "ongoing" if offset is None else "planned",
             "learners": [{"name": f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}", "sponsor": code}
                          for code, count in sent.items() for _ in range(count)],
-            "fundings": [{"funder": FUNDER, "sponsor": code, **share} for code, share in fundings.items()],
+            # The OPCO's file (prise en charge) and the training agreement its invoice must quote.
+            "fundings": [{"funder": FUNDER, "sponsor": code, **share,
+                          "file_number": f"PEC-{today.year}-{number:02d}{n:02d}",
+                          "agreement_reference": f"CONV-{today.year}-{number:02d}{n:02d}"}
+                         for n, (code, share) in enumerate(fundings.items(), start=1)],
         })
     siren = _unique_sirens(rng, used_sirens)
     funder = {

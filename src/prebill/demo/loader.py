@@ -30,7 +30,9 @@ def load_demo(*, clients: int, seed: int, today: date, time_entries: int | None 
         import_metrics_csv(files.metrics)
     # The demo's consultancy bills delivery notes in review, and its costs under their own articles.
     articles = {a.code: a for a in Article.objects.filter(code__in=["FRAIS", "ACHAT", "HSUP"], sub_code="")}
+    # It reports its sales to consumers and abroad from the demo month on (docs/e-invoicing.md).
     Organisation.objects.update(delivery_notes=True, expense_article=articles.get("FRAIS"),
+                                e_reporting_from=today.replace(day=1),
                                 purchase_article=articles.get("ACHAT"), overtime_article=articles.get("HSUP"))
     summary = run_pre_billing(period=Period.of(today))
     return summary, (DEMO_USER, _demo_user_password())

@@ -17,6 +17,7 @@ import facturx
 from prebill.core.grouping import ItemKind
 from prebill.core.legal import DEBITS_OPTION, VAT_CATEGORY, VATEX, company_mentions, exemption_wording, payment_notes
 from prebill.core.vat import VatRegime
+from prebill.training.selectors import line_references
 
 NS = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
@@ -111,6 +112,22 @@ def legal_notes(invoice, penalty_rate: str | None = None) -> dict[str, str]:
     return notes
 
 
+def training_references(invoice, lines) -> tuple[tuple[str, str] | None, dict[int, str]]:
+    """A training invoice quotes its funder's file number and the training agreement: for one funding, once for
+    the document (BT-13 purchase order, BT-12 contract); for several, a note on each line (BT-127)."""
+    references = line_references(invoice)
+    if not references:
+        return None, {}
+    if len(set(references.values())) == 1 and len(references) == len(lines):
+        return next(iter(references.values())), {}
+    notes = {}
+    for line_id, (number, agreement) in references.items():
+        text = " — ".join(filter(None, (number and f"Dossier n° {number}", agreement and f"Convention {agreement}")))
+        if text:
+            notes[line_id] = text
+    return None, notes
+
+
 def invoice_xml(invoice, *, lines, vat_lines, prepaid: Decimal = Decimal(0), penalty_rate: str | None = None,
                 iban: str = "") -> bytes:
     """CII XML of an invoice snapshot; amounts, identifiers and dates are the invoice's own."""
@@ -133,9 +150,13 @@ def invoice_xml(invoice, *, lines, vat_lines, prepaid: Decimal = Decimal(0), pen
         _el(note, "ram:SubjectCode", code)
 
     transaction = _el(root, "rsm:SupplyChainTradeTransaction")
+    header_references, line_notes = training_references(invoice, lines)
     for line in lines:
         item = _el(transaction, "ram:IncludedSupplyChainTradeLineItem")
-        _el(_el(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", str(line.position))
+        line_document = _el(item, "ram:AssociatedDocumentLineDocument")
+        _el(line_document, "ram:LineID", str(line.position))
+        if line.pk in line_notes:
+            _el(_el(line_document, "ram:IncludedNote"), "ram:Content", line_notes[line.pk])
         product = _el(item, "ram:SpecifiedTradeProduct")
         _el(product, "ram:SellerAssignedID", line.article_code)
         _el(product, "ram:Name", line.designation[:500])
@@ -161,6 +182,12 @@ def invoice_xml(invoice, *, lines, vat_lines, prepaid: Decimal = Decimal(0), pen
            vat=invoice.seller_vat_number, address=invoice.seller_address, endpoint=("0225", invoice.seller_siren))
     _party(agreement, "ram:BuyerTradeParty", name=invoice.buyer_name, siren=invoice.buyer_siren,
            vat=invoice.buyer_vat_number, address=invoice.buyer_address, endpoint=buyer_endpoint(invoice))
+    if header_references:  # the funder's file (its commitment, an order) and the training agreement (a contract)
+        file_number, agreement_reference = header_references
+        if file_number:
+            _el(_el(agreement, "ram:BuyerOrderReferencedDocument"), "ram:IssuerAssignedID", file_number)
+        if agreement_reference:
+            _el(_el(agreement, "ram:ContractReferencedDocument"), "ram:IssuerAssignedID", agreement_reference)
     starts = [line.service_start for line in lines if line.service_start]
     ends = [line.service_end for line in lines if line.service_end]
     # The element is required and must not be empty (PEPPOL-EN16931-R008): the date the service was completed
@@ -169,6 +196,11 @@ def invoice_xml(invoice, *, lines, vat_lines, prepaid: Decimal = Decimal(0), pen
     _date(delivery, "ram:OccurrenceDateTime", max(ends) if ends else invoice.issue_date)
 
     settlement = _el(transaction, "ram:ApplicableHeaderTradeSettlement")
+    # In another currency than the euro, the VAT is also given in euros, the French accounting currency (BT-6 and
+    # BT-111, BR-FR-CO-12): the VAT of each rate at the invoice's exchange rate, summed (prebill.core.receipts).
+    vat_in_euros = getattr(invoice, "total_vat_eur", None) if invoice.currency != "EUR" else None
+    if vat_in_euros is not None:
+        _el(settlement, "ram:TaxCurrencyCode", "EUR")
     _el(settlement, "ram:InvoiceCurrencyCode", invoice.currency)
     means = _el(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
     code = PAYMENT_MEANS.get(invoice.payment_method, "30")
@@ -201,6 +233,8 @@ def invoice_xml(invoice, *, lines, vat_lines, prepaid: Decimal = Decimal(0), pen
     _el(totals, "ram:LineTotalAmount", _amount(sum((line.amount for line in lines), Decimal(0))))
     _el(totals, "ram:TaxBasisTotalAmount", _amount(invoice.total_excluding_vat))
     _el(totals, "ram:TaxTotalAmount", _amount(invoice.total_vat), currencyID=invoice.currency)
+    if vat_in_euros is not None:
+        _el(totals, "ram:TaxTotalAmount", _amount(vat_in_euros), currencyID="EUR")
     _el(totals, "ram:GrandTotalAmount", _amount(invoice.total_including_vat))
     if prepaid:
         _el(totals, "ram:TotalPrepaidAmount", _amount(prepaid))

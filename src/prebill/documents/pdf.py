@@ -160,7 +160,8 @@ def template_for(engagement_id: int | None, client_id: int) -> InvoiceTemplate |
 
 def proofs_of(invoice) -> list:
     """The proofs that follow the document, in line order: receipts and purchase proofs (unless the template
-    says not), and the client-signed activity reports of its T&M lines (when the template asks)."""
+    says not), the client-signed activity reports of its T&M lines (when the template asks), and on a training
+    funder's invoice the certificates of completion and attendance sheets of the learners it funds."""
     shares = list(InvoiceLineItem.objects.filter(line__invoice=invoice).select_related(
         "item__expense__receipt", "item__purchase__proof").order_by("line__position", "pk"))
     if not shares:
@@ -184,6 +185,8 @@ def proofs_of(invoice) -> list:
             proof = signed.get((item.collaborator_id, item.engagement_id, item.service_date.replace(day=1)))
         if proof is not None and proof not in proofs:
             proofs.append(proof)
+    if invoice.kind != "credit_note":  # a funder's invoice: the certificates and attendance sheets it pays for
+        proofs.extend(proof for proof in training.funders_proofs(invoice) if proof not in proofs)
     return proofs
 
 

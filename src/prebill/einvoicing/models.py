@@ -104,6 +104,36 @@ class PaymentReport(Sending):
         return f"212 {self.invoice_id} {self.total} {self.state}"
 
 
+class Report(Sending):
+    """An e-reporting flow (10.1 to 10.4) of one period: the sales that are not e-invoices, or the money received
+    for them. Its content is kept as sent; a rejected one is prepared again as the next version."""
+
+    class Flow(models.TextChoices):
+        UNITARY_TRANSACTIONS = "10.1", _("10.1 transactions, one by one (abroad)")
+        UNITARY_PAYMENTS = "10.2", _("10.2 payments, one by one (abroad)")
+        AGGREGATED_TRANSACTIONS = "10.3", _("10.3 transactions per day (consumers)")
+        AGGREGATED_PAYMENTS = "10.4", _("10.4 payments per day (consumers)")
+
+    flow = models.CharField(max_length=4, choices=Flow.choices)
+    period_first = models.DateField()
+    period_last = models.DateField()
+    version = models.PositiveSmallIntegerField(default=1)
+    entries = models.PositiveIntegerField(help_text="Invoices, days or payments it declares.")
+    total_excluding_vat = models.DecimalField(**MONEY, help_text="Transactions: their base; payments: received.")
+    total_vat = models.DecimalField(**MONEY)
+    content = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-period_first", "flow", "-version"]
+        constraints = [models.UniqueConstraint(fields=["flow", "period_first", "version"],
+                                               name="one_report_per_flow_period_version")]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="report_due")]
+
+    def __str__(self) -> str:
+        return f"{self.flow} {self.period_first}–{self.period_last} v{self.version} {self.state}"
+
+
 class FollowPoint(models.Model):
     """Where following the platform's flows got to: the last `updatedAt` seen (the next search starts after it)."""
 

@@ -21,11 +21,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from prebill.audit.services import record
+from prebill.core.ereporting import Flow, ReportingPeriod, closed_periods
 from prebill.core.money import money_sum, split_in_proportion
 from prebill.core.refusals import Refusal
 from prebill.documents.issued import issued_document
@@ -34,9 +35,9 @@ from prebill.jobs.services import background, later
 from prebill.locks import named_lock
 from prebill.organisation.models import Organisation
 
-from . import cdar, xmlsafe
+from . import cdar, ereporting, xmlsafe
 from .lifecycle import STATUSES, Role
-from .models import FollowPoint, LifecycleEvent, PaymentReport, Sending, Transmission, Webhook
+from .models import FollowPoint, LifecycleEvent, PaymentReport, Report, Sending, Transmission, Webhook
 from .platform import PlatformClient, PlatformError, PlatformRefused, PlatformSettings
 
 logger = logging.getLogger(__name__)
@@ -238,6 +239,11 @@ def send_due(*, follow_after: bool = False) -> Round:
             done.sent += 1
         else:
             done.failed += 1
+    for pk in _due(Report).order_by("period_first", "flow").values_list("pk", flat=True)[:500]:
+        if send_report(pk, client):
+            done.sent += 1
+        else:
+            done.failed += 1
     if follow_after:
         done.statuses = follow(client)
     return done
@@ -245,7 +251,10 @@ def send_due(*, follow_after: bool = False) -> Round:
 
 @background("einvoicing.tick")
 def tick() -> Round:
-    """The scheduler's pass: send what is due (retries included) and follow the flows."""
+    """The scheduler's pass: prepare the e-reporting of periods just ended, send what is due (retries included)
+    and follow the flows."""
+    if platform() is not None:
+        prepare_reports()
     return send_due(follow_after=True)
 
 
@@ -270,9 +279,9 @@ def follow(client: PlatformClient | None = None) -> int:
     the acknowledgements of ours and the statuses it sent; the number of statuses recorded."""
     client = client or _required_platform()
     recorded = 0
-    with transaction.atomic():
-        named_lock("einvoicing.follow")  # one follower at a time: the point moves forward once
-        point = FollowPoint.objects.select_for_update().first() or FollowPoint.objects.create()
+    # Two followers at once (a webhook and the scheduler) do no harm: each status is recorded once by its flow's id,
+    # and the point only moves forward.
+    point, _ = FollowPoint.objects.get_or_create(pk=1)
     where = {"updatedAfter": point.updated_after} if point.updated_after else {"flowDirection": ["In", "Out"]}
     cursor, last = None, point.updated_after
     while True:
@@ -283,7 +292,9 @@ def follow(client: PlatformClient | None = None) -> int:
         cursor = page.get("nextCursor")
         if not cursor:
             break
-    FollowPoint.objects.filter(pk=point.pk).update(updated_after=last, followed_at=timezone.now())
+    # The PA's timestamps are ISO 8601 in UTC with milliseconds: their order is the order of the strings.
+    FollowPoint.objects.filter(pk=point.pk, updated_after__lt=last).update(updated_after=last)
+    FollowPoint.objects.filter(pk=point.pk).update(followed_at=timezone.now())
     return recorded
 
 
@@ -333,6 +344,11 @@ def _take(client: PlatformClient, flow: dict) -> int:
 def _acknowledged(tracking_id: str, flow: dict, status: str | None, details: list[dict]) -> None:
     errors = "; ".join(f"{d.get('item', '')} {d.get('reasonMessage') or d.get('reasonCode', '')}".strip()
                        for d in details if d.get("level", "Error") == "Error")[:2000]
+    if tracking_id.startswith(REPORT_PREFIX):
+        if status in ("Ok", "Error"):
+            Report.objects.filter(tracking_id=tracking_id, state=State.SENT).update(
+                state=State.ACCEPTED if status == "Ok" else State.REJECTED, last_error=errors)
+        return
     report = PaymentReport.objects.filter(tracking_id=tracking_id).select_related("invoice").first()
     if report is not None:
         if status == "Ok" and report.state != State.ACCEPTED:
@@ -372,6 +388,95 @@ def record_status(transmission: Transmission, *, code: int, at: datetime, by: st
         record(user=None, action="einvoicing_status", obj=transmission.invoice,
                after={"status": code, "label": STATUSES[code].label, "reasons": reasons})
     return True
+
+
+# ---------------------------------------------------------------------------------------------- e-reporting
+
+REPORT_PREFIX = "prebill-report-"
+PROCESSING_RULES = {Flow.UNITARY_TRANSACTIONS: "B2BInt", Flow.UNITARY_PAYMENTS: "B2BInt",
+                    Flow.AGGREGATED_TRANSACTIONS: "B2C", Flow.AGGREGATED_PAYMENTS: "B2C"}
+
+
+def _declarant(org: Organisation) -> dict:
+    return {"siren": org.siren, "name": org.legal_name, "vatNumber": org.vat_number,
+            "regime": org.vat_return_regime}
+
+
+def _report(flow: Flow, period: ReportingPeriod, org: Organisation, version: int) -> Report:
+    tracking_id = f"{REPORT_PREFIX}{flow.value}-{period.first:%Y%m%d}-v{version}"
+    content = ereporting.build(flow, period, declarant=_declarant(org), tracking_id=tracking_id,
+                               issued_at=timezone.now())
+    return Report.objects.create(
+        flow=flow.value, period_first=period.first, period_last=period.last, version=version,
+        tracking_id=tracking_id, entries=content.entries, total_excluding_vat=content.total_excluding_vat,
+        total_vat=content.total_vat, content=content.xml, sha256=hashlib.sha256(content.xml).hexdigest(),
+        next_attempt_at=timezone.now())
+
+
+def prepare_reports(today=None) -> list[Report]:
+    """The e-reporting flows of every period ended since the firm reports (Organisation.e_reporting_from) that
+    has none yet, at the frequency of its VAT return regime; a period with nothing to declare is declared empty."""
+    org = Organisation.objects.first()
+    if org is None or org.e_reporting_from is None:
+        return []
+    today = today or timezone.localdate()
+    made: list[Report] = []
+    with transaction.atomic():
+        named_lock("einvoicing.reports")  # two passes at once prepare each period once
+        done = set(Report.objects.values_list("flow", "period_first"))
+        for payments in (False, True):
+            for period in closed_periods(org.e_reporting_from, today, org.vat_return_regime, payments=payments):
+                for flow in Flow:
+                    if flow.is_payments == payments and (flow.value, period.first) not in done:
+                        made.append(_report(flow, period, org, 1))
+    if made:
+        later("einvoicing.send_due")
+    return made
+
+
+def prepare_again(report: Report, *, user=None) -> Report:
+    """A rejected report is prepared again from the data as they are now, as the next version of its period."""
+    if report.state != State.REJECTED:
+        raise EinvoicingRefused(gettext("Only a rejected report is prepared again."))
+    with transaction.atomic():
+        named_lock("einvoicing.reports")
+        latest = Report.objects.filter(flow=report.flow, period_first=report.period_first).order_by("-version").first()
+        if latest.pk != report.pk:
+            raise EinvoicingRefused(gettext("Version %(version)s of this report exists already.")
+                                    % {"version": latest.version})
+        again = _report(Flow(report.flow), ReportingPeriod(report.period_first, report.period_last),
+                        Organisation.objects.get(), report.version + 1)
+        record(user=user, action="einvoicing_report_again", obj=again, before={"rejected": report.last_error})
+    later("einvoicing.send_due")
+    return again
+
+
+def send_report(report_id: int, client: PlatformClient | None = None) -> bool:
+    client = client or _required_platform()
+    if not _claim(Report, report_id):
+        return False
+    report = Report.objects.get(pk=report_id)
+    content = bytes(report.content)
+    try:
+        answer = client.send_flow(
+            name=f"{report.tracking_id}.xml", syntax="FRR", content=content, tracking_id=report.tracking_id,
+            processing_rule=PROCESSING_RULES[Flow(report.flow)], content_type="application/xml",
+            sha256=report.sha256)
+    except PlatformError as error:
+        _retry_or_fail(Report, report_id, report.attempts + 1, error)
+        return False
+    Report.objects.filter(pk=report_id).update(
+        state=State.SENT, flow_id=answer["flowId"], attempts=report.attempts + 1, sent_at=timezone.now(),
+        claimed_until=None, last_error="", next_attempt_at=None)
+    return True
+
+
+def reports_to_correct():
+    """Rejected reports and those that could not be sent, each the latest version of its period."""
+    newer = Report.objects.filter(flow=OuterRef("flow"), period_first=OuterRef("period_first"),
+                                  version__gt=OuterRef("version"))
+    return (Report.objects.filter(state__in=[State.REJECTED, State.FAILED]).exclude(Exists(newer))
+            .order_by("-period_first", "flow"))
 
 
 # ---------------------------------------------------------------------------------------------- directory

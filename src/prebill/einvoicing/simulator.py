@@ -602,9 +602,10 @@ class PaSimulator:
             self._receive_status_message(flow, content)
             return
         if flow.syntax == "FRR":
+            flow_type, problems = check_report(content)
             with self._lock:
-                self._acknowledge(flow, "Error", [_detail("flowSyntax", "FlowTypeError",
-                                                          "e-reporting (FRR) flows are not simulated")])
+                flow.flow_type = flow_type or "Undefined"
+                self._acknowledge(flow, "Error" if problems else "Ok", problems)
             return
         report = validation.check_invoice(content, flow.syntax, french_rules=self.french_rules,
                                           run_rules=self.validate)
@@ -1136,6 +1137,51 @@ def _checked_flow_info(info: Any) -> dict:
     if "sha256" in info and not (isinstance(info["sha256"], str) and re.fullmatch(r"[a-f0-9]{64}", info["sha256"])):
         raise _bad("INVALID_FIELD_VALUE", "flowInfo.sha256: 64 lowercase hexadecimal digits")
     return info
+
+
+REPORT_NS = "urn:prebill:e-reporting:1"
+REPORT_TYPES = {"10.1": "UnitaryCustomerTransactionReport", "10.2": "UnitaryCustomerPaymentReport",
+                "10.3": "AggregatedCustomerTransactionReport", "10.4": "AggregatedCustomerPaymentReport"}
+
+
+def check_report(content: bytes) -> tuple[str | None, list[dict]]:
+    """(flow type, problems) of an e-reporting flow in prebill's layout (prebill.einvoicing.ereporting): the
+    declarant and the period given, and the totals the exact sums of the entries."""
+    try:
+        root = xmlsafe.parse(content)
+    except xmlsafe.NotXml as error:
+        return None, [_detail("file", "InvalidSchema", f"not XML: {error}")]
+    if root.tag != f"{{{REPORT_NS}}}Report" or root.get("flow") not in REPORT_TYPES:
+        return None, [_detail("file", "FlowTypeError", f"not an e-reporting flow 10.1-10.4 ({root.tag})")]
+    problems = []
+    declarant, period = root.find(f"{{{REPORT_NS}}}Declarant"), root.find(f"{{{REPORT_NS}}}Period")
+    if declarant is None or not re.fullmatch(r"\d{9}", declarant.get("siren") or ""):
+        problems.append(_detail("Declarant", "InvalidSchema", "the declarant's SIREN (9 digits) is required"))
+    try:
+        first, last = date.fromisoformat(period.get("first")), date.fromisoformat(period.get("last"))
+        if last < first:
+            problems.append(_detail("Period", "InvalidSchema", f"the period ends ({last}) before it starts ({first})"))
+    except (AttributeError, TypeError, ValueError):
+        problems.append(_detail("Period", "InvalidSchema", "the period's first and last days are required"))
+    totals = root.find(f"{{{REPORT_NS}}}Totals")
+    entries = [e for e in root.iter() if e.tag in (f"{{{REPORT_NS}}}Day", f"{{{REPORT_NS}}}Invoice",
+                                                   f"{{{REPORT_NS}}}Payment")]
+    try:
+        amounts = [Decimal(e.get("amount")) for e in root.iter(f"{{{REPORT_NS}}}Vat", f"{{{REPORT_NS}}}Received")]
+        bases = [Decimal(e.get("base")) for e in root.iter(f"{{{REPORT_NS}}}Vat")]
+        if totals is None:
+            raise ValueError("no Totals")
+        if int(totals.get("entries")) != len(entries):
+            problems.append(_detail("Totals", "InvalidSchema", f"{totals.get('entries')} entries said, {len(entries)} given"))
+        payments = root.get("flow") in ("10.2", "10.4")
+        expected = (sum(amounts, Decimal("0")), Decimal("0")) if payments else (sum(bases, Decimal("0")),
+                                                                                 sum(amounts, Decimal("0")))
+        if (Decimal(totals.get("base")), Decimal(totals.get("vat"))) != expected:
+            problems.append(_detail("Totals", "InvalidSchema", f"totals {totals.get('base')} / {totals.get('vat')} "
+                                    f"are not the sums of the entries ({expected[0]} / {expected[1]})"))
+    except (TypeError, ValueError, ArithmeticError) as error:
+        problems.append(_detail("Totals", "InvalidSchema", f"amounts unreadable: {error}"))
+    return REPORT_TYPES[root.get("flow")], problems
 
 
 def _cursor(sequence: int) -> str:

@@ -12,13 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from prebill.accounts.roles import EDIT_PORTFOLIO, SEE_INVOICES, VALIDATE_INVOICES, role_required
+from prebill.accounts.roles import EDIT_PORTFOLIO, POST_INVOICES, SEE_INVOICES, VALIDATE_INVOICES, role_required
 from prebill.clients.models import Client
 from prebill.jobs.services import later
 
 from . import services
 from .flowapi import webhook_signature
-from .models import Transmission, Webhook
+from .models import Report, Transmission, Webhook
 
 logger = logging.getLogger(__name__)
 MAX_CALLBACK = 64 * 1024  # a Flow's metadata: a few hundred bytes
@@ -28,27 +28,37 @@ MAX_CALLBACK = 64 * 1024  # a Flow's metadata: a few hundred bytes
 def overview(request):
     return render(request, "einvoicing/overview.html", {
         "configured": services.platform() is not None, "counts": services.summary(),
-        "to_correct": services.to_correct()[:200], "section": "invoices"})
+        "to_correct": services.to_correct()[:200], "reports_to_correct": services.reports_to_correct()[:50],
+        "reports": Report.objects.defer("content")[:30], "section": "invoices"})
 
 
+@role_required(POST_INVOICES)
 @require_POST
+def report_again(request, pk: int):
+    again = services.prepare_again(get_object_or_404(Report, pk=pk), user=request.user)
+    messages.success(request, _("Report %(flow)s of %(first)s prepared again (version %(version)s).")
+                     % {"flow": again.flow, "first": again.period_first, "version": again.version})
+    return redirect("einvoicing:overview")
+
+
 @role_required(VALIDATE_INVOICES)
+@require_POST
 def send_again(request, pk: int):
     transmission = services.send_again(get_object_or_404(Transmission, pk=pk), user=request.user)
     messages.success(request, _("%(number)s will be sent again.") % {"number": transmission.invoice.number})
     return redirect("invoicing:detail", pk=transmission.invoice_id)
 
 
-@require_POST
 @role_required(SEE_INVOICES)
+@require_POST
 def follow(request):
     found = services.follow()
     messages.success(request, _("%(count)s new status(es) from the platform.") % {"count": found})
     return redirect(request.POST.get("next") or "einvoicing:overview")
 
 
-@require_POST
 @role_required(EDIT_PORTFOLIO)
+@require_POST
 def look_up(request, client_pk: int):
     client = get_object_or_404(Client, pk=client_pk)
     address = services.look_up_client(client)

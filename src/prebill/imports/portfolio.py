@@ -16,9 +16,12 @@ from jsonschema import Draft202012Validator
 
 from prebill.billing.models import BillableItem
 from prebill.catalogue.models import Article, ArticleRule
-from prebill.clients.models import BillingAddress, BillingConditions, Client
+from prebill.clients.models import TRANSACTION_CATEGORY, BillingAddress, BillingConditions, Client, nature_of
+from prebill.clients.services import payment_terms_agreement
+from prebill.core.grouping import PaymentTerms
 from prebill.core.holidays import DayKind
 from prebill.core.identifiers import siren_problem, siret_problem, vat_number_problem
+from prebill.core.legal import LegalRefusal, check_buyer_identified, check_payment_terms
 from prebill.core.overtime import OvertimeError, check_band
 from prebill.core.overtime import SurchargeBand as CoreBand
 from prebill.core.refusals import gettext_noop
@@ -263,6 +266,8 @@ class _Plan:
                          f"{path}.billing_conditions")
             for j, cond in enumerate(conditions):
                 self.c.date(cond["applies_from"], f"{path}.billing_conditions[{j}].applies_from")
+                self._check_terms(cond, f"{path}.billing_conditions[{j}]")
+            self._check_buyer_identified(row, path)
             self.clients[row["code"]] = row
             self.refs.clients.setdefault(row["code"], None)
             for address in addresses:
@@ -301,6 +306,36 @@ class _Plan:
             self.engagements[code] = {"row": row, "parts": checked_parts,
                                       "conditions": self._check_engagement_conditions(row, path)}
 
+    @functools.cached_property
+    def _agreement(self) -> dict:
+        """The sector agreement on payment terms: the file's, else the one the firm records."""
+        org, agreement = self.data.get("organisation", {}), payment_terms_agreement()
+        if "payment_terms_agreement" in org:
+            agreement["agreement"] = org["payment_terms_agreement"]
+        if "payment_terms_agreement_days" in org:
+            agreement["agreement_days"] = org["payment_terms_agreement_days"]
+        return agreement
+
+    def _check_terms(self, cond: dict, where: str) -> None:
+        """Payment terms beyond the legal cap (L441-10) are refused, unless the firm's sector agreement (in the
+        file, else as recorded) allows them."""
+        try:
+            check_payment_terms(PaymentTerms(cond.get("payment_terms_days", 30), bool(cond.get("end_of_month"))),
+                                **self._agreement)
+        except LegalRefusal as refused:
+            self.c.refused(f"{where}.payment_terms_days", refused)
+
+    def _check_buyer_identified(self, row: dict, path: str) -> None:
+        """A French company (its nature, or a French default address) must come with its SIREN."""
+        addresses = row.get("addresses", [])
+        default = next((a for a in addresses if a.get("default")), addresses[0] if addresses else {})
+        nature = nature_of(row.get("nature", ""), country=default.get("country", "FR"))
+        try:
+            check_buyer_identified(category=TRANSACTION_CATEGORY[nature], siren=row.get("siren", ""),
+                                   client=f"{row['code']} {row['name']}")
+        except LegalRefusal as refused:
+            self.c.refused(f"{path}.siren", refused)
+
     def _check_engagement_conditions(self, row: dict, path: str) -> list[dict] | None:
         """The engagement's own dated conditions the file wants, or None to leave them as they are."""
         if "billing_conditions" not in row:
@@ -308,6 +343,8 @@ class _Plan:
         where = f"{path}.billing_conditions"
         self._unique("billing_conditions", lambda b: b["applies_from"], gettext_noop("applies_from date"),
                      row["billing_conditions"], where)
+        for j, cond in enumerate(row["billing_conditions"]):
+            self._check_terms(cond, f"{where}[{j}]")
         return [
             {"applies_from": self.c.date(cond["applies_from"], f"{where}[{j}].applies_from"),
              "vat_regime": cond.get("vat_regime", "standard"), "payment_terms_days": cond.get("payment_terms_days", 30),
@@ -537,7 +574,7 @@ class _Plan:
             values["training_billing"] = row["training_billing"]
         if "share_capital" in row:  # absent, each of these keeps what the firm has
             values["share_capital"] = None if row["share_capital"] is None else Decimal(str(row["share_capital"]))
-        for key in ("rcs_city", "vat_on_debits"):
+        for key in ("rcs_city", "vat_on_debits", "payment_terms_agreement", "payment_terms_agreement_days"):
             if key in row:
                 values[key] = row[key]
         organisation = Organisation.objects.first()
@@ -754,6 +791,8 @@ def export_portfolio() -> dict:
             "bill_only_approved_time": org.bill_only_approved_time, "time_rounding_minutes": org.time_rounding_minutes,
             "training_billing": org.training_billing, "share_capital": _text(org.share_capital),
             "rcs_city": org.rcs_city, "vat_on_debits": org.vat_on_debits,
+            "payment_terms_agreement": org.payment_terms_agreement,
+            "payment_terms_agreement_days": org.payment_terms_agreement_days,
             "invoice_series": [
                 {"code": s.code, "kind": s.kind, "prefix": s.prefix, "digits": s.digits, "is_default": s.is_default}
                 for s in org.series.order_by("code")

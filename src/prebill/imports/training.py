@@ -124,7 +124,7 @@ def _check_learners(row: dict, path: str, refs: References, checker: Checker) ->
 
 
 def _check_fundings(row: dict, path: str, refs: References, sending: set[str],
-                    checker: Checker) -> list[tuple[str, str, Decimal | None, Decimal | None, bool]]:
+                    checker: Checker) -> list[tuple[str, str, Decimal | None, Decimal | None, bool, str, str]]:
     fundings = []
     percents: Counter = Counter()
     for k, funding in enumerate(row.get("fundings", [])):
@@ -160,7 +160,8 @@ def _check_fundings(row: dict, path: str, refs: References, sending: set[str],
                     checker.add(f"{where}.percent", gettext_noop("the fundings of %(sponsor)s exceed 100 %% "
                                                                  "(%(percent)s %% so far)"),
                                 sponsor=sponsor, percent=percents[sponsor])
-        fundings.append((funder, sponsor, amount, percent, per_learner))
+        fundings.append((funder, sponsor, amount, percent, per_learner, (funding.get("file_number") or "").strip(),
+                         (funding.get("agreement_reference") or "").strip()))
     return fundings
 
 
@@ -179,7 +180,8 @@ def _current(sessions) -> dict[str, dict]:
         "reference": s.reference, "product": s.product.reference, "start": s.start, "end": s.end, "place": s.place,
         "trainer": s.trainer.code if s.trainer else None, "discount_percent": s.discount_percent, "status": s.status,
         "learners": [(learner.name, learner.sponsor.code) for learner in s.learners.all()],
-        "fundings": [(f.funder.code, f.sponsor.code, f.amount, f.percent, f.per_learner) for f in s.fundings.all()],
+        "fundings": [(f.funder.code, f.sponsor.code, f.amount, f.percent, f.per_learner, f.file_number,
+                      f.agreement_reference) for f in s.fundings.all()],
         "pk": s.pk,
     } for s in found}
 
@@ -239,8 +241,9 @@ def write_sessions(rows: list[dict]) -> dict[str, int]:
                 start=row["start"], end=row["end"], place=row["place"], trainer=trainers.get(row["trainer"] or ""),
                 discount_percent=row["discount_percent"],
                 learners=[LearnerEntry(name, clients[sponsor]) for name, sponsor in row["learners"]],
-                fundings=[FundingEntry(clients[funder], clients[sponsor], amount, percent, per_learner)
-                          for funder, sponsor, amount, percent, per_learner in row["fundings"]])
+                fundings=[FundingEntry(clients[funder], clients[sponsor], amount, percent, per_learner, number,
+                                       agreement)
+                          for funder, sponsor, amount, percent, per_learner, number, agreement in row["fundings"]])
             pk, status = session.pk, session.status
         else:
             pk, status = before["pk"], before["status"]
@@ -284,8 +287,10 @@ def export_training() -> dict[str, list[dict]]:
          "learners": [{"name": name, "sponsor": sponsor} for name, sponsor in s["learners"]],
          "fundings": [{"funder": funder, "sponsor": sponsor,
                        **({"amount": str(amount)} if amount is not None else {"percent": str(percent)}),
-                       **({"per_learner": True} if per_learner else {})}
-                      for funder, sponsor, amount, percent, per_learner in s["fundings"]]}
+                       **({"per_learner": True} if per_learner else {}),
+                       **({"file_number": number} if number else {}),
+                       **({"agreement_reference": agreement} if agreement else {})}
+                      for funder, sponsor, amount, percent, per_learner, number, agreement in s["fundings"]]}
         for s in sorted(_current(TrainingSession.objects.all()).values(), key=lambda s: s["reference"])
     ]
     return {"training_products": products, "training_sessions": sessions}

@@ -14,7 +14,8 @@ INVOICE_CONTENT = (
     "seller_legal_form", "seller_iban", "seller_bic", "seller_logo", "seller_logo_type",
     "seller_share_capital", "seller_rcs_city", "seller_vat_on_debits", "buyer_category", "buyer_endpoint_scheme",
     "buyer_endpoint",
-    "buyer_code", "buyer_name", "buyer_siren", "buyer_vat_number", "buyer_address", "currency", "vat_regime",
+    "buyer_code", "buyer_name", "buyer_siren", "buyer_vat_number", "buyer_address", "currency",
+    "exchange_rate", "total_vat_eur", "vat_regime",
     "payment_terms_days", "end_of_month", "payment_method", "total_excluding_vat", "total_vat",
     "total_including_vat", "validated_at", "validated_by_id",
 )

@@ -69,6 +69,11 @@ class Invoice(models.Model):
     buyer_endpoint_scheme = models.CharField(max_length=4, blank=True, default="")
     buyer_endpoint = models.CharField(max_length=125, blank=True, default="")
     currency = models.CharField(max_length=3)
+    # An invoice in another currency than the euro: the rate of its date, in euros for one unit of its currency
+    # (1 CHF = 1.070000 EUR is 1.070000; see prebill.core.receipts), and its VAT in euros (BT-6 EUR, BT-111: the
+    # VAT of each rate converted, then summed). Both empty in euros.
+    exchange_rate = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    total_vat_eur = models.DecimalField(null=True, blank=True, **MONEY)
     vat_regime = models.CharField(max_length=20)
     payment_terms_days = models.PositiveSmallIntegerField()
     end_of_month = models.BooleanField()

@@ -25,7 +25,7 @@ from prebill.billing.drafts import (
 from prebill.billing.models import BillableItem, PreInvoice, RemovedDraft
 from prebill.billing.selectors import removed_draft
 from prebill.catalogue.models import Article
-from prebill.core.grouping import draft_digest
+from prebill.core.grouping import PaymentTerms, draft_digest
 from prebill.core.ledger import (
     CreditRefused,
     check_credit,
@@ -34,9 +34,11 @@ from prebill.core.ledger import (
     to_bill_now,
     written_off_by_credit,
 )
+from prebill.core.legal import LegalRefusal, check_buyer_identified, check_payment_terms
 from prebill.core.money import round_money, split_in_proportion
 from prebill.core.numbering import NumberingError, check_chronology, due_date, format_number, sequence_year
 from prebill.core.periods import Period
+from prebill.core.receipts import vat_in_euros
 from prebill.core.refusals import Refusal
 from prebill.core.vat import totals, vat_breakdown
 from prebill.locks import drafts_lock, retrying
@@ -44,7 +46,7 @@ from prebill.organisation.models import InvoiceSeries, Organisation
 
 from . import signals
 from .models import Invoice, InvoiceLine, InvoiceLineItem, InvoiceVat, SeriesCounter
-from .snapshot import BUYER_FIELDS, SELLER_FIELDS, buyer_snapshot, seller_snapshot
+from .snapshot import BUYER_FIELDS, SELLER_FIELDS, buyer_snapshot, seller_snapshot, transaction_category
 
 
 class ValidationRefused(Refusal):
@@ -78,6 +80,25 @@ def _next_number(series: InvoiceSeries, issue_date: date) -> tuple[int, int, str
     counter.last_issue_date = issue_date
     counter.save(update_fields=["last_number", "last_issue_date"])
     return counter.last_number, year, format_number(series.prefix, series.digits, issue_date, counter.last_number)
+
+
+def _exchange_rate(currency: str, day: date) -> Decimal | None:
+    """The firm's rate of `day` for an invoice in another currency than the euro (euros for one unit, asked of
+    accounting: invoicing.signals.exchange_rate_wanted); None in euros; refused when the firm has none."""
+    if currency == "EUR":
+        return None
+    for _, rate in signals.exchange_rate_wanted.send(sender=Invoice, currency=currency, day=day):
+        if rate is not None:
+            return rate
+    raise ValidationRefused(gettext(
+        "No exchange rate of %(currency)s on or before %(date)s: enter the rate of %(currency)s of that day (euros "
+        "for 1 %(currency)s) in the exchange rates of accounting, then validate again.")
+        % {"currency": currency, "date": day.strftime("%d/%m/%Y")})
+
+
+def _vat_in_euros(breakdown, rate: Decimal | None) -> Decimal | None:
+    """The VAT in euros of an invoice in a foreign currency (BT-111): each rate's VAT converted, then summed."""
+    return None if rate is None else sum(vat_in_euros({v.rate: v.vat for v in breakdown}, rate).values(), Decimal(0))
 
 
 class DraftOutOfStep(ValidationRefused):
@@ -149,6 +170,8 @@ def _validate(*, pre_invoice_id: int, user, issue_date: date, expected_version: 
     org = Organisation.objects.first()
     if org is None:
         raise ValidationRefused(gettext("The firm's identity (organisation) is not set."))
+    _check_legal(pre, org)
+    exchange_rate = _exchange_rate(pre.currency, issue_date)
     series = _series(Invoice.Kind.INVOICE)
     sequence, year, number = _next_number(series, issue_date)
     client, address = pre.client, pre.billing_address
@@ -159,6 +182,7 @@ def _validate(*, pre_invoice_id: int, user, issue_date: date, expected_version: 
         **buyer_snapshot(client, address, vat_regime=pre.vat_regime),
         currency=pre.currency, vat_regime=pre.vat_regime, payment_terms_days=pre.payment_terms_days,
         end_of_month=pre.end_of_month, payment_method=pre.payment_method,
+        exchange_rate=exchange_rate, total_vat_eur=_vat_in_euros(breakdown, exchange_rate),
         total_excluding_vat=total.excluding_vat, total_vat=total.vat,
         total_including_vat=total.including_vat, validated_at=timezone.now(),
         validated_by=acting_user(user),
@@ -193,6 +217,18 @@ def _validate(*, pre_invoice_id: int, user, issue_date: date, expected_version: 
     signals.invoice_issued.send(sender=Invoice, invoice=invoice, user=user)
     invoice.refresh_from_db()
     return invoice
+
+
+def _check_legal(pre: PreInvoice, org: Organisation) -> None:
+    """What the law refuses on the invoice this draft would become: a French business client without a SIREN,
+    payment terms beyond the legal cap (unless the firm's sector agreement allows them)."""
+    try:
+        check_buyer_identified(category=transaction_category(pre.client, pre.billing_address, pre.vat_regime),
+                               siren=pre.client.siren, client=f"{pre.client.code} {pre.client.name}")
+        check_payment_terms(PaymentTerms(pre.payment_terms_days, pre.end_of_month),
+                            agreement=org.payment_terms_agreement, agreement_days=org.payment_terms_agreement_days)
+    except LegalRefusal as refused:
+        raise ValidationRefused(refused.message, where=refused.where, **refused.params) from None
 
 
 @dataclass
@@ -318,8 +354,9 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
         issue_date=issue_date, due_date=issue_date, client=invoice.client, credited_invoice=invoice,
         period=Period.of(issue_date).first_day,
         **{field: getattr(invoice, field) for field in (
-            *SELLER_FIELDS, *BUYER_FIELDS, "currency", "vat_regime", "payment_terms_days",
+            *SELLER_FIELDS, *BUYER_FIELDS, "currency", "exchange_rate", "vat_regime", "payment_terms_days",
             "end_of_month", "payment_method")},
+        total_vat_eur=_vat_in_euros(breakdown, invoice.exchange_rate),  # at the credited invoice's rate
         total_excluding_vat=total.excluding_vat, total_vat=total.vat, total_including_vat=total.including_vat,
         validated_at=timezone.now(), validated_by=acting_user(user),
     )

@@ -88,6 +88,26 @@ class Organisation(models.Model):
         _("VAT on debits"), default=False,
         help_text=_("The firm opted to pay VAT on its services when invoiced rather than when paid: the invoices "
                     "say \"Option pour le paiement de la taxe d'après les débits\"."))
+    # Code de commerce L441-10: payment terms beyond 60 days (45 days end of month) only under a sector agreement.
+    payment_terms_agreement = models.CharField(
+        _("sector agreement on payment terms"), max_length=200, blank=True, default="", db_default="",
+        help_text=_("The reference of the sector agreement that allows payment terms beyond the legal cap of 60 "
+                    "days (45 days end of month); empty: the legal cap applies."))
+    payment_terms_agreement_days = models.PositiveSmallIntegerField(
+        _("days the agreement allows"), null=True, blank=True,
+        help_text=_("The longest payment terms, in days, the sector agreement allows."))
+    # E-reporting (CGI art. 290): the sales that are not e-invoices and the money received for services, reported
+    # through the firm's platform at the frequency of its VAT return regime (prebill.core.ereporting).
+    vat_return_regime = models.CharField(
+        _("VAT return regime"), max_length=12, default="normal", db_default="normal",
+        choices=[("normal", _("normal (réel normal)")), ("simplified", _("simplified (réel simplifié)")),
+                 ("franchise", _("VAT franchise (franchise en base)"))],
+        help_text=_("Gives the e-reporting frequency: every ten days, every month, or every two months."))
+    e_reporting_from = models.DateField(
+        _("e-reporting from"), null=True, blank=True,
+        help_text=_("The first day the firm reports its sales to consumers and abroad, and its payments, through "
+                    "its platform (2026-09-01 for large and mid-size companies, 2027-09-01 for the others); empty: "
+                    "not yet."))
 
     class Meta:
         constraints = [

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Funding, Learner, TrainingProduct, TrainingSession
+from .models import Funding, Learner, SessionDocument, TrainingProduct, TrainingSession
 
 
 class LearnerInline(admin.TabularInline):
@@ -11,6 +11,18 @@ class LearnerInline(admin.TabularInline):
 class FundingInline(admin.TabularInline):
     model = Funding
     extra = 1
+
+
+class SessionDocumentInline(admin.TabularInline):
+    """Kept through the session page, which checks the file: shown here, never added."""
+
+    model = SessionDocument
+    extra = 0
+    can_delete = False
+    readonly_fields = ("kind", "sponsor", "attachment")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(TrainingProduct)
@@ -24,4 +36,4 @@ class TrainingSessionAdmin(admin.ModelAdmin):
 
     list_display = ("reference", "product", "start", "end", "status")
     readonly_fields = ("status",)
-    inlines = [LearnerInline, FundingInline]
+    inlines = [LearnerInline, FundingInline, SessionDocumentInline]

@@ -19,7 +19,7 @@ from prebill.clients.models import Client
 from prebill.team.models import Collaborator
 from prebill.web.forms import parse_amount
 
-from .models import TrainingProduct
+from .models import SessionDocument, TrainingProduct
 
 BASIS_CHOICES = [(TrainingProduct.Basis.PER_LEARNER, _("per learner")), (TrainingProduct.Basis.PER_GROUP, _("per group"))]
 
@@ -114,6 +114,19 @@ class FundingForm(forms.Form):
     amount = AmountField(label=_("Amount"))
     per_learner = forms.BooleanField(label=_("per learner"), required=False)
     percent = AmountField(label=_("or percentage"))
+    # Any length is read: the service says when one is too long, next to the field.
+    file_number = forms.CharField(label=_("Funder's file number"), required=False,
+                                  widget=forms.TextInput(attrs={"size": 12}))
+    agreement_reference = forms.CharField(label=_("Training agreement"), required=False,
+                                          widget=forms.TextInput(attrs={"size": 12}))
+
+
+class DocumentForm(forms.Form):
+    """A certificate of completion or attendance sheets to keep for a sponsor's learners in a session."""
+
+    kind = forms.ChoiceField(label=_("Document"), choices=SessionDocument.Kind.choices)
+    sponsor = ClientCodeField(label=_("For the sponsor"))
+    file = forms.FileField(label=_("File (PDF, PNG or JPEG)"), required=False)
 
 
 def learner_formset(data: Any = None, *, initial: list[dict] | None = None, extra: int = 1) -> BaseFormSet:

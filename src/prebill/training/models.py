@@ -68,6 +68,12 @@ class Funding(models.Model):
     per_learner = models.BooleanField(default=False, db_default=False,
                                       help_text="The amount is paid for each of the sponsor's learners.")
     percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    # What the funder's invoice must quote, or an OPCO refuses it: its file (dossier, accord de prise en charge)
+    # and the training agreement (convention de formation) signed with the sponsor.
+    file_number = models.CharField(_("funder's file number"), max_length=60, blank=True, default="", db_default="",
+                                   help_text="The OPCO's file number (dossier, prise en charge).")
+    agreement_reference = models.CharField(_("training agreement"), max_length=60, blank=True, default="",
+                                           db_default="", help_text="The training agreement (convention de formation).")
 
     def __str__(self):
         return f"{self.funder_id} for {self.sponsor_id}"
@@ -85,6 +91,9 @@ class TrainingCharge(models.Model):
     unit_price = models.DecimalField(**MONEY, default=0, db_default=0)
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0, db_default=0)
     session_total = models.DecimalField(**MONEY, default=0, db_default=0)
+    # The fundings' references as they were when the charge was made (a funder's file numbers; the agreements).
+    file_number = models.CharField(max_length=200, blank=True, default="", db_default="")
+    agreement_reference = models.CharField(max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["session", "client", "sponsor"], name="one_charge_per_payer")]
@@ -95,3 +104,20 @@ class TrainingCharge(models.Model):
     @property
     def funded(self) -> bool:
         return self.client_id != self.sponsor_id
+
+
+class SessionDocument(models.Model):
+    """A proof of a session kept for its funders: a certificate of completion or signed attendance sheets, for
+    one sponsor's learners; it follows the invoices of the session's funders of that sponsor."""
+
+    class Kind(models.TextChoices):
+        CERTIFICATE = "certificate", _("certificate of completion")
+        ATTENDANCE = "attendance", _("signed attendance sheets")
+
+    session = models.ForeignKey(TrainingSession, on_delete=models.PROTECT, related_name="documents")
+    sponsor = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    attachment = models.ForeignKey("attachments.Attachment", on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self):
+        return f"{self.session_id} {self.kind} {self.sponsor_id}"

@@ -14,7 +14,7 @@ from prebill.clients.models import Client
 from prebill.core.money import round_money
 from prebill.invoicing.models import Invoice
 
-from .models import Learner, TrainingCharge, TrainingSession
+from .models import Learner, SessionDocument, TrainingCharge, TrainingSession
 
 
 def billing_follow_up(session: TrainingSession) -> tuple[list[PreInvoice], list[Invoice]]:
@@ -96,6 +96,40 @@ def funding_details(charges: list[TrainingCharge]) -> list[FundingDetail]:
                 "session_id", "sponsor_id", "name"):
             names[(session_id, sponsor_id)].append(name)
     return [FundingDetail(c, names[(c.session_id, c.sponsor_id)], c.session.start, c.session.end) for c in charges]
+
+
+def line_references(document: Invoice) -> dict[int, tuple[str, str]]:
+    """(funder's file number, training agreement) of each training line of an invoice or credit note, by line
+    id, as frozen on its charges: what the Factur-X quotes (BT-13 / BT-12, or a line note)."""
+    found = TrainingCharge.objects.filter(billable_item__invoice_shares__line__invoice=document).values_list(
+        "billable_item__invoice_shares__line_id", "file_number", "agreement_reference")
+    references: dict[int, tuple[str, str]] = {}
+    for line_id, number, agreement in found.order_by("billable_item__invoice_shares__line__position", "pk"):
+        before = references.get(line_id, ("", ""))
+        references[line_id] = (", ".join(filter(None, dict.fromkeys((before[0], number)))),
+                               ", ".join(filter(None, dict.fromkeys((before[1], agreement)))))
+    return references
+
+
+def funders_proofs(document: Invoice) -> list:
+    """The certificates of completion and signed attendance sheets that follow a funder's invoice: those kept
+    for the sponsors it funds in each session, in line order (a sponsor's own invoice gets none)."""
+    charges = [c for c in charges_on(document) if c.funded]
+    kept = defaultdict(list)
+    if charges:
+        wanted = Q()
+        for charge in charges:
+            wanted |= Q(session_id=charge.session_id, sponsor_id=charge.sponsor_id)
+        for kept_document in SessionDocument.objects.filter(wanted).select_related("attachment").order_by("kind", "pk"):
+            kept[(kept_document.session_id, kept_document.sponsor_id)].append(kept_document.attachment)
+    proofs = []
+    for charge in charges:
+        proofs.extend(a for a in kept.pop((charge.session_id, charge.sponsor_id), []) if a not in proofs)
+    return proofs
+
+
+def session_documents(session: TrainingSession) -> QuerySet[SessionDocument]:
+    return session.documents.select_related("sponsor", "attachment").order_by("sponsor__code", "kind", "pk")
 
 
 def sessions_to_add(pre_invoice: PreInvoice) -> QuerySet[TrainingSession]:

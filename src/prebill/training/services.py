@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
+from prebill.attachments.services import store
 from prebill.audit.services import record
 from prebill.billing.drafts import rebuild_drafts
 from prebill.billing.models import BillableItem, PreInvoice
@@ -25,9 +29,10 @@ from prebill.engagements.models import Engagement
 from prebill.locks import retrying
 from prebill.organisation.models import Organisation
 
-from .models import Funding, Learner, TrainingCharge, TrainingProduct, TrainingSession
+from .models import Funding, Learner, SessionDocument, TrainingCharge, TrainingProduct, TrainingSession
 
 HUNDRED = Decimal(100)
+REFERENCE_LENGTH = 60  # a funding's file number and agreement reference
 
 
 class SessionRefused(Refusal, ValueError):
@@ -58,6 +63,8 @@ class FundingEntry:
     amount: Decimal | None = None
     percent: Decimal | None = None
     per_learner: bool = False  # the amount is paid for each of the sponsor's learners
+    file_number: str = ""  # the funder's file (dossier, prise en charge): its invoice must quote it
+    agreement_reference: str = ""  # the training agreement (convention de formation)
 
 
 @dataclass(frozen=True)
@@ -71,10 +78,17 @@ class Owed:
     discount_percent: Decimal
     session_total: Decimal  # the sponsor's part of the session, before any funding
     amount: Decimal
+    file_number: str = ""  # a funder's share: the file numbers of its fundings ("" when one has none)
+    agreement_reference: str = ""  # the training agreements of the fundings
 
     @property
     def funded(self) -> bool:
         return self.client.pk != self.sponsor.pk
+
+
+def _joined(references: list[str]) -> str:
+    """Each reference once, in the order the fundings were entered."""
+    return ", ".join(dict.fromkeys(reference for reference in references if reference))
 
 
 def firm_billing_option() -> str:
@@ -113,13 +127,19 @@ def what_is_owed(session: TrainingSession) -> list[Owed]:
     for sponsor_id, part in zip(sponsor_ids, parts, strict=True):
         sponsor = sponsors[sponsor_id]
 
-        def owe(client: Client, amount: Decimal, sponsor=sponsor, part=part) -> Owed:
-            return Owed(client, sponsor, learners[sponsor.pk], product.price, discount, part, amount)
+        def owe(client: Client, amount: Decimal, file_number: str = "", agreement: str = "", sponsor=sponsor,
+                part=part) -> Owed:
+            return Owed(client, sponsor, learners[sponsor.pk], product.price, discount, part, amount, file_number,
+                        agreement)
 
         shares: dict[int, Decimal] = {}
         funders: dict[int, Client] = {}
+        numbers: dict[int, list[str]] = defaultdict(list)
+        agreements: dict[int, list[str]] = defaultdict(list)
         funded = ZERO
         for funding in fundings[sponsor_id]:
+            numbers[funding.funder_id].append(funding.file_number)
+            agreements[funding.funder_id].append(funding.agreement_reference)
             if funding.amount is None:
                 share = round_money(part * (funding.percent or 0) / HUNDRED)
             else:
@@ -128,10 +148,29 @@ def what_is_owed(session: TrainingSession) -> list[Owed]:
             funded += share
             shares[funding.funder_id] = shares.get(funding.funder_id, ZERO) + share
             funders[funding.funder_id] = funding.funder
-        owed.extend(owe(funders[f], share) for f, share in shares.items() if share > 0)
-        if part - funded > 0:
-            owed.append(owe(sponsor, part - funded))
+        owed.extend(owe(funders[f], share, _joined(numbers[f]) if all(numbers[f]) else "", _joined(agreements[f]))
+                    for f, share in shares.items() if share > 0)
+        if part - funded > 0:  # the sponsor's remainder quotes its training agreements too
+            owed.append(owe(sponsor, part - funded, "", _joined([a for f in agreements for a in agreements[f]])))
     return owed
+
+
+def _refuse_without_file_number(session: TrainingSession, owed: list[Owed]) -> None:
+    """A funder (an OPCO) refuses an invoice that does not quote its file number: it is typed on the session,
+    which can still be changed, before its shares are charged (a done session is locked)."""
+    for o in owed:
+        if o.funded and not o.file_number:
+            raise SessionRefused(
+                gettext("Session %(reference)s: the funding of %(sponsor)s by %(funder)s has no file number. Enter "
+                        "the funder's file number (prise en charge) on the session before invoicing it.")
+                % {"reference": session.reference, "sponsor": o.sponsor.name, "funder": o.client.name})
+
+
+def _refuse_before_the_end(session: TrainingSession, today: date) -> None:
+    """A session is done, and invoiced, once it has ended: not before its last day."""
+    if session.end > today:
+        raise SessionRefused(gettext("Session %(reference)s ends on %(end)s: it can be marked done from that day.")
+                             % {"reference": session.reference, "end": f"{session.end:%d/%m/%Y}"})
 
 
 def _engagement_of(client: Client) -> Engagement:
@@ -156,8 +195,8 @@ def _charge(session: TrainingSession, owed: Owed, option: TrainingOption, period
     product = session.product
     charge = TrainingCharge.objects.create(
         session=session, client=owed.client, sponsor=owed.sponsor, learners=owed.learners, amount=owed.amount,
-        unit_price=owed.unit_price, discount_percent=owed.discount_percent, session_total=owed.session_total)
-    plural = "s" if owed.learners > 1 else ""
+        unit_price=owed.unit_price, discount_percent=owed.discount_percent, session_total=owed.session_total,
+        file_number=owed.file_number, agreement_reference=owed.agreement_reference)
     return BillableItem.objects.create(
         kind=ItemKind.TRAINING, client=owed.client, engagement=_engagement_of(owed.client), training_charge=charge,
         article=product.article, period=period.first_day, service_date=session.end,
@@ -165,7 +204,20 @@ def _charge(session: TrainingSession, owed: Owed, option: TrainingOption, period
         unit_price=(owed.amount / owed.learners).quantize(Decimal("0.0001")), amount=owed.amount,
         vat_rate=ZERO if product.vat_exempt else product.article.vat_rate, training_option=option,
         vat_exempt=product.vat_exempt,
-        designation=f"{session.reference} — {product.label} — {owed.sponsor.name} — {owed.learners} apprenant{plural}")
+        designation=designation(session, owed))
+
+
+def designation(session: TrainingSession, owed: Owed) -> str:
+    """The invoice line of a charge, in the firm's language (the invoice's): session, product, sponsor, learners,
+    then the funder's file number and the training agreement an OPCO looks for."""
+    with translation.override(settings.LANGUAGE_CODE):
+        parts = [session.reference, session.product.label, owed.sponsor.name,
+                 ngettext("%(count)s learner", "%(count)s learners", owed.learners) % {"count": owed.learners}]
+        if owed.file_number:
+            parts.append(gettext("file no. %(number)s") % {"number": owed.file_number})
+        if owed.agreement_reference:
+            parts.append(gettext("training agreement %(reference)s") % {"reference": owed.agreement_reference})
+    return " — ".join(parts)[:500]
 
 
 def _draft_of(item: BillableItem) -> PreInvoice:
@@ -197,23 +249,26 @@ def still_to_invoice(session: TrainingSession) -> list[Owed]:
 
 
 @retrying
-def mark_done(*, session_id: int, user=None) -> int:
+def mark_done(*, session_id: int, user=None, today: date | None = None) -> int:
     """Mark a session done and charge what it bills, drafted at once unless the firm drafts training with the
     month's run (drafts_on_done); doing it twice charges nothing more. Returns the charges made.
 
-    Clients whose option is "no automatic invoicing" get nothing now: they are invoiced by hand."""
+    Refused before the session's last day (`today`: the firm's date), and when a funder charged now has no file
+    number. Clients whose option is "no automatic invoicing" get nothing now: they are invoiced by hand."""
     session = TrainingSession.objects.select_for_update().select_related("product").get(pk=session_id)
     if session.status == TrainingSession.Status.CANCELLED:
         raise SessionRefused(gettext("Session %(reference)s is cancelled.") % {"reference": session.reference})
     if session.status == TrainingSession.Status.DONE or session.charges.exists():
         return 0
+    _refuse_before_the_end(session, today or timezone.localdate())
     default, period = firm_billing_option(), Period.of(session.end)
+    to_charge = [(owed, option) for owed in what_is_owed(session)
+                 if (option := billing_option(owed.client, default)) != "none"]
+    _refuse_without_file_number(session, [owed for owed, _option_ in to_charge])
     charged = []
-    for owed in what_is_owed(session):
-        option = billing_option(owed.client, default)
-        if option != "none":
-            _charge(session, owed, _option(owed, option), period)
-            charged.append(owed)
+    for owed, option in to_charge:
+        _charge(session, owed, _option(owed, option), period)
+        charged.append(owed)
     made = len(charged)
     session.status = TrainingSession.Status.DONE
     session.save(update_fields=["status"])
@@ -238,6 +293,7 @@ def invoice_by_hand(*, session_id: int, client_id: int, user=None) -> PreInvoice
     owed = [o for o in still_to_invoice(session) if o.client.pk == client.pk]
     if not owed:
         raise SessionRefused(gettext("Session %(reference)s is already billed to %(client)s.") % names)
+    _refuse_without_file_number(session, owed)
     period = Period.of(session.end)
     items = [_charge(session, o, _option(o, "consolidated"), period) for o in owed]
     record(user=user, action="session_invoiced_by_hand", obj=session, before={}, after={"client": client.code})
@@ -281,11 +337,12 @@ def add_session(*, pre_invoice_id: int, session_id: int, user=None) -> PreInvoic
     if items.filter(pre_invoice_line__pre_invoice=pre).exists():
         raise SessionRefused(gettext("Session %(reference)s is already on this invoice.") % names)
     _refuse_if_billed_elsewhere(items, session, client)
+    charged = set(items.values_list("training_charge__sponsor_id", flat=True))
+    _refuse_without_file_number(session, [o for o in owed if o.sponsor.pk not in charged])
     period = Period.of(pre.period)
     option = _option(owed[0], "consolidated")
     periods = {period.first_day, *items.values_list("period", flat=True)}
     items.update(period=period.first_day, invoice_date=period.last_day, training_option=option)
-    charged = set(items.values_list("training_charge__sponsor_id", flat=True))
     for o in owed:
         if o.sponsor.pk not in charged:
             _charge(session, o, option, period)
@@ -310,6 +367,27 @@ def cancel(*, session_id: int, user=None) -> None:
     record(user=user, action="session_cancelled", obj=session, before={}, after={})
     for first_day in sorted(periods):
         rebuild_drafts(Period.of(first_day), clients=clients)
+
+
+@transaction.atomic
+def attach_document(*, session_id: int, sponsor_id: int, kind: str, upload, user=None) -> SessionDocument:
+    """Keep a certificate of completion or signed attendance sheets of a sponsor's learners in a session (a PDF,
+    PNG or JPEG checked on its content): they follow the invoices of the funders of that sponsor."""
+    session = TrainingSession.objects.select_for_update().get(pk=session_id)
+    names = {"reference": session.reference}
+    if session.status == TrainingSession.Status.CANCELLED:
+        raise SessionRefused(gettext("Session %(reference)s is cancelled.") % names)
+    if kind not in SessionDocument.Kind.values:
+        raise SessionRefused(gettext("A session keeps certificates of completion and attendance sheets only."))
+    if not session.learners.filter(sponsor_id=sponsor_id).exists():
+        raise SessionRefused(gettext("Choose a sponsor sending learners to session %(reference)s.") % names)
+    if upload is None:
+        raise SessionRefused(gettext("Choose the file to keep."))
+    kept = SessionDocument.objects.create(session=session, sponsor_id=sponsor_id, kind=kind,
+                                          attachment=store(upload, client_id=sponsor_id, user=user))
+    record(user=user, action="session_document", obj=session, before={},
+           after={"kind": kind, "sponsor": sponsor_id, "attachment": kept.attachment_id})
+    return kept
 
 
 @transaction.atomic
@@ -377,6 +455,10 @@ def save_session(*, reference: str, product: TrainingProduct, start, end, place:
             raise EntryRefused(where, gettext("give either an amount or a percentage"))
         if funding.amount is not None and funding.amount <= 0:
             raise EntryRefused(f"{where}.amount", gettext("must be more than 0"))
+        for name in ("file_number", "agreement_reference"):
+            if len((getattr(funding, name) or "").strip()) > REFERENCE_LENGTH:
+                raise EntryRefused(f"{where}.{name}", gettext("must be at most %(count)s characters")
+                                   % {"count": REFERENCE_LENGTH})
         if funding.percent is not None:
             if not ZERO < funding.percent <= HUNDRED:
                 raise EntryRefused(f"{where}.percent", gettext("must be more than 0 and at most 100"))
@@ -394,5 +476,7 @@ def save_session(*, reference: str, product: TrainingProduct, start, end, place:
                                 for entry in learners)
     Funding.objects.bulk_create(
         Funding(session=session, funder=entry.funder, sponsor=entry.sponsor, amount=entry.amount,
-                percent=entry.percent, per_learner=entry.per_learner) for entry in fundings)
+                percent=entry.percent, per_learner=entry.per_learner,
+                file_number=(entry.file_number or "").strip(),
+                agreement_reference=(entry.agreement_reference or "").strip()) for entry in fundings)
     return session

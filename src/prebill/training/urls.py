@@ -10,6 +10,7 @@ urlpatterns = [
     path("sessions/<int:pk>/edit/", views.session_edit, name="edit"),
     path("sessions/<int:pk>/done/", views.mark_done, name="done"),
     path("sessions/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("sessions/<int:pk>/documents/", views.attach_document, name="attach_document"),
     path("products/", views.product_list, name="products"),
     path("products/new/", views.product_new, name="product_new"),
     path("products/<int:pk>/edit/", views.product_edit, name="product_edit"),

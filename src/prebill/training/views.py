@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from prebill.accounts.roles import EDIT_PORTFOLIO, RUN_PRE_BILLING, SEE_PRE_BILLING, role_required
 from prebill.billing.models import PreInvoice
 from prebill.clients.models import Client
+from prebill.web.refusals import after_refusal
 
 from . import forms, selectors, services
 from .models import TrainingProduct, TrainingSession
@@ -44,11 +45,33 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "training/detail.html", {
         "session": session, "learners": session.learners.select_related("sponsor").order_by("sponsor__code", "name"),
         "fundings": session.fundings.select_related("funder", "sponsor").order_by("pk"),
+        "documents": selectors.session_documents(session), "document_form": forms.DocumentForm(),
         "drafts": drafts, "invoices": invoices, "section": "training"})
+
+
+def _to_session(request: HttpRequest, pk: int) -> str:
+    return reverse("training:detail", kwargs={"pk": pk})
 
 
 @role_required(RUN_PRE_BILLING)
 @require_POST
+@after_refusal(_to_session)
+def attach_document(request: HttpRequest, pk: int) -> HttpResponse:
+    """Keep a certificate of completion or attendance sheets on the session (the file checked by the service)."""
+    session = get_object_or_404(TrainingSession, pk=pk)
+    form = forms.DocumentForm(request.POST, request.FILES)
+    if not form.is_valid() or form.cleaned_data["sponsor"] is None:
+        messages.error(request, _("Choose the document, the sponsor whose learners it covers and its file."))
+        return redirect("training:detail", pk=pk)
+    services.attach_document(session_id=session.pk, sponsor_id=form.cleaned_data["sponsor"].pk,
+                             kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], user=request.user)
+    messages.success(request, _("Document kept: it follows the invoices of the funders of these learners."))
+    return redirect("training:detail", pk=pk)
+
+
+@role_required(RUN_PRE_BILLING)
+@require_POST
+@after_refusal(_to_session)
 def mark_done(request: HttpRequest, pk: int) -> HttpResponse:
     count = services.mark_done(session_id=pk, user=request.user)
     done = (_("Session done: %(n)s charge(s) drafted.") if services.drafts_on_done()
@@ -170,7 +193,8 @@ def _session_initial(session: TrainingSession | None) -> tuple[dict, list[dict],
     learners = [{"name": learner.name, "sponsor": learner.sponsor.code}
                 for learner in session.learners.select_related("sponsor").order_by("pk")]
     fundings = [{"funder": funding.funder.code, "sponsor": funding.sponsor.code, "amount": funding.amount,
-                 "per_learner": funding.per_learner, "percent": funding.percent}
+                 "per_learner": funding.per_learner, "percent": funding.percent,
+                 "file_number": funding.file_number, "agreement_reference": funding.agreement_reference}
                 for funding in session.fundings.select_related("funder", "sponsor").order_by("pk")]
     return initial, learners, fundings
 
@@ -196,7 +220,9 @@ def _save_session(request: HttpRequest, session: TrainingSession | None, form: F
                       for _n, row in learner_rows],
             fundings=[services.FundingEntry(funder=row.get("funder"), sponsor=row.get("sponsor"),
                                             amount=row.get("amount"), percent=row.get("percent"),
-                                            per_learner=bool(row.get("per_learner")))
+                                            per_learner=bool(row.get("per_learner")),
+                                            file_number=row.get("file_number") or "",
+                                            agreement_reference=row.get("agreement_reference") or "")
                       for _n, row in funding_rows])
     except services.EntryRefused as refused:
         where = _place_error(refused, form, {"learners": (learners, learner_rows),

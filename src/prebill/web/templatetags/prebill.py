@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import template
 from django.utils import formats
 from django.utils.safestring import mark_safe
+from django.utils.translation import ngettext
 
 from prebill.accounts.roles import has_role
 
@@ -19,11 +20,16 @@ def get_item(mapping, key):
 
 
 UNIT_LABELS = {"hour": "h", "day": "j", "unit": "u."}
+# Units written as words agree with the quantity: "1 apprenant", "2 apprenants".
+COUNTED_UNITS = {"apprenant": ("learner", "learners"), "groupe": ("group", "groups")}
 
 
 @register.filter
-def unit_label(unit: str) -> str:
-    """Billing units as French documents print them."""
+def unit_label(unit: str, quantity=None) -> str:
+    """Billing units as French documents print them (in the plural after a quantity above 1)."""
+    if unit in COUNTED_UNITS and quantity is not None:
+        singular, plural = COUNTED_UNITS[unit]
+        return ngettext(singular, plural, 2 if Decimal(quantity) > 1 else 1)
     return UNIT_LABELS.get(unit, unit)
 
 
