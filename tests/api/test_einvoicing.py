@@ -5,42 +5,23 @@ from datetime import date
 
 import pytest
 
-from prebill.billing.models import PreInvoice
-from prebill.billing.services import run_pre_billing
-from prebill.core.periods import Period
 from prebill.einvoicing import services
 from prebill.einvoicing.models import Report, Transmission
-from prebill.einvoicing.simulator import start_simulator
-from prebill.invoicing.services import validate_pre_invoice
 from tests import factories as f
 from tests.api.test_invoicing import caller, post  # noqa: F401  (the fixture)
-from tests.einvoicing.pa_client import CLIENT_ID, CLIENT_SECRET
+from tests.einvoicing.platform import DAY, invoiced, quick_platform  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
-DAY = date(2026, 11, 30)
 
 
-@pytest.fixture
-def platform(settings):
-    simulator = start_simulator(clients={CLIENT_ID: CLIENT_SECRET}, step_delay=None, validate=False)
-    settings.PREBILL_PA_URL, settings.PREBILL_PA_CLIENT_ID = simulator.base_url, CLIENT_ID
-    settings.PREBILL_PA_CLIENT_SECRET = CLIENT_SECRET
-    yield simulator
-    simulator.stop()
 
 
-def _invoice(client=None):
-    client = client or f.client()
-    f.fixed_fee_part(f.engagement(client), installments=[(DAY, "1000.00")])
-    run_pre_billing(period=Period.of(DAY))
-    pre = PreInvoice.objects.filter(client=client).order_by("-pk").first()
-    return validate_pre_invoice(pre_invoice_id=pre.pk, issue_date=DAY)
 
 
-def test_the_life_cycle_of_an_invoice_and_the_transmissions_by_status(firm, platform, caller):  # noqa: F811
-    accepted, rejected = _invoice(), _invoice()
+def test_the_life_cycle_of_an_invoice_and_the_transmissions_by_status(firm, quick_platform, caller):  # noqa: F811
+    accepted, rejected = invoiced(), invoiced()
     services.send_transmission(Transmission.objects.get(invoice=accepted).pk)
-    platform.reject_next("REJ_SEMAN", "BR-FR-12: adresse électronique de l'acheteur absente")
+    quick_platform.reject_next("REJ_SEMAN", "BR-FR-12: adresse électronique de l'acheteur absente")
     services.send_transmission(Transmission.objects.get(invoice=rejected).pk)
     validator = caller("validator")
     followed = post(validator, "/api/einvoicing/follow", {})
@@ -58,10 +39,10 @@ def test_the_life_cycle_of_an_invoice_and_the_transmissions_by_status(firm, plat
     assert validator.get("/api/invoices/F2026-999999/einvoicing").status_code == 404
 
 
-def test_send_again_and_look_up_need_their_roles(firm, platform, caller, settings):  # noqa: F811
+def test_send_again_and_look_up_need_their_roles(firm, quick_platform, caller, settings):  # noqa: F811
     settings.PREBILL_PA_ATTEMPTS = 1
-    invoice = _invoice()
-    platform.fail_next(1, 503, method="POST", path="/flow-service/v1/flows")
+    invoice = invoiced()
+    quick_platform.fail_next(1, 503, method="POST", path="/flow-service/v1/flows")
     services.send_due()
     assert Transmission.objects.get(invoice=invoice).state == "failed"
 
@@ -80,7 +61,7 @@ def test_send_again_and_look_up_need_their_roles(firm, platform, caller, setting
     assert found.status_code == 200 and found.json() == {"client": "MARTIN", "address": "409876547_40987654700012"}
 
 
-def test_the_e_reporting_flows(firm, platform, caller):  # noqa: F811
+def test_the_e_reporting_flows(firm, quick_platform, caller):  # noqa: F811
     firm.e_reporting_from = date(2026, 11, 21)
     firm.save()
     services.prepare_reports(today=date(2026, 12, 1))

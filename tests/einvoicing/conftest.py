@@ -18,6 +18,7 @@ from prebill.invoicing.services import validate_pre_invoice
 from prebill.organisation.models import InvoiceSeries
 from tests import factories as f
 from tests.einvoicing.pa_client import CLIENT_ID, CLIENT_SECRET, Api
+from tests.einvoicing.platform import platform, quick_platform  # noqa: F401  (fixtures of the connector's tests)
 
 
 @pytest.fixture(scope="session")

@@ -11,41 +11,15 @@ import json
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
 from django.utils import timezone
 
-from prebill.billing.models import PreInvoice
-from prebill.billing.services import run_pre_billing
-from prebill.core.periods import Period
 from prebill.einvoicing import services
 from prebill.einvoicing.flowapi import webhook_signature
 from prebill.einvoicing.models import LifecycleEvent, PaymentReport, Transmission, Webhook
-from prebill.einvoicing.simulator import start_simulator
-from prebill.invoicing.services import issue_credit_note, validate_pre_invoice
+from prebill.invoicing.services import issue_credit_note
 from prebill.payments.services import pay_invoice
 from tests import factories as f
-from tests.einvoicing.pa_client import CLIENT_ID, CLIENT_SECRET
-
-DAY = date(2026, 11, 30)
-
-
-@pytest.fixture
-def platform(rules, settings):
-    """The simulator (statuses move on when the test says so) and prebill configured to use it."""
-    simulator = start_simulator(clients={CLIENT_ID: CLIENT_SECRET}, step_delay=None)
-    settings.PREBILL_PA_URL, settings.PREBILL_PA_CLIENT_ID = simulator.base_url, CLIENT_ID
-    settings.PREBILL_PA_CLIENT_SECRET, settings.PREBILL_PA_TIMEOUT_SECONDS = CLIENT_SECRET, 60
-    settings.PREBILL_PA_SYNTAX = "Factur-X"
-    yield simulator
-    simulator.stop()
-
-
-def _invoice(client=None, amount: str = "1000.00"):
-    client = client or f.client()
-    f.fixed_fee_part(f.engagement(client), installments=[(DAY, amount)])
-    run_pre_billing(period=Period.of(DAY))
-    pre = PreInvoice.objects.filter(client=client).order_by("-pk").first()
-    return validate_pre_invoice(pre_invoice_id=pre.pk, issue_date=DAY)
+from tests.einvoicing.platform import DAY, invoiced
 
 
 def _due_now(transmission: Transmission) -> None:
@@ -58,7 +32,7 @@ def _codes(invoice) -> list[int]:
 
 
 def test_a_validated_invoice_is_queued_sent_once_and_followed_to_made_available(firm, platform, user_with, client):
-    invoice = _invoice()
+    invoice = invoiced()
     transmission = Transmission.objects.get(invoice=invoice)
     assert (transmission.state, transmission.tracking_id) == ("waiting", f"prebill-{invoice.number}")
 
@@ -91,7 +65,7 @@ def test_a_validated_invoice_is_queued_sent_once_and_followed_to_made_available(
 
 def test_failures_and_time_outs_are_retried_with_back_off_and_make_one_flow(firm, platform, settings):
     settings.PREBILL_PA_RETRY = timedelta(seconds=60)
-    invoice = _invoice()
+    invoice = invoiced()
     transmission = Transmission.objects.get(invoice=invoice)
 
     platform.fail_next(1, 503, method="POST", path="/flow-service/v1/flows")
@@ -130,7 +104,7 @@ def test_failures_and_time_outs_are_retried_with_back_off_and_make_one_flow(firm
 
 def test_a_transmission_given_up_is_a_task_until_sent_again(firm, platform, settings, user_with, client):
     settings.PREBILL_PA_ATTEMPTS = 2
-    invoice = _invoice()
+    invoice = invoiced()
     transmission = Transmission.objects.get(invoice=invoice)
     platform.fail_next(2, 500, method="POST", path="/flow-service/v1/flows")
     services.send_due()
@@ -150,7 +124,7 @@ def test_a_transmission_given_up_is_a_task_until_sent_again(firm, platform, sett
 
 
 def test_a_refusal_of_the_request_itself_is_not_retried(firm, platform):
-    invoice = _invoice()
+    invoice = invoiced()
     platform.fail_next(1, 400, method="POST", path="/flow-service/v1/flows")
     services.send_due()
     transmission = Transmission.objects.get(invoice=invoice)
@@ -158,7 +132,7 @@ def test_a_refusal_of_the_request_itself_is_not_retried(firm, platform):
 
 
 def test_a_rejection_213_is_a_task_with_its_reason_settled_by_a_credit_note(firm, platform, user_with, client):
-    invoice = _invoice()
+    invoice = invoiced()
     platform.reject_next("REJ_COH", "Incohérence entre la commande et la facture")
     services.send_due()
     services.follow()
@@ -181,7 +155,7 @@ def test_a_rejection_213_is_a_task_with_its_reason_settled_by_a_credit_note(firm
 
 
 def test_a_payment_on_a_service_taxed_on_receipts_is_declared_212_per_vat_rate(firm, platform):
-    invoice = _invoice(amount="1000.00")  # 1,200.00 incl. VAT at 20 %
+    invoice = invoiced(amount="1000.00")  # 1,200.00 incl. VAT at 20 %
     services.send_due()
     services.follow()
     pay_invoice(invoice=invoice, day=date(2026, 12, 10), method="transfer", amount=Decimal("500.00"))
@@ -203,8 +177,8 @@ def test_a_payment_on_a_service_taxed_on_receipts_is_declared_212_per_vat_rate(f
     assert (received["received"], received["status"], received["statusLabel"]) == ("1200.00", 212, "Encaissée")
 
 
-def test_a_payment_waits_for_the_platform_to_have_the_invoice(firm, platform):
-    invoice = _invoice()
+def test_a_payment_waits_for_the_platform_to_have_theinvoiced(firm, platform):
+    invoice = invoiced()
     pay_invoice(invoice=invoice, day=date(2026, 12, 10), method="transfer", amount=Decimal("1200.00"))
     services.send_due()  # the invoice is sent, not yet acknowledged: the 212 waits
     assert PaymentReport.objects.get(invoice=invoice).state == "waiting"
@@ -216,13 +190,13 @@ def test_a_payment_waits_for_the_platform_to_have_the_invoice(firm, platform):
 def test_no_212_when_the_firm_opted_for_vat_on_debits(firm, platform):
     firm.vat_on_debits = True
     firm.save()
-    invoice = _invoice()
+    invoice = invoiced()
     pay_invoice(invoice=invoice, day=date(2026, 12, 10), method="transfer", amount=Decimal("1200.00"))
     assert not PaymentReport.objects.filter(invoice=invoice).exists()
 
 
 def test_the_last_payment_declares_exactly_what_is_left_of_each_rate(firm):
-    invoice = _invoice(amount="100.00")  # 120.00
+    invoice = invoiced(amount="100.00")  # 120.00
     for amount in ("33.33", "33.33"):
         pay_invoice(invoice=invoice, day=DAY, method="transfer", amount=Decimal(amount))
     pay_invoice(invoice=invoice, day=DAY, method="transfer", amount=Decimal("53.34"))
@@ -234,14 +208,14 @@ def test_consumers_and_foreign_buyers_are_not_sent_as_e_invoices(firm):
     consumer = f.client(nature="consumer")
     consumer.siren, consumer.vat_number = "", ""
     consumer.save()
-    invoice = _invoice(consumer)
+    invoice = invoiced(consumer)
     assert invoice.buyer_category == "B2C"
     assert not Transmission.objects.filter(invoice=invoice).exists()
 
 
 def test_nothing_is_lost_without_a_platform(firm, settings):
     settings.PREBILL_PA_URL = ""
-    invoice = _invoice()
+    invoice = invoiced()
     assert services.send_due().sent == 0
     assert Transmission.objects.get(invoice=invoice).state == "waiting"
 
@@ -254,7 +228,7 @@ def test_a_client_is_looked_up_in_the_directory_and_its_address_goes_on_its_invo
     assert services.look_up_client(transports) == "409876547_40987654700012"
     transports.refresh_from_db()
     assert transports.directory_address == "409876547_40987654700012" and transports.directory_checked_at
-    invoice = _invoice(transports)
+    invoice = invoiced(transports)
     assert (invoice.buyer_endpoint_scheme, invoice.buyer_endpoint) == ("0225", "409876547_40987654700012")
 
     without = f.client(code="ATELIER")
@@ -269,7 +243,7 @@ def test_a_client_is_looked_up_in_the_directory_and_its_address_goes_on_its_invo
 
 def test_a_signed_callback_makes_prebill_follow_and_a_forged_one_is_refused(firm, platform, client,
                                                                              django_capture_on_commit_callbacks):
-    invoice = _invoice()
+    invoice = invoiced()
     services.send_due()
     key = base64.b64encode(b"k" * 32).decode()
     Webhook.objects.create(webhook_id="w1", callback_url="http://127.0.0.1/einvoicing/callback/", signing_key=key)
@@ -288,7 +262,7 @@ def test_a_signed_callback_makes_prebill_follow_and_a_forged_one_is_refused(firm
 def test_the_api_and_the_command_line_show_the_life_cycle(firm, platform, capsys):
     from prebill.cli.commands import dispatch
 
-    invoice = _invoice()
+    invoice = invoiced()
     assert dispatch(["einvoicing", "send"]) == 0
     platform.advance()
     assert dispatch(["einvoicing", "follow"]) == 0

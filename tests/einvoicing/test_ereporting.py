@@ -12,28 +12,13 @@ import pytest
 from django.utils.timezone import now
 from lxml import etree
 
-from prebill.billing.models import PreInvoice
-from prebill.billing.services import run_pre_billing
-from prebill.core.periods import Period
 from prebill.einvoicing import services
 from prebill.einvoicing.ereporting import NS
 from prebill.einvoicing.models import Report
-from prebill.einvoicing.simulator import start_simulator
-from prebill.invoicing.services import issue_credit_note, validate_pre_invoice
+from prebill.invoicing.services import issue_credit_note
 from prebill.payments.services import pay_invoice
 from tests import factories as f
-from tests.einvoicing.pa_client import CLIENT_ID, CLIENT_SECRET
-
-DAY = date(2026, 11, 30)
-
-
-@pytest.fixture
-def platform(settings):
-    simulator = start_simulator(clients={CLIENT_ID: CLIENT_SECRET}, step_delay=None, validate=False)
-    settings.PREBILL_PA_URL, settings.PREBILL_PA_CLIENT_ID = simulator.base_url, CLIENT_ID
-    settings.PREBILL_PA_CLIENT_SECRET = CLIENT_SECRET
-    yield simulator
-    simulator.stop()
+from tests.einvoicing.platform import DAY, invoiced
 
 
 @pytest.fixture
@@ -43,11 +28,6 @@ def reporting_firm(firm):
     return firm
 
 
-def _invoice(client, amount: str):
-    f.fixed_fee_part(f.engagement(client), installments=[(DAY, amount)])
-    run_pre_billing(period=Period.of(DAY))
-    pre = PreInvoice.objects.filter(client=client).order_by("-pk").first()
-    return validate_pre_invoice(pre_invoice_id=pre.pk, issue_date=DAY)
 
 
 def _consumer(code: str):
@@ -70,10 +50,10 @@ def _xml(report: Report):
 
 
 def test_the_periods_ended_are_reported_once_with_their_sales_per_day_and_rate(reporting_firm):
-    first = _invoice(_consumer("P-1"), "100.00")
-    _invoice(_consumer("P-2"), "50.00")
+    first = invoiced(_consumer("P-1"), "100.00")
+    invoiced(_consumer("P-2"), "50.00")
     issue_credit_note(invoice_id=first.pk, rebill=False, issue_date=DAY)
-    foreign = _invoice(_belgian(), "1000.00")
+    foreign = invoiced(_belgian(), "1000.00")
 
     made = services.prepare_reports(today=date(2026, 12, 11))
     # Transactions by ten days (21-30 Nov, 1-10 Dec), payments by month (November): both flows of each.
@@ -98,7 +78,7 @@ def test_the_periods_ended_are_reported_once_with_their_sales_per_day_and_rate(r
 
 
 def test_the_money_received_from_consumers_is_reported_per_day_and_rate(reporting_firm):
-    invoice = _invoice(_consumer("P-1"), "100.00")  # 120.00
+    invoice = invoiced(_consumer("P-1"), "100.00")  # 120.00
     pay_invoice(invoice=invoice, day=date(2026, 12, 3), method="card", amount=Decimal("70.00"))
     pay_invoice(invoice=invoice, day=date(2026, 12, 3), method="card", amount=Decimal("50.00"))
     services.prepare_reports(today=date(2027, 1, 2))
@@ -109,14 +89,14 @@ def test_the_money_received_from_consumers_is_reported_per_day_and_rate(reportin
     assert report.total_excluding_vat == Decimal("120.00")
 
 
-def test_reports_are_sent_acknowledged_and_a_rejected_one_prepared_again(reporting_firm, platform, user_with, client):
-    _invoice(_consumer("P-1"), "100.00")
+def test_reports_are_sent_acknowledged_and_a_rejected_one_prepared_again(reporting_firm, quick_platform, user_with, client):
+    invoiced(_consumer("P-1"), "100.00")
     made = services.prepare_reports(today=date(2026, 12, 1))
     assert {r.flow for r in made} == {"10.1", "10.3", "10.2", "10.4"}
     services.send_due(follow_after=True)
     states = dict(Report.objects.values_list("flow", "state"))
     assert set(states.values()) == {"accepted"}
-    flows = {flow["trackingId"]: flow for flow in platform.flows() if flow.get("trackingId", "").startswith(
+    flows = {flow["trackingId"]: flow for flow in quick_platform.flows() if flow.get("trackingId", "").startswith(
         "prebill-report-")}
     assert flows[made[0].tracking_id]["flowSyntax"] == "FRR"
     assert {flow["flowType"] for flow in flows.values()} == {
@@ -144,5 +124,5 @@ def test_reports_are_sent_acknowledged_and_a_rejected_one_prepared_again(reporti
 
 
 def test_no_report_before_the_firm_reports(firm):
-    _invoice(_consumer("P-1"), "100.00")
+    invoiced(_consumer("P-1"), "100.00")
     assert services.prepare_reports(today=date(2027, 1, 2)) == []

@@ -152,28 +152,49 @@ def _retry_or_fail(model, pk: int, attempts: int, error: PlatformError) -> None:
         next_attempt_at=None if gave_up else timezone.now() + min(wait, settings.PREBILL_PA_RETRY_MAX))
 
 
-def send_transmission(transmission_id: int, client: PlatformClient | None = None) -> bool:
-    """Send one waiting transmission if nobody else is; True when the platform took it."""
+@dataclass(frozen=True)
+class Outgoing:
+    """What one sending puts in its flow."""
+
+    name: str
+    syntax: str
+    content: bytes
+    processing_rule: str
+    content_type: str = "application/xml"
+
+
+def _send(model, pk: int, client: PlatformClient | None, outgoing) -> bool:
+    """Send the waiting row `pk` of `model` (a Sending) if nobody else is; True when the platform took it. The
+    flow is `outgoing(row)`; a failure is retried or given up (_retry_or_fail)."""
     client = client or _required_platform()
-    if not _claim(Transmission, transmission_id):
+    if not _claim(model, pk):
         return False
-    transmission = Transmission.objects.select_related("invoice").get(pk=transmission_id)
-    kind, content_type, suffix = SYNTAXES[transmission.syntax]
-    attempts = transmission.attempts + 1
+    row = model.objects.get(pk=pk)
+    attempts = row.attempts + 1
     try:
-        content = issued_document(transmission.invoice, kind)  # the kept bytes, rendered now if not yet
-        answer = client.send_flow(
-            name=f"{transmission.invoice.number}{suffix}", syntax=transmission.syntax, content=content,
-            tracking_id=transmission.tracking_id, processing_rule="B2B", content_type=content_type,
-            sha256=hashlib.sha256(content).hexdigest())
+        flow = outgoing(row)
+        answer = client.send_flow(name=flow.name, syntax=flow.syntax, content=flow.content,
+                                  tracking_id=row.tracking_id, processing_rule=flow.processing_rule,
+                                  content_type=flow.content_type, sha256=hashlib.sha256(flow.content).hexdigest())
     except PlatformError as error:
-        logger.warning("transmission of %s failed (attempt %s): %s", transmission.invoice.number, attempts, error)
-        _retry_or_fail(Transmission, transmission_id, attempts, error)
+        logger.warning("%s %s not sent (attempt %s): %s", model.__name__, row.tracking_id, attempts, error)
+        _retry_or_fail(model, pk, attempts, error)
         return False
-    Transmission.objects.filter(pk=transmission_id).update(
-        state=State.SENT, flow_id=answer["flowId"], attempts=attempts, sent_at=timezone.now(), claimed_until=None,
-        last_error="", next_attempt_at=None)
+    model.objects.filter(pk=pk).update(state=State.SENT, flow_id=answer["flowId"], attempts=attempts,
+                                       sent_at=timezone.now(), claimed_until=None, last_error="", next_attempt_at=None)
     return True
+
+
+def _invoice_flow(transmission: Transmission) -> Outgoing:
+    kind, content_type, suffix = SYNTAXES[transmission.syntax]
+    return Outgoing(name=f"{transmission.invoice.number}{suffix}", syntax=transmission.syntax,
+                    content=issued_document(transmission.invoice, kind),  # the kept bytes, rendered now if not yet
+                    processing_rule="B2B", content_type=content_type)
+
+
+def send_transmission(transmission_id: int, client: PlatformClient | None = None) -> bool:
+    """Send one waiting transmission (the invoice's kept document) if nobody else is."""
+    return _send(Transmission, transmission_id, client, _invoice_flow)
 
 
 def _payment_message(report: PaymentReport) -> bytes:
@@ -192,24 +213,9 @@ def _payment_message(report: PaymentReport) -> bytes:
 
 
 def send_payment_report(report_id: int, client: PlatformClient | None = None) -> bool:
-    client = client or _required_platform()
-    if not _claim(PaymentReport, report_id):
-        return False
-    report = PaymentReport.objects.select_related("invoice").get(pk=report_id)
-    attempts = report.attempts + 1
-    content = _payment_message(report)
-    try:
-        answer = client.send_flow(
-            name=f"{report.invoice.number}-212-{report.pk}.xml", syntax="CDAR", content=content,
-            tracking_id=report.tracking_id, processing_rule="B2B", content_type="application/xml",
-            sha256=hashlib.sha256(content).hexdigest())
-    except PlatformError as error:
-        _retry_or_fail(PaymentReport, report_id, attempts, error)
-        return False
-    PaymentReport.objects.filter(pk=report_id).update(
-        state=State.SENT, flow_id=answer["flowId"], attempts=attempts, sent_at=timezone.now(), claimed_until=None,
-        last_error="", next_attempt_at=None)
-    return True
+    return _send(PaymentReport, report_id, client, lambda report: Outgoing(
+        name=f"{report.invoice.number}-212-{report.pk}.xml", syntax="CDAR", content=_payment_message(report),
+        processing_rule="B2B"))
 
 
 @dataclass
@@ -228,22 +234,17 @@ def send_due(*, follow_after: bool = False) -> Round:
     client = platform()
     if client is None:
         return done
-    for pk in _due(Transmission).order_by("pk").values_list("pk", flat=True)[:500]:
-        if send_transmission(pk, client):
-            done.sent += 1
-        else:
-            done.failed += 1
-    ready = _due(PaymentReport).filter(invoice__transmission__state=State.ACCEPTED)
-    for pk in ready.order_by("pk").values_list("pk", flat=True)[:500]:
-        if send_payment_report(pk, client):
-            done.sent += 1
-        else:
-            done.failed += 1
-    for pk in _due(Report).order_by("period_first", "flow").values_list("pk", flat=True)[:500]:
-        if send_report(pk, client):
-            done.sent += 1
-        else:
-            done.failed += 1
+    queues = ((_due(Transmission).order_by("pk"), send_transmission),
+              # a 212 only once the platform has its invoice
+              (_due(PaymentReport).filter(invoice__transmission__state=State.ACCEPTED).order_by("pk"),
+               send_payment_report),
+              (_due(Report).order_by("period_first", "flow"), send_report))
+    for due, send in queues:
+        for pk in due.values_list("pk", flat=True)[:500]:
+            if send(pk, client):
+                done.sent += 1
+            else:
+                done.failed += 1
     if follow_after:
         done.statuses = follow(client)
     return done
@@ -452,23 +453,9 @@ def prepare_again(report: Report, *, user=None) -> Report:
 
 
 def send_report(report_id: int, client: PlatformClient | None = None) -> bool:
-    client = client or _required_platform()
-    if not _claim(Report, report_id):
-        return False
-    report = Report.objects.get(pk=report_id)
-    content = bytes(report.content)
-    try:
-        answer = client.send_flow(
-            name=f"{report.tracking_id}.xml", syntax="FRR", content=content, tracking_id=report.tracking_id,
-            processing_rule=PROCESSING_RULES[Flow(report.flow)], content_type="application/xml",
-            sha256=report.sha256)
-    except PlatformError as error:
-        _retry_or_fail(Report, report_id, report.attempts + 1, error)
-        return False
-    Report.objects.filter(pk=report_id).update(
-        state=State.SENT, flow_id=answer["flowId"], attempts=report.attempts + 1, sent_at=timezone.now(),
-        claimed_until=None, last_error="", next_attempt_at=None)
-    return True
+    return _send(Report, report_id, client, lambda report: Outgoing(
+        name=f"{report.tracking_id}.xml", syntax="FRR", content=bytes(report.content),
+        processing_rule=PROCESSING_RULES[Flow(report.flow)]))
 
 
 def reports_to_correct():

@@ -54,7 +54,7 @@ def send_again(request, pk: int):
 def follow(request):
     found = services.follow()
     messages.success(request, _("%(count)s new status(es) from the platform.") % {"count": found})
-    return redirect(request.POST.get("next") or "einvoicing:overview")
+    return redirect("einvoicing:overview")
 
 
 @role_required(EDIT_PORTFOLIO)
