@@ -27,7 +27,7 @@ def browser():
 
 
 @pytest.fixture
-def demo(transactional_db):
+def demo(transactional_db, unfreeze_after):
     """A small demo firm, its month run, and a preparer who logs in with a password."""
     load_demo(clients=25, seed=3, today=TODAY)
     user = User.objects.create_user(username="claire", password="facturation-2026", first_name="Claire")
@@ -58,3 +58,12 @@ def screenshot(page, name: str) -> None:
         return
     os.makedirs(SCREENSHOTS, exist_ok=True)
     page.screenshot(path=os.path.join(SCREENSHOTS, name), full_page=False)
+
+
+def confirm(page, *, says: str = "") -> None:
+    """Answer yes in the confirmation dialog an irreversible act opens (checking what it says, when given)."""
+    dialog = page.locator("#confirm-dialog")
+    dialog.wait_for(state="visible")
+    if says:
+        assert says in dialog.inner_text(), dialog.inner_text()
+    dialog.locator("[data-test=confirm-yes]").click(no_wait_after=True)  # a long act answers when done

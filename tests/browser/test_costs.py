@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from prebill.billing.models import BillableItem
 from prebill.organisation.models import InvoiceSeries, Organisation
 
-from .conftest import log_in, screenshot
+from .conftest import confirm, log_in, screenshot
 
 RECEIPT = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -46,6 +46,7 @@ def test_declare_an_expense_with_its_receipt_see_it_untreated_and_invoice_it(pag
     # Wait for the run's answer: reloading at once would cancel its request.
     with page.expect_response(lambda response: response.url.endswith("/run/") and response.request.method == "POST"):
         page.locator("#run form button").click()
+        confirm(page, says="Les factures déjà validées ne sont pas touchées")
     page.reload()
     row = page.locator("[data-test=rebillable]", has_text="Train Paris-Lyon")
     expect(row).to_be_visible()
@@ -58,6 +59,7 @@ def test_declare_an_expense_with_its_receipt_see_it_untreated_and_invoice_it(pag
     row.locator("[data-test=on-pre-invoice]").click()
     expect(page.locator("table.lines")).to_contain_text("Train Paris-Lyon")
     page.click("[data-test=validate]")
+    confirm(page, says="numéro définitif")
     expect(page.locator("h1")).to_contain_text(re.compile(r"F\d{4}-\d{6}"))
 
     # Treated: it has left the untreated list.

@@ -24,7 +24,7 @@ def test_upload_a_bad_timesheet_and_see_its_errors(page, demo):
 
     problems = page.locator("[data-test=problems] li")
     expect(problems).to_have_count(4)
-    expect(problems.first).to_contain_text("line 2, column collaborator : collaborateur inconnu 'NOBODY'")
-    expect(page.locator("[data-test=problems]")).to_contain_text("line 3, column date")
+    expect(problems.first).to_contain_text("ligne 2, colonne collaborator : collaborateur inconnu 'NOBODY'")
+    expect(page.locator("[data-test=problems]")).to_contain_text("ligne 3, colonne date")
     screenshot(page, "import-errors.png")
     assert not TimeEntry.objects.filter(external_id__startswith="NEW-").exists()

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from prebill.billing.models import PreInvoice
 from prebill.organisation.models import InvoiceSeries, Organisation
 
-from .conftest import log_in, screenshot
+from .conftest import confirm, log_in, screenshot
 
 
 def test_validate_a_pre_invoice_record_a_payment_and_see_the_aged_balance_move(page, demo, unfreeze_after):
@@ -22,10 +22,12 @@ def test_validate_a_pre_invoice_record_a_payment_and_see_the_aged_balance_move(p
     # Validate the largest pre-invoice: it becomes a numbered invoice.
     page.goto(f"{page.base_url}/billing/pre-invoices/{pre.pk}/")
     page.click("[data-test=validate]")
+    confirm(page, says="seul un avoir peut l'annuler")
     expect(page.locator("h1")).to_contain_text(re.compile(r"F\d{4}-\d{6}"))
 
     # Post it, then look at the aged balance: the invoice is due.
     page.click("[data-test=post]")
+    confirm(page, says="FEC")
     expect(page.locator("[data-test=state]")).to_have_text("comptabilisée")
     page.click("nav a[href*=aged]")
     before = page.locator("[data-test=aged-total]").inner_text()

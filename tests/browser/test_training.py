@@ -10,7 +10,7 @@ from prebill.clients.models import Client
 from prebill.training import services
 from prebill.training.models import Funding, Learner, TrainingProduct, TrainingSession
 
-from .conftest import log_in
+from .conftest import confirm, log_in
 
 
 def test_mark_a_session_done_and_open_its_consolidated_draft(page, demo, unfreeze_after):
@@ -38,6 +38,7 @@ def test_mark_a_session_done_and_open_its_consolidated_draft(page, demo, unfreez
     page.click("nav a[href='/training/']")
     page.click(f"text={session.reference}")
     page.click("[data-test=done]")
+    confirm(page, says="facturables")
     expect(page.locator("[data-test=status]")).to_have_text("terminée")
     drafts = page.locator("[data-test=draft]")
     expect(drafts).to_have_count(1)

@@ -12,6 +12,7 @@ from prebill.billing.services import run_pre_billing
 from prebill.cli.commands import dispatch
 from prebill.clients.models import Client
 from prebill.core.periods import Period
+from prebill.invoicing.models import Invoice
 from tests import factories as f
 from tests.imports.sample import portfolio
 
@@ -84,6 +85,25 @@ def test_the_portfolio_export_can_be_imported_again(capsys, portfolio_file, tmp_
 
     assert code == again == 0
     assert "créé(s)" in out and "1 inchangé(s)" in out
+
+
+def test_validate_a_month_or_a_client_of_it_without_naming_ids(capsys, firm):
+    first, second = f.client(), f.client()
+    f.fixed_fee_part(f.engagement(first), installments=[(date(2026, 11, 30), "100.00")])
+    f.fixed_fee_part(f.engagement(second), installments=[(date(2026, 11, 30), "250.00")])
+    run_pre_billing(period=Period(2026, 11))
+
+    vague = run(capsys, "validate", "--period", "2026-11")
+    one = run(capsys, "validate", "--period", "2026-11", "--client", second.code)
+    rest = run(capsys, "validate", "--period", "2026-11", "--all")
+    nothing = run(capsys, "validate", "--period", "2026-11", "--all")
+
+    assert vague[0] == 2 and "--client ou --all" in vague[2]
+    assert one[0] == 0 and "(300.00 TTC)" in one[1] and "120.00" not in one[1]
+    assert rest[0] == 0 and "(120.00 TTC)" in rest[1]
+    assert nothing[0] == 2 and "aucune préfacture à valider en 2026-11" in nothing[2]
+    # Each invoice took its draft's date (30/11), which had come.
+    assert set(Invoice.objects.values_list("issue_date", flat=True)) == {date(2026, 11, 30)}
 
 
 def test_validate_post_credit_and_fec_from_the_command_line(capsys, firm, tmp_path):

@@ -113,14 +113,14 @@ def test_payroll_metrics_are_upserted_per_client_metric_and_month(loaded, tmp_pa
 def test_bad_payroll_lines_are_reported(loaded, tmp_path):
     path = write(tmp_path, "client,engagement,metric,period,quantity\n"
                            "C0001,,PAYSLIPS,2026-11,-3\n"
-                           "C0404,,PAYSLIPS,11/2026,2\n")
+                           "C0404,,PAYSLIPS,13/2026,2\n")
 
     problems = rejected_problems(import_metrics_csv, path)
 
     assert problems == [
         "line 2, column quantity: quantity -3 is negative",
         "line 3, column client: unknown client 'C0404'",
-        "line 3, column period: period must be written YYYY-MM, got '11/2026'",
+        "line 3, column period: period must be written MM/YYYY (or YYYY-MM), got '13/2026'",
     ]
 
 

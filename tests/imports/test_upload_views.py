@@ -7,7 +7,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from prebill.activity.models import TimeEntry
 from prebill.clients.models import Client
-from prebill.imports import uploads
 
 from .sample import portfolio
 
@@ -38,24 +37,26 @@ def test_a_bad_timesheet_shows_its_line_numbered_problems_and_imports_nothing(pr
     response = upload(preparer, "time", "hours.csv", csv)
 
     assert response.status_code == 422
-    assert response.context["problems"] == ["line 3, column date : date 2026-11-31 n'est pas une date du calendrier"]
+    assert response.context["problems"] == ["ligne 3, colonne date : date 2026-11-31 n'est pas une date du calendrier"]
     assert not TimeEntry.objects.filter(external_id="X1").exists()
 
 
-def test_files_of_the_wrong_kind_size_or_content_are_refused(preparer, monkeypatch):
-    monkeypatch.setattr(uploads, "MAX_BYTES", 10)
+def test_files_of_the_wrong_kind_size_or_content_are_refused(preparer, settings):
+    settings.PREBILL_IMPORT_MAX_BYTES = 1024 * 1024
 
-    too_big = upload(preparer, "metrics", "m.csv", b"client,metric,period,quantity\n")
-    monkeypatch.setattr(uploads, "MAX_BYTES", 50 * 1024 * 1024)
-    wrong_type = upload(preparer, "time", "hours.xlsx", b"PK\x03\x04")
+    too_big = upload(preparer, "metrics", "m.csv", b"client,metric,period,quantity\n" + b"x" * 2 * 1024 * 1024)
+    wrong_type = upload(preparer, "time", "hours.pdf", b"%PDF-1.4")
+    not_a_workbook = upload(preparer, "time", "hours.xlsx", b"PK\x03\x04")
     disguised = upload(preparer, "time", "hours.csv", b"PK\x03\x04\x00\x00binary")
-    not_utf8 = upload(preparer, "time", "hours.csv",
-                      "id,date,collaborator,engagement,hours\nT1,2026-11-02,Jérôme,E1,1\n".encode("latin-1"))
+    binary = upload(preparer, "time", "hours.csv", b"id\x00\x01\x02")
 
-    assert "le fichier dépasse 0 Mo" in too_big.context["problems"][0]
-    assert "un fichier .csv est attendu" in wrong_type.context["problems"][0]
-    assert "n'est pas du texte" in disguised.context["problems"][0]
-    assert "UTF-8" in " ".join(not_utf8.context["problems"])
+    assert too_big.context["problems"] == ["m.csv : le fichier fait 2 Mo, plus que les 1 Mo qu'accepte un import : "
+                                           "découpez-le"]
+    assert "un fichier .csv ou .xlsx est attendu" in wrong_type.context["problems"][0]
+    assert "n'est pas un classeur Excel (.xlsx)" in not_a_workbook.context["problems"][0]
+    assert "classeur Excel ? Nommez-le .xlsx" in disguised.context["problems"][0]
+    assert "n'est pas du texte" in binary.context["problems"][0]
+    assert {r.status_code for r in (too_big, wrong_type, not_a_workbook, disguised, binary)} == {422}
 
 
 def test_a_reader_may_not_upload(client, user_with):

@@ -204,3 +204,23 @@ def test_the_pro_forma_through_the_api(consulting, user_with):
     assert pre.json()["source"] == "pro_forma"
     assert again.status_code == 409 and "ouverte" in again.json()["detail"]
     assert client.pro_formas.get().state == "processed"
+
+
+def test_a_changed_amount_reprices_the_line_so_the_invoice_reads_quantity_times_price(firm):
+    client = f.client(code="PAY", conditions={"line_mode": "per_article"})
+    engagement = f.engagement(client)
+    f.time_part(engagement)
+    consultant = f.collaborator(hourly="16.50")
+    for day in (2, 3, 4, 5):
+        f.time_entry(consultant, engagement, date(2026, 11, day), "1")
+    run_pre_billing(period=NOV)
+    pro_forma, _ = services.generate(client_id=client.pk, until=NOV.last_day)
+
+    line = services.change_amount(line_id=pro_forma.lines.get().pk, amount=Decimal("1000.00"))
+    pre = services.process(pro_forma_id=pro_forma.pk, on=date(2026, 11, 30))
+    invoice = validate_pre_invoice(pre_invoice_id=pre.pk, issue_date=date(2026, 11, 30))
+
+    billed = invoice.lines.get()
+    assert (line.quantity, line.unit_price, line.amount) == (Decimal("4"), Decimal("250"), Decimal("1000.00"))
+    assert (billed.quantity, billed.unit_price, billed.amount) == (Decimal("4"), Decimal("250"), Decimal("1000.00"))
+    assert billed.quantity * billed.unit_price == billed.amount

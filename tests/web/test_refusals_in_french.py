@@ -252,8 +252,8 @@ def test_the_import_page_shows_the_problems_in_the_users_language(client, user_w
     french, english = upload(), upload(**{"Accept-Language": "en"})
 
     assert french.status_code == english.status_code == 422
-    assert french.context["problems"] == ["line 2, column client : client inconnu 'NOPE'",
-                                          "line 2, column quantity : quantité 1.23456 : plus de 4 décimales"]
+    assert french.context["problems"] == ["ligne 2, colonne client : client inconnu 'NOPE'",
+                                          "ligne 2, colonne quantity : quantité 1.23456 : plus de 4 décimales"]
     assert "client inconnu &#x27;NOPE&#x27;" in french.content.decode()
     assert english.context["problems"] == ["line 2, column client: unknown client 'NOPE'",
                                            "line 2, column quantity: quantity 1.23456 has more than 4 decimals"]
@@ -316,8 +316,8 @@ def test_the_command_line_says_an_imports_problems_and_its_counts_in_the_locales
 
     assert french[0] == english[0] == 2
     assert french[1].err == (f"erreur : {bad} : 2 problème(s) ; rien n'a été importé.\n"
-                             "  line 2, column client : client inconnu 'NOPE'\n"
-                             "  line 2, column quantity : quantité 1.23456 : plus de 4 décimales\n")
+                             "  ligne 2, colonne client : client inconnu 'NOPE'\n"
+                             "  ligne 2, colonne quantity : quantité 1.23456 : plus de 4 décimales\n")
     assert english[1].err == (f"error: {bad}: 2 problem(s); nothing was imported.\n"
                               "  line 2, column client: unknown client 'NOPE'\n"
                               "  line 2, column quantity: quantity 1.23456 has more than 4 decimals\n")

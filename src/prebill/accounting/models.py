@@ -40,6 +40,9 @@ class JournalEntry(models.Model):
                                    null=True, blank=True)
     allocation = models.OneToOneField("payments.Allocation", on_delete=models.PROTECT, related_name="journal_entry",
                                       null=True, blank=True)
+    # The counter-entry of an entry undone (a payment cancelled, an allocation removed): the same lines, debit and
+    # credit swapped; the entry it reverses never changes.
+    reverses = models.OneToOneField("self", on_delete=models.PROTECT, related_name="reversal", null=True, blank=True)
     # The FEC's PieceRef and PieceDate (the invoice's number and date, or the payment's), and the currency of
     # its amounts in currency (empty: euros).
     piece_ref = models.CharField(max_length=100, blank=True, default="")

@@ -18,7 +18,9 @@ from django.utils.translation import gettext, gettext_noop
 
 from prebill.accounts.roles import acting_user
 from prebill.audit.services import record
+from prebill.core.grouping import is_disbursement
 from prebill.core.journal import (
+    DISBURSEMENT_ACCOUNT,
     FEC_COLUMNS,
     EntryLine,
     check_balanced,
@@ -82,11 +84,14 @@ def post_invoice(*, invoice_id: int, user=None) -> JournalEntry:
     invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
     check_transition(InvoiceState(invoice.state), InvoiceState.POSTED)
     org = Organisation.objects.first()
-    revenue, vat = defaultdict(Decimal), {}
+    revenue, vat, disbursements = defaultdict(Decimal), defaultdict(Decimal), Decimal(0)
     for line in invoice.lines.all():
-        revenue[line.revenue_account] += line.amount
+        if is_disbursement(line.kind):  # débours: the transit account, not revenue
+            disbursements += line.amount
+        else:
+            revenue[line.revenue_account] += line.amount
     for row in invoice.vat_lines.all():
-        vat[row.rate] = row.vat
+        vat[row.rate] += row.vat  # débours' group: 0 VAT, nothing posted nor pending
     # VAT on receipts (the default for services): the VAT waits in the pending account until the invoice is paid;
     # on debits (the firm's option, frozen on the invoice) it is due at once.
     on_receipts = not invoice.seller_vat_on_debits
@@ -95,7 +100,9 @@ def post_invoice(*, invoice_id: int, user=None) -> JournalEntry:
         vat_account=PENDING_VAT_ACCOUNT if on_receipts else org.vat_account,
         vat_label="TVA collectée en attente" if on_receipts else "TVA collectée",
         client_code=invoice.buyer_code, client_name=invoice.buyer_name,
-        total_including_vat=invoice.total_including_vat, revenue_by_account=revenue, vat_by_rate=vat,
+        total_including_vat=invoice.total_including_vat, revenue_by_account=revenue, vat_by_rate=dict(vat),
+        disbursements=disbursements,
+        disbursement_account=getattr(settings, "PREBILL_DISBURSEMENT_ACCOUNT", DISBURSEMENT_ACCOUNT),
     )
     entry = _write_entry(
         journal=org.sales_journal, day=invoice.issue_date, label=f"{invoice.number} {invoice.buyer_name}",
@@ -145,7 +152,8 @@ def _pending_vat(invoice: Invoice) -> tuple[dict[Decimal, Decimal], dict[Decimal
     euros, foreign = defaultdict(Decimal), defaultdict(Decimal)
     for line in JournalLine.objects.filter(
             Q(entry__invoice=invoice) | Q(entry__invoice__credited_invoice=invoice)
-            | Q(entry__allocation__invoice=invoice), account=PENDING_VAT_ACCOUNT, vat_rate__isnull=False):
+            | Q(entry__allocation__invoice=invoice) | Q(entry__reverses__allocation__invoice=invoice),
+            account=PENDING_VAT_ACCOUNT, vat_rate__isnull=False):
         sign = 1 if line.credit else -1
         euros[line.vat_rate] += sign * (line.credit or line.debit)
         foreign[line.vat_rate] += sign * (line.currency_amount if line.currency_amount is not None
@@ -215,6 +223,40 @@ def post_payment(*, payment: Payment, user=None) -> JournalEntry:
         journal=BANK_JOURNAL, day=payment.date, label=f"Règlement {client.code} {payment.reference}".strip(),
         lines=entry_in_euros(lines, rate), user=user, payment=payment,
         piece_ref=payment.reference or f"REG-{payment.pk}", piece_date=payment.date, currency=currency)
+
+
+def _reverse(entry: JournalEntry, *, label: str, user=None) -> JournalEntry:
+    """The counter-entry of `entry` (which never changes): the same accounts, rates and amounts (in euros and in
+    currency), debit and credit swapped, in the same journal, dated the day of the undoing (never before the entry
+    it reverses: a payment recorded with a later date)."""
+    lines = [(EntryLine(line.account, line.account_label, line.credit, line.debit, line.aux_code, line.aux_label,
+                        line.vat_rate), line.currency_amount) for line in entry.lines.all()]
+    return _write_entry(journal=entry.journal, day=max(timezone.localdate(), entry.date), label=label, lines=lines,
+                        user=user, piece_ref=entry.piece_ref, piece_date=entry.piece_date or entry.date,
+                        currency=entry.currency or "EUR", reverses=entry)
+
+
+@transaction.atomic
+def reverse_vat_of_allocation(*, allocation: Allocation, user=None) -> JournalEntry | None:
+    """An allocation removed (payments.signals.allocation_removed): the VAT its payment had moved from pending to
+    collected goes back to pending, per rate ("Annulation TVA encaissée"). No VAT moved (on debits, not posted
+    yet): nothing to write."""
+    entry = JournalEntry.objects.filter(allocation_id=allocation.pk, reversal__isnull=True).first()
+    if entry is None:
+        return None
+    invoice = allocation.invoice
+    return _reverse(entry, label=f"Annulation TVA encaissée {invoice.number} {invoice.buyer_name}", user=user)
+
+
+@transaction.atomic
+def reverse_payment(*, payment: Payment, user=None) -> JournalEntry | None:
+    """A payment cancelled (payments.signals.payment_cancelled): the counter-entry of its bank entry, the client
+    debited again and the bank credited."""
+    entry = JournalEntry.objects.filter(payment_id=payment.pk, reversal__isnull=True).first()
+    if entry is None:
+        return None
+    return _reverse(entry, label=f"Annulation règlement {payment.client.code} {payment.reference}".strip(),
+                    user=user)
 
 
 def rate_on(currency: str, day: date) -> Decimal | None:

@@ -61,13 +61,17 @@ def _bulk(request, kind: str, payload: list[dict]):
 
 @router.post("/expenses/bulk", response={200: dict, 422: dict, **ERRORS})
 def expenses_bulk(request, payload: list[dict]):
-    """Expenses as in expenses.csv (collaborator, client, engagement, date, nature, amounts, vat_rate, rebillable);
-    all or nothing. Receipts: POST /expenses/{id}/receipt."""
+    """Expenses as in expenses.csv (collaborator, client, engagement, date, nature, amounts, vat_rate, rebillable,
+    disbursement: true for a cost paid in the client's name, billed incl. VAT without VAT); all or nothing.
+    Receipts: POST /expenses/{id}/receipt."""
     return _bulk(request, "expenses", payload)
 
 
 @router.post("/purchases/bulk", response={200: dict, 422: dict, **ERRORS})
 def purchases_bulk(request, payload: list[dict]):
+    """Purchases as in purchases.csv (client, engagement, date, supplier, reference, amount_excluding_vat, vat_rate,
+    rebillable, markup_percent or resale_price, disbursement: true for a purchase paid in the client's name, billed
+    at cost plus its VAT without VAT, never marked up); all or nothing."""
     return _bulk(request, "purchases", payload)
 
 

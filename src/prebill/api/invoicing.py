@@ -24,7 +24,7 @@ from prebill.clients.models import Client
 from prebill.invoicing import services
 from prebill.invoicing.models import Invoice
 from prebill.payments import services as payments
-from prebill.payments.models import Payment
+from prebill.payments.models import Allocation, Payment
 
 from .auth import require
 from .endpoints import Pages
@@ -61,7 +61,8 @@ class InvoiceDetailOut(InvoiceOut):
 
 
 class IssueDate(Schema):
-    issue_date: date | None = None
+    issue_date: date | None = Field(None, description="Default: the pre-invoice's date, or today while that day "
+                                                       "has not come.")
     version: int | None = Field(None, description="The version of the pre-invoice you saw: refused (409) if it changed.")
 
 
@@ -90,6 +91,22 @@ class PaymentOut(Schema):
     deposit_left: Decimal
 
 
+class UndoIn(Schema):
+    reason: str = Field(min_length=1, max_length=500, description="why: kept in the audit trail")
+
+
+class CorrectionIn(UndoIn):
+    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
+
+
+class RemovedOut(Schema):
+    allocation: int
+    payment: int
+    invoice: str
+    amount_due: Decimal
+    deposit_left: Decimal
+
+
 class ReservationIn(Schema):
     pre_invoice_id: int
     amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
@@ -110,7 +127,8 @@ def _invoice(number: str) -> Invoice:
 def validate(request, pre_invoice_id: int, payload: IssueDate):
     require(request, VALIDATE_INVOICES)
     invoice = services.validate_pre_invoice(pre_invoice_id=pre_invoice_id, user=request.auth,
-                                            issue_date=payload.issue_date or date.today(),
+                                            issue_date=payload.issue_date
+                                            or services.proposed_issue_date(pre_invoice_id),
                                             expected_version=payload.version)
     return Status(201, invoice)
 
@@ -165,6 +183,41 @@ def allocate_deposit(request, payment_id: int, payload: AllocationIn):
     payments.allocate(payment=payment, invoice_id=_invoice(payload.invoice).pk, amount=payload.amount,
                       user=request.auth)
     return Status(201, {"id": payment.pk, "deposit_left": payments.deposit_left(payment)})
+
+
+@router.post("/payments/{payment_id}/cancel", response={200: PaymentOut, **ERRORS})
+def cancel_payment(request, payment_id: int, payload: UndoIn):
+    """A payment recorded by mistake: its allocations are removed (the invoices owe them again), its bank entry is
+    reversed; it stays, cancelled (409 if it already is)."""
+    require(request, RECORD_PAYMENTS)
+    payment = get_object_or_404(Payment.all_objects, pk=payment_id)
+    payment = payments.cancel_payment(payment=payment, reason=payload.reason, user=request.auth)
+    return Status(200, {"id": payment.pk, "deposit_left": payments.deposit_left(payment)})
+
+
+def _removed(allocation: Allocation) -> dict:
+    return {"allocation": allocation.pk, "payment": allocation.payment_id, "invoice": allocation.invoice.number,
+            "amount_due": payments.amounts_due([allocation.invoice_id])[allocation.invoice_id],
+            "deposit_left": payments.deposit_left(allocation.payment)}
+
+
+@router.post("/allocations/{allocation_id}/remove", response={200: RemovedOut, **ERRORS})
+def remove_allocation(request, allocation_id: int, payload: UndoIn):
+    """Take money off an invoice: the invoice owes it again, the money goes back to the client's deposit."""
+    require(request, RECORD_PAYMENTS)
+    allocation = get_object_or_404(Allocation.all_objects.select_related("invoice", "payment"), pk=allocation_id)
+    payments.remove_allocation(allocation=allocation, reason=payload.reason, user=request.auth)
+    return Status(200, _removed(allocation))
+
+
+@router.post("/allocations/{allocation_id}/correct", response={201: RemovedOut, **ERRORS})
+def correct_allocation(request, allocation_id: int, payload: CorrectionIn):
+    """A wrong amount allocated: removed, and the payment allocated again with `amount` to the same invoice."""
+    require(request, RECORD_PAYMENTS)
+    allocation = get_object_or_404(Allocation.all_objects.select_related("invoice", "payment"), pk=allocation_id)
+    new = payments.correct_allocation(allocation=allocation, amount=payload.amount, reason=payload.reason,
+                                      user=request.auth)
+    return Status(201, _removed(Allocation.objects.select_related("invoice", "payment").get(pk=new.pk)))
 
 
 @router.post("/payments/{payment_id}/reservations", response={201: ReservationOut, **ERRORS})

@@ -76,11 +76,12 @@ class PostingsIn(Schema):
 
 @router.post("/validations", response={202: JobOut, **ERRORS})
 def start_validating(request, payload: ValidationsIn):
-    """Validate many pre-invoices, numbered in the order given; follow GET /jobs/{id} (its result lists the
-    invoices made and the drafts refused, with why)."""
+    """Validate many pre-invoices, numbered in the order given (without `issue_date`: each dated its own date, or
+    today while that day has not come, in date order); follow GET /jobs/{id} (its result lists the invoices made
+    and the drafts refused, with why)."""
     require(request, VALIDATE_INVOICES)
     return Status(202, start_validations(drafts=[(d.id, d.version) for d in payload.pre_invoices],
-                                         issue_date=payload.issue_date or date.today(), user=request.auth))
+                                         issue_date=payload.issue_date, user=request.auth))
 
 
 @router.post("/postings", response={202: JobOut, 422: dict, **ERRORS})

@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 
 from prebill.core.grouping import REBILLABLE
 from prebill.core.periods import Period
+from prebill.web.forms import parse_amount
 
 from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat, RemovedDraft
 
@@ -138,6 +139,14 @@ class OverviewFilters:
     maximum: Decimal | None = None
     sort: str = "client"
 
+    @classmethod
+    def from_query(cls, query) -> OverviewFilters:
+        """The filters of the pre-billing page's query string (or of a form that carries them along)."""
+        return cls(search=query.get("q", "").strip(), engagement=query.get("engagement", "").strip(),
+                   manager=query.get("manager", ""), kind=query.get("kind", ""),
+                   minimum=parse_amount(query.get("min")), maximum=parse_amount(query.get("max")),
+                   sort=query.get("sort", "client"))
+
 
 SORTS = {"client": ("client__code",), "-total": ("-total_excluding", "client__code"),
          "-count": ("-pre_invoices", "client__code"), "name": ("client__name",)}
@@ -160,6 +169,21 @@ def _filtered_pre_invoices(period: Period, filters: OverviewFilters):
     if filters.maximum is not None:
         docs = docs.filter(total_excluding_vat__lte=filters.maximum)
     return docs
+
+
+def drafts_shown(period: Period, filters: OverviewFilters) -> list[tuple[int, int]]:
+    """Every pre-invoice the filters show, all pages together, as (id, version) in the page's order: a bulk action
+    on "all that the filters show" acts on the versions the clerk saw counted."""
+    return list(_filtered_pre_invoices(period, filters).order_by("client__code", "invoice_date", "document_key")
+                .values_list("pk", "version"))
+
+
+def drafts_of(period: Period, *, client_code: str | None = None) -> list[tuple[int, int]]:
+    """The month's pre-invoices (of one client, by its code), as (id, version) in the month page's order."""
+    docs = PreInvoice.objects.filter(period=period.first_day)
+    if client_code:
+        docs = docs.filter(client__code=client_code)
+    return list(docs.order_by("client__code", "invoice_date", "document_key").values_list("pk", "version"))
 
 
 def pre_billing_overview(period: Period, filters: OverviewFilters, *, page: int = 1, per_page: int = 50) -> dict:
@@ -202,6 +226,21 @@ def pre_invoice_detail(pre_invoice_id: int) -> PreInvoice:
             .prefetch_related("vat_lines", Prefetch("lines", queryset=PreInvoiceLine.objects.select_related("article")
                                                     .annotate(item_count=Count("items"))))
             .get(pk=pre_invoice_id))
+
+
+def neighbours(document: PreInvoice) -> tuple[int | None, int | None]:
+    """The pre-invoices before and after this one on its month page (client code, invoice date, document key)."""
+    code, day, key = document.client.code, document.invoice_date, document.document_key
+    month = PreInvoice.objects.filter(period=document.period).exclude(pk=document.pk)
+    before = Q(client__code__lt=code) | Q(client__code=code, invoice_date__lt=day) | Q(
+        client__code=code, invoice_date=day, document_key__lt=key)
+    after = Q(client__code__gt=code) | Q(client__code=code, invoice_date__gt=day) | Q(
+        client__code=code, invoice_date=day, document_key__gt=key)
+    previous = month.filter(before).order_by("-client__code", "-invoice_date", "-document_key").values_list(
+        "pk", flat=True).first()
+    following = month.filter(after).order_by("client__code", "invoice_date", "document_key").values_list(
+        "pk", flat=True).first()
+    return previous, following
 
 
 def line_sources(line_id: int) -> list[dict]:

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from . import views
+from prebill.clients import views as client_views
+from prebill.engagements import views as engagement_views
+
+from . import services, views
+
+# Creating and changing clients and engagements brings the drafts of the months already run in step: their
+# views (in their apps) are given billing's bring_in_step here.
+_IN_STEP = {"bring_in_step": services.bring_in_step}
 
 app_name = "billing"
 urlpatterns = [
@@ -24,11 +31,17 @@ urlpatterns = [
 # Billing's actions on an engagement's page (its dated conditions bring the drafts in step; an installment
 # changes while it is not invoiced): under /engagements/ (prebill.config.urls), as the page they are on.
 engagement_actions = ([
+    path("<str:code>/edit/", engagement_views.engagement_edit, _IN_STEP, name="edit"),
+    path("parts/<int:pk>/rates/", engagement_views.rate_set, _IN_STEP, name="set_rate"),
+    path("rates/<int:pk>/remove/", engagement_views.rate_remove, _IN_STEP, name="remove_rate"),
     path("installments/<int:pk>/", views.change_installment, name="change_installment"),
     path("<str:code>/conditions/", views.add_engagement_conditions, name="add_conditions"),
 ], "engagement_billing")
 
 # Billing's action on a client's page (its dated conditions bring the drafts in step): under /clients/.
 client_actions = ([
+    path("new/", client_views.client_create, _IN_STEP, name="create"),
+    path("<str:code>/edit/", client_views.client_edit, _IN_STEP, name="edit"),
+    path("<str:client_code>/engagements/new/", engagement_views.engagement_create, _IN_STEP, name="new_engagement"),
     path("<str:code>/conditions/", views.add_client_conditions, name="add_conditions"),
 ], "client_billing")

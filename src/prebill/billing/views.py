@@ -16,6 +16,7 @@ from prebill.accounts.roles import EDIT_PORTFOLIO, RUN_PRE_BILLING, SEE_PRE_BILL
 from prebill.clients import services as client_services
 from prebill.clients.models import Client, PaymentMethod
 from prebill.core.grouping import LineMode
+from prebill.core.numbering import issue_date_for
 from prebill.core.periods import Period, PeriodError
 from prebill.core.vat import VatRegime
 from prebill.engagements import services as engagement_services
@@ -43,11 +44,7 @@ def pre_billing_current(request: HttpRequest) -> HttpResponse:
 def pre_billing(request: HttpRequest, period: str) -> HttpResponse:
     month = _period(period)
     get = request.GET
-    filters = selectors.OverviewFilters(
-        search=get.get("q", "").strip(), engagement=get.get("engagement", "").strip(),
-        manager=get.get("manager", ""), kind=get.get("kind", ""), minimum=parse_amount(get.get("min")),
-        maximum=parse_amount(get.get("max")), sort=get.get("sort", "client"),
-    )
+    filters = selectors.OverviewFilters.from_query(get)
     try:
         page = int(get.get("page", 1))
     except ValueError:
@@ -79,8 +76,11 @@ def pre_invoice(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "billing/removed.html", {"gone": gone, "section": "billing"},
                       status=410 if gone["removed"] else 404)
     # The deposits set aside for it and the form to set one aside come from prebill.payments' template tags.
+    previous, following = selectors.neighbours(document)
     return render(request, "billing/pre_invoice.html", {
-        "document": document, "period": Period.of(document.period), "section": "billing"})
+        "document": document, "period": Period.of(document.period), "section": "billing",
+        "previous": previous, "following": following,
+        "issue_date": issue_date_for(document.invoice_date, timezone.localdate())})
 
 
 @role_required(SEE_PRE_BILLING)

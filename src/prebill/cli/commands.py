@@ -27,11 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="create or update the database schema")
     cmd = commands.add_parser("import", help="import a portfolio JSON file (all or nothing)")
     cmd.add_argument("file", type=Path)
-    cmd = commands.add_parser("import-time", help="import a timesheet CSV file (all or nothing)")
+    cmd = commands.add_parser("import-time", help="import a timesheet, CSV or XLSX (all or nothing)")
     cmd.add_argument("file", type=Path)
-    cmd = commands.add_parser("import-metrics", help="import a payroll metrics CSV file (all or nothing)")
+    cmd = commands.add_parser("import-metrics", help="import payroll metrics, CSV or XLSX (all or nothing)")
     cmd.add_argument("file", type=Path)
-    cmd = commands.add_parser("import-costs", help="import an expenses, purchases or overtime CSV file (all or nothing)")
+    cmd = commands.add_parser("import-costs", help="import expenses, purchases or overtime, CSV or XLSX (all or nothing)")
     cmd.add_argument("kind", choices=["expenses", "purchases", "overtime"])
     cmd.add_argument("file", type=Path)
     cmd = commands.add_parser("costs", help="rebillable costs of a month: list, join a fixed fee, group")
@@ -75,9 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--time-entries", type=int, default=None, help="number of time entries (default: ~60 a client)")
     cmd.add_argument("--address", default="127.0.0.1:8000", help="where `prebill serve` will serve it (printed)")
     cmd = commands.add_parser("validate", help="validate pre-invoices into numbered invoices")
-    cmd.add_argument("pre_invoice", type=_id_at_version, nargs="+",
+    cmd.add_argument("pre_invoice", type=_id_at_version, nargs="*",
                      help="pre-invoice ids, each optionally ID@VERSION: refused if the draft is no longer that version")
-    cmd.add_argument("--date", help="issue date YYYY-MM-DD (default: today)")
+    cmd.add_argument("--period", help="YYYY-MM: the pre-invoices of that month (with --client or --all)")
+    cmd.add_argument("--client", help="client code: its pre-invoices of --period")
+    cmd.add_argument("--all", action="store_true", help="every pre-invoice of --period")
+    cmd.add_argument("--date", help="issue date YYYY-MM-DD (default: each pre-invoice's date, or today while that "
+                                    "day has not come)")
     cmd = commands.add_parser("duplicate", help="copy a pre-invoice into a draft typed by hand (kept by runs)")
     cmd.add_argument("pre_invoice", type=int, help="pre-invoice id")
     cmd = commands.add_parser("pro-forma", help="pro forma invoices: generate, show, change a line, process")
@@ -155,6 +159,16 @@ def _parser() -> argparse.ArgumentParser:
                      help="credit this quantity of a billable item (default: everything left to credit)")
     cmd.add_argument("--rebill", action="store_true", help="make the credited quantities billable again")
     cmd.add_argument("--date", help="issue date YYYY-MM-DD (default: today)")
+    cmd = commands.add_parser("payments", help="payments of an invoice; undo one: remove it from an invoice, cancel it")
+    actions = cmd.add_subparsers(dest="action", required=True)
+    sub = actions.add_parser("list", help="the payments allocated to an invoice, with their ids")
+    sub.add_argument("number", help="invoice number")
+    sub = actions.add_parser("cancel", help="cancel a payment recorded by mistake (its invoices owe it again)")
+    sub.add_argument("payment", type=int, help="the payment's id (from `prebill payments list`)")
+    sub.add_argument("--reason", required=True, help="why (kept in the audit trail)")
+    sub = actions.add_parser("remove", help="take a payment off an invoice: the money goes back to the deposit")
+    sub.add_argument("allocation", type=int, help="the allocation's id (from `prebill payments list`)")
+    sub.add_argument("--reason", required=True, help="why (kept in the audit trail)")
     cmd = commands.add_parser("post", help="post invoices and credit notes to the sales journal")
     cmd.add_argument("number", nargs="+")
     cmd = commands.add_parser("pdf", help="write the PDF (Factur-X for invoices and credit notes) of documents")
@@ -445,9 +459,21 @@ def _id_at_version(text: str) -> tuple[int, int | None]:
 
 
 def _validate(args) -> int:
+    from prebill.billing.selectors import drafts_of
     from prebill.invoicing.validations import start_validations
 
-    job = start_validations(drafts=args.pre_invoice, issue_date=_day(args.date), here=True)
+    if args.pre_invoice and (args.period or args.client or args.all):
+        raise Refusal(gettext("give pre-invoice ids, or --period with --client or --all, not both"))
+    if args.pre_invoice:
+        drafts = args.pre_invoice
+    elif args.period and (args.client or args.all):
+        drafts = drafts_of(Period.parse(args.period), client_code=args.client or None)
+        if not drafts:
+            raise Refusal(gettext("no pre-invoice to validate in %(period)s%(client)s"), period=args.period,
+                          client=f" ({args.client})" if args.client else "")
+    else:
+        raise Refusal(gettext("name the pre-invoices to validate: their ids, or --period with --client or --all"))
+    job = start_validations(drafts=drafts, issue_date=_day(args.date) if args.date else None, here=True)
     _failed_job(job)
     for done in job.result["validated"]:
         print(gettext("pre-invoice %(id)s -> %(number)s (%(total)s incl. VAT)") % {
@@ -650,6 +676,42 @@ def _credit(args) -> int:
     return 0
 
 
+def _payments(args) -> int:
+    from prebill.invoicing.models import Invoice
+    from prebill.payments import services
+    from prebill.payments.models import Allocation, Payment
+
+    if args.action == "list":
+        invoice = Invoice.objects.filter(number=args.number).first()
+        if invoice is None:
+            raise Refusal(gettext("no invoice %(number)s"), number=args.number)
+        for a in Allocation.objects.filter(invoice=invoice).select_related("payment").order_by("pk"):
+            print(gettext("allocation %(allocation)s: %(amount)s of payment %(payment)s of %(date)s %(reference)s")
+                  % {"allocation": a.pk, "amount": _euros(a.amount), "payment": a.payment_id,
+                     "date": a.payment.date.isoformat(), "reference": a.payment.reference})
+        print(gettext("due: %(due)s") % {"due": _euros(services.amounts_due([invoice.pk])[invoice.pk])})
+        return 0
+    if args.action == "cancel":
+        payment = Payment.all_objects.filter(pk=args.payment).first()
+        if payment is None:
+            raise Refusal(gettext("no payment %(id)s"), id=args.payment)
+        removed = list(payment.allocations.select_related("invoice").order_by("pk"))
+        services.cancel_payment(payment=payment, reason=args.reason)
+        print(gettext("payment %(id)s cancelled; its bank entry is reversed") % {"id": payment.pk})
+        for a in removed:
+            print("  " + gettext("%(number)s owes %(amount)s again") % {"number": a.invoice.number,
+                                                                          "amount": _euros(a.amount)})
+        return 0
+    allocation = Allocation.all_objects.select_related("invoice").filter(pk=args.allocation).first()
+    if allocation is None:
+        raise Refusal(gettext("no allocation %(id)s"), id=args.allocation)
+    services.remove_allocation(allocation=allocation, reason=args.reason)
+    print(gettext("%(amount)s removed from %(number)s: back on the deposit of payment %(payment)s (%(left)s left)")
+          % {"amount": _euros(allocation.amount), "number": allocation.invoice.number,
+             "payment": allocation.payment_id, "left": _euros(services.deposit_left(allocation.payment))})
+    return 0
+
+
 def _post(args) -> int:
     from prebill.accounting.services import invoices_named, start_posting
 
@@ -812,6 +874,6 @@ COMMANDS = {
     "import-costs": _import_costs, "pdf": _documents, "facturx": _documents, "logo": _logo, "costs": _costs,
     "export": _export, "run": _run, "demo": _demo, "serve": _serve, "worker": _worker, "validate": _validate,
     "credit": _credit, "beat": _beat, "einvoicing": _einvoicing,
-    "post": _post, "fec": _fec, "vat": _vat, "duplicate": _duplicate,
+    "post": _post, "payments": _payments, "fec": _fec, "vat": _vat, "duplicate": _duplicate,
     "pro-forma": _pro_forma, "review": _review, "training": _training,
 }

@@ -1,4 +1,4 @@
-"""Changes to clients: their dated billing conditions.
+"""Changes to clients: created and changed with their billing addresses, and their dated billing conditions.
 
 Billing is built on clients, so bringing the drafts of months already run in step is passed in by the caller
 (prebill.billing.services.bring_in_step, from billing's views and the REST API).
@@ -10,16 +10,17 @@ from collections.abc import Callable
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from prebill.audit.services import record
 from prebill.core.grouping import LineMode, PaymentTerms
-from prebill.core.legal import LegalRefusal, check_payment_terms
+from prebill.core.identifiers import french_vat_key, siren_problem, siret_problem, vat_number_problem
+from prebill.core.legal import LegalRefusal, check_buyer_identified, check_payment_terms
 from prebill.core.refusals import Refusal
 from prebill.core.vat import VatRegime
 from prebill.organisation.models import Organisation
 
-from .models import BillingConditions, Client, DatedConditions, PaymentMethod
+from .models import TRANSACTION_CATEGORY, BillingAddress, BillingConditions, Client, DatedConditions, PaymentMethod, nature_of
 
 MAX_PAYMENT_DAYS = 365  # as the interchange format allows
 
@@ -90,3 +91,160 @@ def add_conditions(*, client: Client, applies_from: date, payment_terms_days: in
         payment_terms_days=payment_terms_days, end_of_month=end_of_month, vat_regime=vat_regime,
         payment_method=payment_method, line_mode=line_mode, bring_in_step=bring_in_step, user=user,
         currency=currency.upper())
+
+
+# Creating and changing a client -----------------------------------------------------------------------------
+
+class ClientRefused(Refusal, ValueError):
+    """A client's identity or addresses are refused; `problems` gives every field's message at once."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = problems
+        super().__init__(" ".join(problems.values()), where=next(iter(problems), ""))
+
+
+# The English messages of prebill.core.identifiers, in the user's language (each is a msgid of the catalogue).
+_IDENTIFIER_MESSAGES = {
+    "a SIREN has exactly 9 digits": gettext_lazy("A SIREN has exactly 9 digits."),
+    "SIREN checksum (Luhn key) does not match": gettext_lazy(
+        "This SIREN is not valid: its check digit (Luhn key) does not match."),
+    "a SIRET has exactly 14 digits": gettext_lazy("A SIRET has exactly 14 digits."),
+    "SIRET checksum does not match": gettext_lazy("This SIRET is not valid: its check digit does not match."),
+    "SIRET checksum (Luhn key) does not match": gettext_lazy(
+        "This SIRET is not valid: its check digit (Luhn key) does not match."),
+    "a French VAT number is FR, a 2-character key and the 9-digit SIREN": gettext_lazy(
+        "A French VAT number is FR, a key of 2 characters and the 9 digits of the SIREN."),
+    "a VAT number starts with a 2-letter country code followed by 2 to 13 characters": gettext_lazy(
+        "A VAT number starts with the 2 letters of its country followed by 2 to 13 characters."),
+}
+
+
+def _identifier_message(problem: str, *, vat_number: str = "", siren: str = "") -> str:
+    """The core's message in the user's language; those it builds with values are told again with them."""
+    if problem in _IDENTIFIER_MESSAGES:
+        return str(_IDENTIFIER_MESSAGES[problem])
+    number = vat_number.replace(" ", "").upper()
+    if problem.startswith("VAT number carries SIREN"):
+        return gettext("This VAT number carries the SIREN %(theirs)s, not the client's SIREN %(siren)s.") % {
+            "theirs": number[4:], "siren": siren}
+    if problem.startswith("VAT key"):
+        return gettext("The key %(key)s of this VAT number does not match the SIREN %(siren)s (expected "
+                       "%(expected)s).") % {"key": number[2:4], "siren": number[4:],
+                                             "expected": french_vat_key(number[4:])}
+    return problem
+
+
+def identity_problems(*, siren: str, siret: str, vat_number: str) -> dict[str, str]:
+    """What is wrong with a SIREN, SIRET and VAT number, by field (the checks of prebill.core.identifiers, as the
+    portfolio import makes them): the SIRET and VAT number are compared with a valid SIREN only."""
+    problems: dict[str, str] = {}
+    if siren and (problem := siren_problem(siren)):
+        problems["siren"] = _identifier_message(problem)
+        siren = ""
+    if siret:
+        if problem := siret_problem(siret):
+            problems["siret"] = _identifier_message(problem)
+        elif siren and not siret.startswith(siren):
+            problems["siret"] = gettext("The SIRET %(siret)s does not start with the SIREN %(siren)s.") % {
+                "siret": siret, "siren": siren}
+    if vat_number and (problem := vat_number_problem(vat_number, siren=siren)):
+        problems["vat_number"] = _identifier_message(problem, vat_number=vat_number, siren=siren)
+    return problems
+
+
+def client_problems(*, code: str, name: str, nature: str, siren: str, siret: str, vat_number: str,
+                    addresses: list[dict], client: Client | None = None) -> dict[str, str]:
+    """Every problem of a client as typed, by field ("addresses" for its addresses), all at once."""
+    problems = identity_problems(siren=siren, siret=siret, vat_number=vat_number)
+    if client is None and Client.objects.filter(code=code).exists():
+        problems["code"] = gettext("A client with the code %(code)s exists already.") % {"code": code}
+    if not addresses:
+        problems["addresses"] = gettext("Give the client's billing address.")
+    elif sum(1 for a in addresses if a.get("is_default")) > 1:
+        problems["addresses"] = gettext("Only one address is the default one.")
+    elif len({a["code"] for a in addresses}) < len(addresses):
+        problems["addresses"] = gettext("Each address of the client has its own code.")
+    default = next((a for a in addresses if a.get("is_default")), addresses[0] if addresses else {})
+    if "siren" not in problems:
+        try:  # a French company is identified by its SIREN on its invoices (BR-FR-11)
+            check_buyer_identified(category=TRANSACTION_CATEGORY[nature_of(nature, country=default.get("country", "FR"))],
+                                   siren=siren, client=f"{code} {name}")
+        except LegalRefusal as refused:
+            problems["siren"] = refused.translated(gettext)
+    return problems
+
+
+def payment_terms_problem(days: int, end_of_month: bool) -> str | None:
+    """Why payment terms are refused (beyond the legal cap L441-10 that no sector agreement of the firm lifts)."""
+    try:
+        check_payment_terms(PaymentTerms(days, bool(end_of_month)), **payment_terms_agreement())
+    except LegalRefusal as refused:
+        return refused.translated(gettext)
+    return None
+
+
+CLIENT_FIELDS = ("name", "nature", "siren", "siret", "vat_number", "email", "active", "training_billing")
+ADDRESS_FIELDS = ("code", "line1", "line2", "postcode", "city", "country", "is_default")
+
+
+def _client_state(client: Client) -> dict:
+    return {**{name: getattr(client, name) for name in ("code", *CLIENT_FIELDS)},
+            "addresses": [{name: getattr(a, name) for name in ADDRESS_FIELDS}
+                          for a in client.addresses.order_by("code")]}
+
+
+def save_client(*, client: Client | None, values: dict, addresses: list[dict],
+                bring_in_step: Callable[..., object], conditions: dict | None = None, user=None) -> Client:
+    """Create a client (`client` None, `values` with its code) or change one, with its billing addresses (those
+    not given are removed while no engagement bills to them), checked as a whole; the first conditions of a new
+    client are added with it. The audit keeps the change and the drafts of the months already run follow."""
+    code = values.get("code", client.code if client else "")
+    addresses = [{**a, "country": (a.get("country") or "FR").upper()} for a in addresses]
+    if addresses and not any(a.get("is_default") for a in addresses):
+        addresses[0]["is_default"] = True  # one address is always the default one
+    problems = client_problems(code=code, addresses=addresses, client=client,
+                               **{name: values.get(name, "") for name in ("name", "nature", "siren", "siret",
+                                                                          "vat_number")})
+    if problems:
+        raise ClientRefused(problems)
+    with transaction.atomic():
+        before = None
+        if client is None:
+            client = Client(code=code)
+        else:
+            client = Client.objects.select_for_update().get(pk=client.pk)
+            before = _client_state(client)
+        for name in CLIENT_FIELDS:
+            if name in values:
+                setattr(client, name, values[name])
+        try:
+            with transaction.atomic():
+                client.save()
+        except IntegrityError:  # another user took the code meanwhile
+            raise ClientRefused({"code": gettext("A client with the code %(code)s exists already.")
+                                 % {"code": code}}) from None
+        _save_addresses(client, addresses)
+        record(user=user, action="change_client" if before else "create_client", obj=client, before=before,
+               after=_client_state(client))
+        if conditions:
+            add_conditions(client=client, bring_in_step=bring_in_step, user=user, **conditions)
+        elif before:
+            bring_in_step(clients=[client.pk])  # its drafts show its name, addresses and category
+    return client
+
+
+def _save_addresses(client: Client, addresses: list[dict]) -> None:
+    existing = {a.code: a for a in client.addresses.all()}
+    wanted = {a["code"] for a in addresses}
+    gone = [a for code, a in existing.items() if code not in wanted]
+    if gone:
+        used = client.engagements.filter(billing_address__in=gone).values_list("billing_address__code", flat=True)
+        if used := sorted(set(used)):
+            raise ClientRefused({"addresses": gettext(
+                "The address %(code)s is the billing address of an engagement: keep it.") % {"code": used[0]}})
+        BillingAddress.objects.filter(pk__in=[a.pk for a in gone]).delete()
+    for row in addresses:
+        address = existing.get(row["code"]) or BillingAddress(client=client)
+        for name in ADDRESS_FIELDS:
+            setattr(address, name, row.get(name, "") if name != "is_default" else bool(row.get("is_default")))
+        address.save()

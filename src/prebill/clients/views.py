@@ -1,13 +1,17 @@
+from collections.abc import Callable
 from datetime import date
 
+from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
-from prebill.accounts.roles import SEE_PORTFOLIO, role_required
+from prebill.accounts.roles import EDIT_PORTFOLIO, SEE_PORTFOLIO, role_required
 from prebill.core.grouping import LineMode
 from prebill.core.vat import VatRegime
 
-from . import selectors
+from . import selectors, services
+from .forms import ClientEntry
 from .models import Client, PaymentMethod
 
 
@@ -28,3 +32,32 @@ def client_detail(request, code: str):
         "client": client, "conditions": conditions, "in_force": in_force, "section": "clients",
         "vat_regimes": [r.value for r in VatRegime], "payment_methods": PaymentMethod.choices,
         "line_modes": [m.value for m in LineMode]})
+
+
+# Mounted by prebill.billing.urls (client_actions), which gives the drafts' `bring_in_step`: a client's changes
+# reach the drafts of the months already run.
+
+@role_required(EDIT_PORTFOLIO)
+def client_create(request, bring_in_step: Callable[..., object]):
+    return _client_form(request, None, bring_in_step)
+
+
+@role_required(EDIT_PORTFOLIO)
+def client_edit(request, code: str, bring_in_step: Callable[..., object]):
+    return _client_form(request, get_object_or_404(Client, code=code), bring_in_step)
+
+
+def _client_form(request, client: Client | None, bring_in_step: Callable[..., object]):
+    entry = ClientEntry(request.POST if request.method == "POST" else None, client=client)
+    if request.method == "POST" and entry.is_valid():
+        try:
+            saved = services.save_client(
+                client=client, values=entry.values(), addresses=entry.address_rows(), bring_in_step=bring_in_step,
+                conditions=entry.conditions.conditions() if entry.conditions else None, user=request.user)
+        except services.ClientRefused as refused:  # changed meanwhile: told next to its field
+            entry.add_problems(refused.problems)
+        else:
+            messages.success(request, _("Client saved.") if client else _("Client created."))
+            return redirect("clients:detail", code=saved.code)
+    return render(request, "clients/form.html", {"entry": entry, "client": client, "section": "clients"},
+                  status=400 if request.method == "POST" else 200)

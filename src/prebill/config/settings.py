@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # its own static files: /api/docs works offline (no CDN)
     "prebill.accounts",
     "prebill.jobs",
     "prebill.web",
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "prebill.audit",
     "prebill.imports",
     "prebill.api",
+    "prebill.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +151,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Uploads over 2.5 MB stream to temporary files; the import page refuses files over 50 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
+# The largest file an import page accepts (timesheets, costs, portfolio), in bytes.
+PREBILL_IMPORT_MAX_BYTES = int(os.environ.get("PREBILL_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500

@@ -6,11 +6,11 @@ from prebill.accounts.forms import ThrottledLoginForm
 from prebill.api import urls as api_urls
 from prebill.api import views as api_views
 from prebill.billing import urls as billing_urls
+from prebill.dashboard import views as dashboard_views
 from prebill.imports import urls as imports_urls
-from prebill.web import views as web_views
 
 urlpatterns = [
-    path("", web_views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html", authentication_form=ThrottledLoginForm),
          name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -36,6 +36,7 @@ urlpatterns = [
     path("audit/", include("prebill.audit.urls")),
     path("accounting/", include("prebill.accounting.urls")),
     path("einvoicing/", include("prebill.einvoicing.urls")),
+    path("settings/", include("prebill.organisation.urls")),
     path("api/", api_urls.urls()),
     path("api-tokens/", api_views.tokens, name="api_tokens"),
     path("admin/", admin.site.urls),

@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from .money import ZERO
-from .vat import Totals, VatLine, VatRegime, effective_vat_rate, totals, vat_breakdown
+from .vat import Totals, VatLine, VatRegime, breakdown_category, effective_vat_rate, totals, vat_breakdown
 
 
 class ItemKind(StrEnum):
@@ -22,6 +22,9 @@ class ItemKind(StrEnum):
     PURCHASE = "purchase"
     OVERTIME = "overtime"
     TRAINING = "training"
+    # A cost paid in the client's name (débours): billed at the amount paid, without VAT, never merged with a
+    # taxable line; its lines come last and the invoice shows them apart.
+    DISBURSEMENT = "disbursement"
     MANUAL = "manual"  # entered by hand in a review
 
 
@@ -37,7 +40,7 @@ KIND_WORDS = {
     ItemKind.FIXED_FEE: "forfait", ItemKind.TIME: "régie", ItemKind.UNITS: "unités d'oeuvre",
     ItemKind.RESALE: "revente", ItemKind.EXPENSE: "frais", ItemKind.PURCHASE: "achats",
     ItemKind.OVERTIME: "heures supplémentaires", ItemKind.TRAINING: "formation",
-    ItemKind.MANUAL: "éléments saisis",
+    ItemKind.DISBURSEMENT: "débours", ItemKind.MANUAL: "éléments saisis",
 }
 
 
@@ -137,7 +140,9 @@ class DraftPreInvoice:
 
     @property
     def vat(self) -> list[VatLine]:
-        return vat_breakdown((line.vat_rate, line.amount) for line in self.lines)
+        regime = self.terms.vat_regime
+        return vat_breakdown((line.vat_rate, line.amount, breakdown_category(is_disbursement(line.kind), regime))
+                             for line in self.lines)
 
     @property
     def totals(self) -> Totals:
@@ -152,7 +157,17 @@ class TrainingOption(StrEnum):
     SPONSOR = "sponsor"  # a sponsor's remainder
 
 
-REBILLABLE = frozenset({ItemKind.EXPENSE, ItemKind.PURCHASE, ItemKind.OVERTIME})
+REBILLABLE = frozenset({ItemKind.EXPENSE, ItemKind.PURCHASE, ItemKind.OVERTIME, ItemKind.DISBURSEMENT})
+
+
+def is_disbursement(kind: object) -> bool:
+    """A line or item kind (an ItemKind or its stored value) that bills débours."""
+    return kind == ItemKind.DISBURSEMENT.value
+
+
+def item_vat_rate(kind: object, rate: Decimal, regime: VatRegime) -> Decimal:
+    """The rate a line bills: débours are outside the VAT base whatever the regime (CGI art. 267 II-2°)."""
+    return ZERO if is_disbursement(kind) else effective_vat_rate(rate, regime)
 
 
 def document_key(item: GroupableItem) -> tuple[str, str]:
@@ -177,7 +192,9 @@ def document_key(item: GroupableItem) -> tuple[str, str]:
         return "training", "formations du client regroupées sur une facture"
     if item.kind is ItemKind.TIME:
         return "time", "temps passés du client regroupés sur une facture"
-    return f"{item.kind.value}:{item.engagement}", f"{KIND_WORDS[item.kind]} de la mission {item.engagement_code}"
+    # Débours go on the engagement's costs document, beside its expenses (their lines stay apart: line_key).
+    kind = ItemKind.EXPENSE if item.kind is ItemKind.DISBURSEMENT else item.kind
+    return f"{kind.value}:{item.engagement}", f"{KIND_WORDS[kind]} de la mission {item.engagement_code}"
 
 
 def line_key(item: GroupableItem, vat_rate: Decimal) -> tuple[str, str]:
@@ -204,7 +221,7 @@ def group_items(items: Iterable[GroupableItem]) -> list[DraftPreInvoice]:
             if item.terms.conditions_of is not None:
                 reason = f"{reason} ; conditions de facturation propres à la mission {item.engagement_code}"
             document = documents[doc_id] = DraftPreInvoice(key=doc_part, terms=item.terms, reason=reason)
-        rate = effective_vat_rate(item.vat_rate, item.terms.vat_regime)
+        rate = item_vat_rate(item.kind, item.vat_rate, item.terms.vat_regime)
         key, designation = line_key(item, rate)
         line = lines.get((doc_id, key))
         if line is None:

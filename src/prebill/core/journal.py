@@ -17,6 +17,11 @@ FEC_COLUMNS = (
 )
 
 
+# Débours (costs paid in the client's name, CGI art. 267 II-2°) are no revenue: re-billed to the client, they go
+# through a transit account of class 4 (PCG 467 "Autres comptes débiteurs ou créditeurs"), without VAT.
+DISBURSEMENT_ACCOUNT = "467000"
+
+
 @dataclass(frozen=True)
 class EntryLine:
     account: str
@@ -34,15 +39,19 @@ class UnbalancedEntry(Refusal, ValueError):
 
 def invoice_entry(*, credit_note: bool, customer_account: str, vat_account: str, client_code: str, client_name: str,
                   total_including_vat: Decimal, revenue_by_account: dict[str, Decimal],
-                  vat_by_rate: dict[Decimal, Decimal], vat_label: str = "TVA collectée") -> list[EntryLine]:
+                  vat_by_rate: dict[Decimal, Decimal], vat_label: str = "TVA collectée",
+                  disbursements: Decimal = ZERO, disbursement_account: str = DISBURSEMENT_ACCOUNT) -> list[EntryLine]:
     """Client debited incl. VAT, revenue per account and VAT per rate credited; mirrored for a credit note.
-    `vat_account` is the collected VAT (VAT on debits) or the pending VAT (on receipts, with its `vat_label`)."""
+    `vat_account` is the collected VAT (VAT on debits) or the pending VAT (on receipts, with its `vat_label`).
+    Débours are credited to their transit account, neither revenue nor VAT."""
     def side(amount: Decimal, debit: bool) -> tuple[Decimal, Decimal]:
         return (amount, ZERO) if debit != credit_note else (ZERO, amount)
 
     lines = [EntryLine(customer_account, "Clients", *side(total_including_vat, True), client_code, client_name)]
     lines += [EntryLine(account, "Ventes", *side(amount, False))
               for account, amount in sorted(revenue_by_account.items()) if amount]
+    if disbursements:
+        lines.append(EntryLine(disbursement_account, "Débours", *side(disbursements, False)))
     lines += [EntryLine(vat_account, f"{vat_label} {rate.normalize():f} %", *side(amount, False), rate=rate)
               for rate, amount in sorted(vat_by_rate.items()) if amount]
     check_balanced(lines)

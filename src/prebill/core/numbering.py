@@ -42,6 +42,12 @@ def check_chronology(last_issue_date: date | None, issue_date: date, *, today: d
 
 
 
+def issue_date_for(draft_date: date, today: date) -> date:
+    """The date a validation proposes: the draft's own (a month's invoices dated its last day), or today while that
+    day has not come (an invoice is never dated in the future)."""
+    return min(draft_date, today)
+
+
 def due_date(issue_date: date, days: int, end_of_month: bool) -> date:
     """Net N days, or N days end of month (the end of the month reached after N days); 0 days = on receipt."""
     due = issue_date + timedelta(days=days)

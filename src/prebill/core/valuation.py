@@ -68,6 +68,23 @@ def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
     return round_money(quantity * unit_price)
 
 
+LUMP_SUM_UNIT = "forfait"
+
+
+def repriced(quantity: Decimal, unit_price: Decimal, amount: Decimal, *, places: int = 4) -> tuple[Decimal, str | None,
+                                                                                                   Decimal]:
+    """A line billed another amount still reads quantity × price = amount: (quantity, unit or None to keep it,
+    price). The price follows when some price of `places` decimals gives the amount; else the line becomes a
+    lump sum, 1 forfait at the amount."""
+    if line_amount(quantity, unit_price) == amount:
+        return quantity, None, unit_price
+    if quantity:
+        price = (amount / quantity).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if line_amount(quantity, price) == amount:
+            return quantity, None, price
+    return Decimal(1), LUMP_SUM_UNIT, amount
+
+
 def resolve_part_rates(
     rates: Mapping[tuple[str, object], Rates], collaborator_id: int, grade: str
 ) -> tuple[Rates | None, Rates | None]:

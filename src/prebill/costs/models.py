@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from prebill.core.holidays import DayKind
 
@@ -21,6 +22,10 @@ class Expense(models.Model):
     amount_including_vat = models.DecimalField(**MONEY)
     vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
     rebillable = models.BooleanField(default=True)
+    # Débours (CGI art. 267 II-2°): paid in the client's name and for its account, re-billed at the amount paid
+    # (incl. the supplier's VAT), outside the VAT base, booked in a transit account, not revenue.
+    disbursement = models.BooleanField(_("disbursement"), default=False, help_text=_(
+        "Paid in the client's name and for its account (débours): re-billed at the amount paid, without VAT."))
     receipt = models.ForeignKey("attachments.Attachment", on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -45,6 +50,9 @@ class Purchase(models.Model):
     rebillable = models.BooleanField(default=True)
     markup_percent = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     resale_price = models.DecimalField(**MONEY, null=True, blank=True)
+    # Débours: see Expense.disbursement; never with a markup or a resale price.
+    disbursement = models.BooleanField(_("disbursement"), default=False, help_text=_(
+        "Paid in the client's name and for its account (débours): re-billed at the amount paid, without VAT."))
     proof = models.ForeignKey("attachments.Attachment", on_delete=models.PROTECT, null=True, blank=True,
                               related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

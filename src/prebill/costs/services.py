@@ -40,6 +40,15 @@ def _check_amounts(excluding: Decimal, vat_rate: Decimal, including: Decimal | N
         raise CostRefused(gettext("VAT rate %(rate)s %% is out of range (0 to 100 excluded).") % {"rate": vat_rate})
 
 
+def _check_disbursement(disbursement: bool, markup_percent: Decimal | None = None,
+                        resale_price: Decimal | None = None) -> None:
+    """Débours are re-billed at the exact amount paid (CGI art. 267 II-2°): never marked up nor resold."""
+    if disbursement and (markup_percent is not None or resale_price is not None):
+        raise CostRefused(gettext(
+            "A cost paid in the client's name (débours) is re-billed at the exact amount paid: remove its markup "
+            "or resale price, or untick débours."), where="disbursement")
+
+
 def store_proof(*, upload, client_id: int, user=None):
     """Keep a proof of a client's cost (type and size checked on the content)."""
     try:
@@ -62,24 +71,28 @@ def _not_invoiced(item_of, what: str) -> None:
 @transaction.atomic
 def declare_expense(*, collaborator_id: int, client_id: int, engagement_id: int | None, day: date, nature: str,
                     amount_excluding_vat: Decimal, amount_including_vat: Decimal, vat_rate: Decimal,
-                    rebillable: bool = True, receipt=None, expense_id: int | None = None, user=None) -> Expense:
-    """Declare (or correct, while not invoiced) an expense; a correction without a new receipt keeps the old one."""
+                    rebillable: bool = True, receipt=None, expense_id: int | None = None, user=None,
+                    disbursement: bool = False) -> Expense:
+    """Declare (or correct, while not invoiced) an expense; a correction without a new receipt keeps the old one.
+    A débours (`disbursement`) bills its amount incl. VAT, without VAT."""
     _check_engagement(client_id, engagement_id)
     _check_amounts(amount_excluding_vat, vat_rate, amount_including_vat)
     if not nature.strip():
         raise CostRefused(gettext("Say what the expense was for."))
     expense = Expense() if expense_id is None else Expense.objects.select_for_update().get(pk=expense_id)
     _not_invoiced(expense, gettext("expense"))
-    before = {"amount": str(expense.amount_excluding_vat or ""), "receipt": expense.receipt_id}
+    before = {"amount": str(expense.amount_excluding_vat or ""), "receipt": expense.receipt_id,
+              "disbursement": expense.disbursement}
     expense.collaborator_id, expense.client_id, expense.engagement_id, expense.date = (
         collaborator_id, client_id, engagement_id, day)
     expense.nature, expense.vat_rate, expense.rebillable = nature.strip()[:100], vat_rate, rebillable
+    expense.disbursement = disbursement
     expense.amount_excluding_vat, expense.amount_including_vat = amount_excluding_vat, amount_including_vat
     expense.receipt = _proof(receipt, client_id, user) or expense.receipt
     expense.created_by = expense.created_by or acting_user(user)
     expense.save()
     record(user=user, action="declare_expense", obj=expense, before=before,
-           after={"amount": str(amount_excluding_vat), "receipt": expense.receipt_id})
+           after={"amount": str(amount_excluding_vat), "receipt": expense.receipt_id, "disbursement": disbursement})
     return expense
 
 
@@ -87,20 +100,22 @@ def declare_expense(*, collaborator_id: int, client_id: int, engagement_id: int 
 def record_purchase(*, client_id: int, engagement_id: int | None, day: date, supplier: str, reference: str,
                     amount_excluding_vat: Decimal, vat_rate: Decimal, rebillable: bool = True,
                     markup_percent: Decimal | None = None, resale_price: Decimal | None = None, proof=None,
-                    user=None) -> Purchase:
+                    user=None, disbursement: bool = False) -> Purchase:
+    """Record a purchase; a débours (`disbursement`) bills its cost plus the supplier's VAT, without VAT."""
     _check_engagement(client_id, engagement_id)
     _check_amounts(amount_excluding_vat, vat_rate)
     if markup_percent is not None and resale_price is not None:
         raise CostRefused(gettext("Give a markup or a resale price, not both."))
+    _check_disbursement(disbursement, markup_percent, resale_price)
     if not supplier.strip():
         raise CostRefused(gettext("Name the supplier."))
     purchase = Purchase.objects.create(
         client_id=client_id, engagement_id=engagement_id, date=day, supplier=supplier.strip()[:100],
         reference=reference.strip()[:100], amount_excluding_vat=amount_excluding_vat, vat_rate=vat_rate,
-        rebillable=rebillable, markup_percent=markup_percent, resale_price=resale_price,
+        rebillable=rebillable, markup_percent=markup_percent, resale_price=resale_price, disbursement=disbursement,
         proof=_proof(proof, client_id, user))
     record(user=user, action="record_purchase", obj=purchase, before={},
-           after={"amount": str(amount_excluding_vat), "proof": purchase.proof_id})
+           after={"amount": str(amount_excluding_vat), "proof": purchase.proof_id, "disbursement": disbursement})
     return purchase
 
 

@@ -77,7 +77,8 @@ def declare_expense(request):
             collaborator_id=collaborator.pk, client_id=client.pk, engagement_id=engagement.pk if engagement else None,
             day=parse_date(post.get("date", "") or "") or date.today(), nature=post.get("nature", ""),
             amount_excluding_vat=excluding, amount_including_vat=including, vat_rate=rate,
-            rebillable=post.get("rebillable") == "1", receipt=request.FILES.get("receipt"), user=request.user)
+            rebillable=post.get("rebillable") == "1", receipt=request.FILES.get("receipt"), user=request.user,
+            disbursement=post.get("disbursement") == "1")
 
     return _done(request, declare, _("Expense declared."))
 
@@ -95,7 +96,8 @@ def record_purchase(request):
             day=parse_date(post.get("date", "") or "") or date.today(), supplier=post.get("supplier", ""),
             reference=post.get("reference", ""), amount_excluding_vat=cost, vat_rate=rate,
             rebillable=post.get("rebillable") == "1", markup_percent=parse_amount(post.get("markup_percent")),
-            resale_price=parse_amount(post.get("resale_price")), proof=request.FILES.get("proof"), user=request.user)
+            resale_price=parse_amount(post.get("resale_price")), proof=request.FILES.get("proof"), user=request.user,
+            disbursement=post.get("disbursement") == "1")
 
     return _done(request, record, _("Purchase recorded."))
 

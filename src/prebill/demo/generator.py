@@ -368,7 +368,9 @@ def _client(rng: random.Random, number: int, year: int, used_names: set[str], us
     client["billing_conditions"] = [{
         "applies_from": date(year, 1, 1).isoformat(),
         "vat_regime": "reverse_charge" if foreign else "standard",
-        "payment_terms_days": 45 if eom else 30, "end_of_month": eom,
+        # A month's invoice of several days' work is periodic: due within 45 days of its date (L441-10 I), which
+        # "15 days end of month" always is, and "45 days end of month" never.
+        "payment_terms_days": 15 if eom else 30, "end_of_month": eom,
         "payment_method": "transfer" if foreign or rng.random() < 0.6 else "direct_debit",
         "currency": "EUR",
         "line_mode": "per_article" if rng.random() < 0.03 else "detailed",

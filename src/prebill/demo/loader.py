@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import tempfile
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -12,6 +13,8 @@ from django.contrib.auth import get_user_model
 from prebill.billing.services import RunSummary, run_pre_billing
 from prebill.catalogue.models import Article
 from prebill.core.periods import Period
+from prebill.costs.services import record_purchase
+from prebill.engagements.models import Engagement
 from prebill.imports.activity import import_metrics_csv, import_time_csv
 from prebill.imports.portfolio import import_portfolio, load_portfolio_file
 from prebill.organisation.models import Organisation
@@ -34,8 +37,18 @@ def load_demo(*, clients: int, seed: int, today: date, time_entries: int | None 
     Organisation.objects.update(delivery_notes=True, expense_article=articles.get("FRAIS"),
                                 e_reporting_from=today.replace(day=1),
                                 purchase_article=articles.get("ACHAT"), overtime_article=articles.get("HSUP"))
+    _court_fees(today)
     summary = run_pre_billing(period=Period.of(today))
     return summary, (DEMO_USER, _demo_user_password())
+
+
+def _court_fees(today: date) -> None:
+    """One débours the firm paid in a client's name (court registry fees, no VAT): billed at cost, apart."""
+    engagement = Engagement.objects.order_by("code").first()
+    if engagement is not None:
+        record_purchase(client_id=engagement.client_id, engagement_id=engagement.pk, day=today,
+                        supplier="Greffe du tribunal de commerce", reference="Frais de greffe",
+                        amount_excluding_vat=Decimal("37.45"), vat_rate=Decimal("0"), disbursement=True)
 
 
 def _demo_user_password() -> str:

@@ -14,9 +14,17 @@ from decimal import Decimal
 
 import facturx
 
-from prebill.core.grouping import ItemKind
-from prebill.core.legal import DEBITS_OPTION, VAT_CATEGORY, VATEX, company_mentions, exemption_wording, payment_notes
-from prebill.core.vat import VatRegime
+from prebill.core.grouping import ItemKind, is_disbursement
+from prebill.core.legal import (
+    DEBITS_OPTION,
+    VAT_CATEGORY,
+    VATEX,
+    company_mentions,
+    disbursement_wording,
+    exemption_wording,
+    payment_notes,
+)
+from prebill.core.vat import DISBURSEMENT_CATEGORY, DISBURSEMENT_VATEX, VatRegime
 from prebill.training.selectors import line_references
 
 NS = {
@@ -167,8 +175,10 @@ def invoice_xml(invoice, *, lines, vat_lines, prepaid: Decimal = Decimal(0), pen
         settlement = _el(item, "ram:SpecifiedLineTradeSettlement")
         tax = _el(settlement, "ram:ApplicableTradeTax")
         _el(tax, "ram:TypeCode", "VAT")
-        _el(tax, "ram:CategoryCode", category)
-        _el(tax, "ram:RateApplicablePercent", _quantity(line.vat_rate) if category == "S" else "0")
+        # Débours: exempt (E) at 0 % whatever the regime, in their own breakdown group (below).
+        line_category = DISBURSEMENT_CATEGORY if is_disbursement(line.kind) else category
+        _el(tax, "ram:CategoryCode", line_category)
+        _el(tax, "ram:RateApplicablePercent", _quantity(line.vat_rate) if line_category == "S" else "0")
         if line.service_start and line.service_end:
             period = _el(settlement, "ram:BillingSpecifiedPeriod")
             _date(period, "ram:StartDateTime", line.service_start)
@@ -209,20 +219,32 @@ def invoice_xml(invoice, *, lines, vat_lines, prepaid: Decimal = Decimal(0), pen
     _el(means, "ram:TypeCode", code)
     if code in ("30", "58") and iban:
         _el(_el(means, "ram:PayeePartyCreditorFinancialAccount"), "ram:IBANID", iban.replace(" ", ""))
-    reason = exemption_wording(regime, invoice.issue_date)
+    # The wording frozen on the invoice at validation; one issued before it was kept prints its date's built-in one.
+    reason = getattr(invoice, "exemption_wording", "") or exemption_wording(regime, invoice.issue_date)
+    reason_code = VATEX.get(regime, "")
+    if regime is VatRegime.EXEMPT and any(is_disbursement(line.kind) for line in lines):
+        # One E group at 0 % (BR-E-08) holds the exempt operations and the débours: both reasons, or the débours'
+        # alone on a document that bills nothing else.
+        if all(is_disbursement(line.kind) for line in lines):
+            reason, reason_code = disbursement_wording(invoice.issue_date), DISBURSEMENT_VATEX
+        else:
+            reason = f"{reason} ; {disbursement_wording(invoice.issue_date)}"
     for vat in vat_lines:
+        own = getattr(vat, "category", "") == DISBURSEMENT_CATEGORY  # the débours' group
+        group_category = DISBURSEMENT_CATEGORY if own else category
+        group_reason = disbursement_wording(invoice.issue_date) if own else reason
         tax = _el(settlement, "ram:ApplicableTradeTax")
         _el(tax, "ram:CalculatedAmount", _amount(vat.vat))
         _el(tax, "ram:TypeCode", "VAT")
-        if reason:
-            _el(tax, "ram:ExemptionReason", reason)
+        if group_reason:
+            _el(tax, "ram:ExemptionReason", group_reason)
         _el(tax, "ram:BasisAmount", _amount(vat.base))
-        _el(tax, "ram:CategoryCode", category)
-        if regime in VATEX:
-            _el(tax, "ram:ExemptionReasonCode", VATEX[regime])
+        _el(tax, "ram:CategoryCode", group_category)
+        if own or reason_code:
+            _el(tax, "ram:ExemptionReasonCode", DISBURSEMENT_VATEX if own else reason_code)
         if invoice.seller_vat_on_debits:
             _el(tax, "ram:DueDateTypeCode", DUE_ON_INVOICE_DATE)
-        _el(tax, "ram:RateApplicablePercent", _quantity(vat.rate) if category == "S" else "0")
+        _el(tax, "ram:RateApplicablePercent", _quantity(vat.rate) if group_category == "S" else "0")
     if starts and ends:
         period = _el(settlement, "ram:BillingSpecifiedPeriod")
         _date(period, "ram:StartDateTime", min(starts))

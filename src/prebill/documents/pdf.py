@@ -19,11 +19,14 @@ from weasyprint import HTML
 
 from prebill.attachments.services import path_of, sniff
 from prebill.billing.models import InvoiceTemplate
-from prebill.core.legal import DEBITS_OPTION, company_mentions, exemption_wording, payment_notes
-from prebill.core.vat import VatRegime
+from prebill.core.grouping import is_disbursement
+from prebill.core.legal import DEBITS_OPTION, company_mentions, disbursement_wording, exemption_wording, payment_notes
+from prebill.core.money import money_sum
+from prebill.core.vat import VatRegime, vat_breakdown
 from prebill.costs.models import ActivityReport
 from prebill.invoicing.models import InvoiceLineItem
 from prebill.organisation.models import Organisation
+from prebill.organisation.selectors import firm_wordings
 from prebill.payments.services import pre_invoice_due
 from prebill.training import selectors as training
 
@@ -84,6 +87,16 @@ def _training(document) -> dict | None:
     return {"lines": training.training_lines(charges), "fundings": training.funding_details(charges)}
 
 
+def _disbursements(lines, issued: date) -> dict:
+    """The débours apart: their lines in a block of their own, their total beside the totals, their wording; the
+    VAT bases printed are those of the other lines only (a débours is no 0 % VAT base)."""
+    debours = [line for line in lines if is_disbursement(line.kind)]
+    others = [line for line in lines if not is_disbursement(line.kind)]
+    return {"disbursement_lines": debours, "disbursements": money_sum(line.amount for line in debours),
+            "vat_bases": vat_breakdown((line.vat_rate, line.amount) for line in others),
+            "disbursement_wording": disbursement_wording(issued) if debours else ""}
+
+
 def invoice_context(invoice) -> dict:
     lines = list(invoice.lines.all())
     credit = invoice.kind == "credit_note"
@@ -103,10 +116,12 @@ def invoice_context(invoice) -> dict:
         "total_excluding_vat": invoice.total_excluding_vat, "total_vat": invoice.total_vat,
         "total_including_vat": invoice.total_including_vat, "deposits": deposits,
         "amount_due": invoice.total_including_vat - deposits,
-        "exemption": exemption_wording(VatRegime(invoice.vat_regime), invoice.issue_date),
+        # Frozen at validation (empty on invoices of before: the built-in wording of their date, as they printed).
+        "exemption": invoice.exemption_wording or exemption_wording(VatRegime(invoice.vat_regime), invoice.issue_date),
         "payment_method": METHODS.get(invoice.payment_method, invoice.payment_method), "iban": org["iban"],
         "bic": org["bic"], "notes": list(payment_notes().values()), "logo": org["logo"], "debits": org["debits"],
         "training": None if credit else _training(invoice),
+        **_disbursements(lines, invoice.issue_date),
     }
 
 
@@ -137,10 +152,11 @@ def pre_invoice_context(pre) -> dict:
         "total_excluding_vat": pre.total_excluding_vat, "total_vat": pre.total_vat,
         "total_including_vat": pre.total_including_vat, "deposits": pre.total_including_vat - due,
         "amount_due": due,
-        "exemption": exemption_wording(VatRegime(pre.vat_regime), pre.invoice_date),
+        "exemption": exemption_wording(VatRegime(pre.vat_regime), pre.invoice_date, firm_wordings()),
         "payment_method": METHODS.get(pre.payment_method, pre.payment_method), "iban": org_context["iban"],
         "bic": org_context["bic"], "notes": list(payment_notes().values()), "logo": org_context["logo"],
         "debits": org_context["debits"], "training": _training(pre),
+        **_disbursements(lines, pre.invoice_date),
     }
 
 

@@ -24,6 +24,7 @@ class Sending(models.Model):
         ACCEPTED = "accepted", _("accepted by the platform")
         REJECTED = "rejected", _("rejected by the platform")
         FAILED = "failed", _("could not be sent")
+        CANCELLED = "cancelled", _("cancelled before it was sent")
 
     tracking_id = models.CharField(max_length=64, unique=True, help_text="Ours, idempotent: the platform keeps one "
                                    "flow per tracking id, so a retry never sends twice.")
@@ -87,7 +88,8 @@ class LifecycleEvent(models.Model):
 
 
 class PaymentReport(Sending):
-    """Status 212 Encaissée for money allocated to an invoice: the amounts received per VAT rate."""
+    """Status 212 Encaissée for money allocated to an invoice: the amounts received per VAT rate (negative in the
+    correction of an allocation removed)."""
 
     invoice = models.ForeignKey("invoicing.Invoice", on_delete=models.PROTECT, related_name="payment_reports")
     allocation = models.OneToOneField("payments.Allocation", on_delete=models.PROTECT, null=True, blank=True,
@@ -95,6 +97,9 @@ class PaymentReport(Sending):
     received_on = models.DateField()
     amounts = models.JSONField(help_text='[{"rate": "20.00", "amount": "120.00"}]: the money received per VAT rate.')
     total = models.DecimalField(**MONEY)
+    # A correction (an allocation removed after its 212 went out): the opposite amounts of the report it corrects.
+    corrects = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="correction")
 
     class Meta:
         ordering = ["pk"]

@@ -98,11 +98,17 @@ def queue_transmission(invoice: Invoice) -> Transmission | None:
 def _received_per_rate(invoice: Invoice, amount: Decimal) -> list[dict]:
     """`amount` received for `invoice`, per VAT rate in proportion to what each rate owes (incl. VAT); the payment
     that pays it off takes exactly what is left of each rate."""
-    owed = [(line.rate, line.base + line.vat) for line in invoice.vat_lines.all()]
+    # Débours (their own 0 % group, category E) are received at rate 0 with any genuine 0 % base: the 212 gives
+    # one amount per rate, and its amounts still add up to the payment.
+    per_rate: dict[Decimal, Decimal] = {}
+    for line in invoice.vat_lines.all():
+        per_rate[line.rate] = per_rate.get(line.rate, Decimal("0")) + line.base + line.vat
+    owed = list(per_rate.items())
     if not owed:
         return [{"rate": "0.00", "amount": str(amount)}]
     reported: dict[str, Decimal] = {}
-    for report in PaymentReport.objects.filter(invoice=invoice):
+    # A correction counts negative; a report cancelled before it was sent never counted.
+    for report in PaymentReport.objects.filter(invoice=invoice).exclude(state=State.CANCELLED):
         for part in report.amounts:
             reported[part["rate"]] = reported.get(part["rate"], Decimal("0")) + Decimal(part["amount"])
     already = money_sum(reported.values())
@@ -125,6 +131,28 @@ def report_payment(allocation) -> PaymentReport | None:
         next_attempt_at=timezone.now())
     later("einvoicing.send_due")
     return report
+
+
+def correct_payment_report(allocation) -> PaymentReport | None:
+    """An allocation removed (payments.signals.allocation_removed): its 212 no longer holds. Never sent (waiting and
+    not being sent, given up, or rejected: the platform recorded nothing), it is cancelled; sent, a correction is
+    queued: the same invoice, the opposite amounts per rate, its own tracking id, sent after it like any 212."""
+    report = PaymentReport.objects.filter(allocation_id=allocation.pk).exclude(state=State.CANCELLED).first()
+    if report is None or PaymentReport.objects.filter(corrects=report).exists():
+        return None
+    now = timezone.now()
+    unsent = (Q(state=State.WAITING) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+              | Q(state__in=[State.FAILED, State.REJECTED]))
+    if PaymentReport.objects.filter(unsent, pk=report.pk).update(state=State.CANCELLED, next_attempt_at=None,
+                                                                 claimed_until=None):
+        report.refresh_from_db()
+        return report
+    correction = PaymentReport.objects.create(
+        invoice_id=report.invoice_id, corrects=report, received_on=report.received_on, total=-report.total,
+        amounts=[{"rate": part["rate"], "amount": str(-Decimal(part["amount"]))} for part in report.amounts],
+        tracking_id=f"{report.tracking_id}-correction", next_attempt_at=now)
+    later("einvoicing.send_due")
+    return correction
 
 
 # ---------------------------------------------------------------------------------------------- sending
@@ -356,8 +384,11 @@ def _acknowledged(tracking_id: str, flow: dict, status: str | None, details: lis
             PaymentReport.objects.filter(pk=report.pk).update(state=State.ACCEPTED)
             transmission = Transmission.objects.filter(invoice=report.invoice).first()
             if transmission:
+                text = f"{report.total} {report.invoice.currency}"
+                if report.corrects_id:  # the correction of an allocation removed: negative amounts
+                    text += " (correction)"
                 record_status(transmission, code=212, at=_moment(flow.get("updatedAt")), by=Role.SELLER.value,
-                              flow_id=flow["flowId"], reasons=[{"code": "", "text": f"{report.total} {report.invoice.currency}"}])
+                              flow_id=flow["flowId"], reasons=[{"code": "", "text": text}])
         elif status == "Error":
             PaymentReport.objects.filter(pk=report.pk).update(state=State.REJECTED, last_error=errors)
         return
@@ -494,6 +525,11 @@ def look_up_client(client_row, client: PlatformClient | None = None) -> str:
 def statuses_of(invoice: Invoice) -> tuple[Transmission | None, list[LifecycleEvent]]:
     transmission = Transmission.objects.filter(invoice=invoice).first()
     return transmission, list(transmission.events.all()) if transmission else []
+
+
+def payment_reports_of(invoice: Invoice) -> list[PaymentReport]:
+    """The 212s of an invoice, in order: those declared, their corrections, those cancelled before sending."""
+    return list(PaymentReport.objects.filter(invoice=invoice).order_by("pk"))
 
 
 def to_correct():

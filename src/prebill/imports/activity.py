@@ -14,16 +14,17 @@ from prebill.activity.models import TimeEntry, UnitMetric
 from prebill.bulk import insert_rows
 from prebill.core.refusals import gettext_noop
 
-from .csvfiles import read_csv
 from .problems import Checker
 from .references import References
+from .tables import TableFile, read_table
 
 TIME_COLUMNS = ("id", "date", "collaborator", "engagement", "hours")
 TIME_OPTIONAL = ("part", "task", "billable", "activity", "domain", "approved", "comment")
 METRIC_COLUMNS = ("client", "metric", "period", "quantity")
 METRIC_OPTIONAL = ("engagement",)
 TRUE_WORDS = {"yes": True, "true": True, "1": True, "oui": True, "no": False, "false": False, "0": False,
-              "non": False, "": False}
+              "non": False, "": False, "vrai": True, "faux": False}  # VRAI/FAUX: a French Excel's booleans
+BILLABLE_WORDS = {"oui": "yes", "non": "no", "à décider": "undecided", "a decider": "undecided"}  # a clerk's French
 CHUNK = 5000
 
 Where = Callable[[str], str]
@@ -56,6 +57,7 @@ def check_time_row(row: dict, where: Where, refs: References, checker: Checker) 
     elif hours is not None and not Decimal(0) < hours <= 24:
         checker.add(where("hours"), gettext_noop("hours must be more than 0 and at most 24, got %(hours)s"), hours=hours)
     billable = (row.get("billable") or "yes").lower()
+    billable = BILLABLE_WORDS.get(billable, billable)
     if billable not in TimeEntry.Billable.values:
         checker.add(where("billable"), gettext_noop("billable must be yes, no or undecided, got %(value)s"),
                     value=repr(billable))
@@ -252,23 +254,20 @@ def check_metric_rows(located: Iterable[tuple[Where, dict]], refs: References, c
     return [row for _, row in checked]
 
 
-def _csv_rows(path: Path, required, optional, checker: Checker):
-    for line_number, row in read_csv(path, required=required, optional=optional, checker=checker):
-        yield (lambda column, n=line_number: f"line {n}, column {column}"), row
-
-
-def import_time_csv(path: Path) -> dict[str, int]:
-    """Import a timesheet CSV; raises ImportRejected (nothing written) on any problem.
+def import_time_csv(path: Path | TableFile) -> dict[str, int]:
+    """Import a timesheet (CSV or XLSX, prebill.imports.tables); raises ImportRejected (nothing written) on any
+    problem.
 
     Chunks are written as soon as they are checked, so memory stays flat on a million rows;
     the transaction is rolled back when any problem turns up, so the import stays all or nothing.
     """
-    checker = Checker()
+    checker, source = Checker(), TableFile.of(path)
     refs = References.from_database()
     counts: Counter = Counter()
     touched: dict[str, dict] = {}  # one row per engagement and earliest date: what bring_drafts_in_step needs
+    located = read_table(source, required=TIME_COLUMNS, optional=TIME_OPTIONAL, checker=checker)
     with transaction.atomic():
-        for chunk in checked_time_chunks(_csv_rows(path, TIME_COLUMNS, TIME_OPTIONAL, checker), refs, checker):
+        for chunk in checked_time_chunks(located, refs, checker):
             if not checker.problems:
                 counts.update(write_time_entries(chunk, refs))
                 for row in chunk:
@@ -276,18 +275,19 @@ def import_time_csv(path: Path) -> dict[str, int]:
                     if seen is None or _day(row["date"]) < _day(seen["date"]):
                         touched[row["engagement"]] = row
         if checker.problems:
-            raise checker.rejected(str(path))
+            raise checker.rejected(source.name)
         bring_drafts_in_step(refs, time_rows=touched.values())
     return {name: counts[name] for name in ("created", "updated", "unchanged")}
 
 
-def import_metrics_csv(path: Path) -> dict[str, int]:
-    """Import a payroll metrics CSV; raises ImportRejected (nothing written) on any problem."""
-    checker = Checker()
+def import_metrics_csv(path: Path | TableFile) -> dict[str, int]:
+    """Import payroll metrics (CSV or XLSX); raises ImportRejected (nothing written) on any problem."""
+    checker, source = Checker(), TableFile.of(path)
     refs = References.from_database()
-    rows = check_metric_rows(_csv_rows(path, METRIC_COLUMNS, METRIC_OPTIONAL, checker), refs, checker)
+    located = read_table(source, required=METRIC_COLUMNS, optional=METRIC_OPTIONAL, checker=checker)
+    rows = check_metric_rows(located, refs, checker)
     if checker.problems:
-        raise checker.rejected(str(path))
+        raise checker.rejected(source.name)
     with transaction.atomic():
         counts = write_unit_metrics(rows, refs)
         bring_drafts_in_step(refs, metric_rows=rows)

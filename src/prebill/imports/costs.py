@@ -16,16 +16,19 @@ from prebill.core.refusals import gettext_noop
 from prebill.core.vat import vat_rate_problem
 from prebill.costs.models import Expense, Overtime, Purchase
 
-from .csvfiles import read_csv
 from .problems import Checker
 from .references import References
+from .tables import TableFile, read_table
 
 Where = Callable[[str], str]
+# The débours flag's column, in English or in French (with or without its accent).
+DISBURSEMENT_COLUMNS = ("disbursement", "debours", "débours")
 COLUMNS = {
     "expenses": (("collaborator", "client", "date", "nature", "amount_excluding_vat", "amount_including_vat",
-                  "vat_rate"), ("engagement", "rebillable")),
+                  "vat_rate"), ("engagement", "rebillable", *DISBURSEMENT_COLUMNS)),
     "purchases": (("client", "date", "supplier", "amount_excluding_vat", "vat_rate"),
-                  ("engagement", "reference", "rebillable", "markup_percent", "resale_price")),
+                  ("engagement", "reference", "rebillable", "markup_percent", "resale_price",
+                   *DISBURSEMENT_COLUMNS)),
     "overtime": (("collaborator", "engagement", "date", "start", "end"), ("comment",)),
 }
 
@@ -49,6 +52,17 @@ def _yes_no(row: dict, where: Where, checker: Checker) -> bool:
     value = (row.get("rebillable") or "yes").lower()
     if value not in ("yes", "no", "oui", "non"):
         checker.add(where("rebillable"), gettext_noop("rebillable is yes or no, got %(value)s"), value=repr(value))
+    return value in ("yes", "oui")
+
+
+def _disbursement(row: dict, where: Where, checker: Checker) -> bool:
+    """The débours flag (paid in the client's name), column `disbursement` or its French name `debours`: yes/no,
+    oui/non; empty is no."""
+    column = next((name for name in DISBURSEMENT_COLUMNS if row.get(name)), "disbursement")
+    value = (row.get(column) or "no").lower()
+    if value not in ("yes", "no", "oui", "non"):
+        checker.add(where(column), gettext_noop("%(column)s is yes or no, got %(value)s"), column=column,
+                    value=repr(value))
     return value in ("yes", "oui")
 
 
@@ -81,7 +95,7 @@ def check_expense(row: dict, where: Where, refs: References, checker: Checker) -
                    engagement_id=engagement, date=checker.date(row.get("date"), where("date")),
                    nature=row.get("nature", "")[:100], amount_excluding_vat=excluding,
                    amount_including_vat=including, vat_rate=_rate(row, where, checker),
-                   rebillable=_yes_no(row, where, checker))
+                   rebillable=_yes_no(row, where, checker), disbursement=_disbursement(row, where, checker))
 
 
 def check_purchase(row: dict, where: Where, refs: References, checker: Checker) -> Purchase:
@@ -90,6 +104,11 @@ def check_purchase(row: dict, where: Where, refs: References, checker: Checker) 
     resale = checker.decimal(row.get("resale_price"), where("resale_price"), what=gettext_noop("resale price"))
     if markup is not None and resale is not None:
         checker.add(where("resale_price"), gettext_noop("give a markup or a resale price, not both"))
+    disbursement = _disbursement(row, where, checker)
+    if disbursement and (markup is not None or resale is not None):
+        checker.add(where("markup_percent" if markup is not None else "resale_price"), gettext_noop(
+            "a cost paid in the client's name (débours) is re-billed at the exact amount paid: no markup nor resale "
+            "price"))
     if not row.get("supplier"):
         checker.add(where("supplier"), gettext_noop("name the supplier"))
     return Purchase(client_id=client, engagement_id=engagement, date=checker.date(row.get("date"), where("date")),
@@ -97,7 +116,7 @@ def check_purchase(row: dict, where: Where, refs: References, checker: Checker) 
                     amount_excluding_vat=checker.decimal(row.get("amount_excluding_vat"),
                                                          where("amount_excluding_vat"), what=gettext_noop("amount")),
                     vat_rate=_rate(row, where, checker), rebillable=_yes_no(row, where, checker),
-                    markup_percent=markup, resale_price=resale)
+                    markup_percent=markup, resale_price=resale, disbursement=disbursement)
 
 
 def check_overtime(row: dict, where: Where, refs: References, checker: Checker) -> Overtime:
@@ -125,14 +144,14 @@ def write_costs(rows: list) -> int:
     return len(rows)
 
 
-def import_costs_csv(kind: str, path: Path) -> dict[str, int]:
-    """Import an expenses, purchases or overtime CSV file: every problem with its line and column, or all rows."""
+def import_costs_csv(kind: str, path: Path | TableFile) -> dict[str, int]:
+    """Import an expenses, purchases or overtime file (CSV or XLSX, prebill.imports.tables): every problem
+    with its line and column, or all rows."""
     required, optional = COLUMNS[kind]
-    checker = Checker()
-    located = ((lambda column, n=n: f"line {n}, column {column}", row)
-               for n, row in read_csv(path, required=required, optional=optional, checker=checker))
+    checker, source = Checker(), TableFile.of(path)
+    located = read_table(source, required=required, optional=optional, checker=checker)
     rows = check_costs(kind, located, References.from_database(), checker)
     if checker.problems:
-        raise checker.rejected(str(path))
+        raise checker.rejected(source.name)
     with transaction.atomic():
         return {"created": write_costs(rows)}

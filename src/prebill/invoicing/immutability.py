@@ -15,7 +15,7 @@ INVOICE_CONTENT = (
     "seller_share_capital", "seller_rcs_city", "seller_vat_on_debits", "buyer_category", "buyer_endpoint_scheme",
     "buyer_endpoint",
     "buyer_code", "buyer_name", "buyer_siren", "buyer_vat_number", "buyer_address", "currency",
-    "exchange_rate", "total_vat_eur", "vat_regime",
+    "exchange_rate", "total_vat_eur", "vat_regime", "exemption_wording",
     "payment_terms_days", "end_of_month", "payment_method", "total_excluding_vat", "total_vat",
     "total_including_vat", "validated_at", "validated_by_id",
 )

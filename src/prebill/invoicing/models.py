@@ -75,6 +75,10 @@ class Invoice(models.Model):
     exchange_rate = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     total_vat_eur = models.DecimalField(null=True, blank=True, **MONEY)
     vat_regime = models.CharField(max_length=20)
+    # The exemption, reverse-charge or export wording printed, as in force on the issue date (the firm's own or the
+    # built-in one, prebill.core.legal); empty under standard VAT, and on invoices of before it was kept (their
+    # documents print the built-in wording of their date, the only one there was).
+    exemption_wording = models.CharField(max_length=1000, blank=True, default="", db_default="")
     payment_terms_days = models.PositiveSmallIntegerField()
     end_of_month = models.BooleanField()
     payment_method = models.CharField(max_length=20)
@@ -137,9 +141,12 @@ class InvoiceVat(models.Model):
     rate = models.DecimalField(max_digits=5, decimal_places=2)
     base = models.DecimalField(**MONEY)
     vat = models.DecimalField(**MONEY)
+    # The EN 16931 VAT category of the group when it is not the one the invoice's regime gives ('' : derived from
+    # the regime, as before): "E" is the group of its débours (prebill.core.vat.DISBURSEMENT_CATEGORY).
+    category = models.CharField(max_length=2, blank=True, default="", db_default="")
 
     class Meta:
-        ordering = ["invoice", "rate"]
+        ordering = ["invoice", "rate", "category"]
 
     def __str__(self):
-        return f"{self.rate} %"
+        return f"{self.rate} %{f' {self.category}' if self.category else ''}"

@@ -25,7 +25,7 @@ from prebill.billing.drafts import (
 from prebill.billing.models import BillableItem, PreInvoice, RemovedDraft
 from prebill.billing.selectors import removed_draft
 from prebill.catalogue.models import Article
-from prebill.core.grouping import PaymentTerms, draft_digest
+from prebill.core.grouping import PaymentTerms, draft_digest, is_disbursement
 from prebill.core.ledger import (
     CreditRefused,
     check_credit,
@@ -34,15 +34,32 @@ from prebill.core.ledger import (
     to_bill_now,
     written_off_by_credit,
 )
-from prebill.core.legal import LegalRefusal, check_buyer_identified, check_payment_terms
+from prebill.core.legal import (
+    FirmWording,
+    LegalRefusal,
+    check_buyer_identified,
+    check_cibs_wording,
+    check_payment_terms,
+    check_periodic_payment_terms,
+    exemption_wording,
+    is_periodic,
+)
 from prebill.core.money import round_money, split_in_proportion
-from prebill.core.numbering import NumberingError, check_chronology, due_date, format_number, sequence_year
+from prebill.core.numbering import (
+    NumberingError,
+    check_chronology,
+    due_date,
+    format_number,
+    issue_date_for,
+    sequence_year,
+)
 from prebill.core.periods import Period
 from prebill.core.receipts import vat_in_euros
 from prebill.core.refusals import Refusal
-from prebill.core.vat import totals, vat_breakdown
+from prebill.core.vat import VatRegime, breakdown_category, totals, vat_breakdown
 from prebill.locks import drafts_lock, retrying
 from prebill.organisation.models import InvoiceSeries, Organisation
+from prebill.organisation.selectors import firm_wordings
 
 from . import signals
 from .models import Invoice, InvoiceLine, InvoiceLineItem, InvoiceVat, SeriesCounter
@@ -165,12 +182,17 @@ def _validate(*, pre_invoice_id: int, user, issue_date: date, expected_version: 
         raise ValidationRefused(gettext("This pre-invoice has no line left to bill."))
     if any(item.status != BillableItem.Status.PENDING for item in items.values()):
         raise ValidationRefused(gettext("Some of its items are already on a validated invoice."))
-    breakdown = vat_breakdown((line.vat_rate, line.amount) for line in lines)
+    regime = VatRegime(pre.vat_regime)
+    breakdown = vat_breakdown((line.vat_rate, line.amount, breakdown_category(is_disbursement(line.kind), regime))
+                              for line in lines)
     total = totals(breakdown)
     org = Organisation.objects.first()
     if org is None:
         raise ValidationRefused(gettext("The firm's identity (organisation) is not set."))
-    _check_legal(pre, org)
+    wordings = firm_wordings()
+    # Periodic (CGI art. 289 I-3): the invoice groups deliveries of more than one day (prebill.core.legal.is_periodic).
+    _check_legal(pre, org, issue_date=issue_date, wordings=wordings,
+                 periodic=is_periodic(item.service_date for item in items.values()))
     exchange_rate = _exchange_rate(pre.currency, issue_date)
     series = _series(Invoice.Kind.INVOICE)
     sequence, year, number = _next_number(series, issue_date)
@@ -182,6 +204,7 @@ def _validate(*, pre_invoice_id: int, user, issue_date: date, expected_version: 
         **buyer_snapshot(client, address, vat_regime=pre.vat_regime),
         currency=pre.currency, vat_regime=pre.vat_regime, payment_terms_days=pre.payment_terms_days,
         end_of_month=pre.end_of_month, payment_method=pre.payment_method,
+        exemption_wording=exemption_wording(VatRegime(pre.vat_regime), issue_date, wordings),
         exchange_rate=exchange_rate, total_vat_eur=_vat_in_euros(breakdown, exchange_rate),
         total_excluding_vat=total.excluding_vat, total_vat=total.vat,
         total_including_vat=total.including_vat, validated_at=timezone.now(),
@@ -205,7 +228,8 @@ def _validate(*, pre_invoice_id: int, user, issue_date: date, expected_version: 
             item.status = BillableItem.Status.BILLED
             item.pre_invoice_line = None
     InvoiceLineItem.objects.bulk_create(shares)
-    InvoiceVat.objects.bulk_create(InvoiceVat(invoice=invoice, rate=v.rate, base=v.base, vat=v.vat) for v in breakdown)
+    InvoiceVat.objects.bulk_create(InvoiceVat(invoice=invoice, rate=v.rate, base=v.base, vat=v.vat,
+                                              category=v.category) for v in breakdown)
     BillableItem.objects.bulk_update(items.values(), ["billed_quantity", "status", "pre_invoice_line"])
     record(user=user, action="validate", obj=invoice, before={"pre_invoice": pre.pk, "version": pre.version},
            after={"number": number, "total_including_vat": str(invoice.total_including_vat)})
@@ -219,14 +243,20 @@ def _validate(*, pre_invoice_id: int, user, issue_date: date, expected_version: 
     return invoice
 
 
-def _check_legal(pre: PreInvoice, org: Organisation) -> None:
+def _check_legal(pre: PreInvoice, org: Organisation, *, issue_date: date, wordings: list[FirmWording],
+                 periodic: bool) -> None:
     """What the law refuses on the invoice this draft would become: a French business client without a SIREN,
-    payment terms beyond the legal cap (unless the firm's sector agreement allows them)."""
+    payment terms beyond the legal cap (45 days from its date for a periodic invoice) unless the firm's sector
+    agreement allows them, and from 2028 an exemption wording that still cites only the CGI."""
+    terms = PaymentTerms(pre.payment_terms_days, pre.end_of_month)
+    agreement = {"agreement": org.payment_terms_agreement, "agreement_days": org.payment_terms_agreement_days}
     try:
         check_buyer_identified(category=transaction_category(pre.client, pre.billing_address, pre.vat_regime),
                                siren=pre.client.siren, client=f"{pre.client.code} {pre.client.name}")
-        check_payment_terms(PaymentTerms(pre.payment_terms_days, pre.end_of_month),
-                            agreement=org.payment_terms_agreement, agreement_days=org.payment_terms_agreement_days)
+        check_payment_terms(terms, **agreement)
+        if periodic:
+            check_periodic_payment_terms(terms, issued=issue_date, **agreement)
+        check_cibs_wording(VatRegime(pre.vat_regime), issue_date, wordings)
     except LegalRefusal as refused:
         raise ValidationRefused(refused.message, where=refused.where, **refused.params) from None
 
@@ -345,8 +375,15 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
         worth = billed_amount[item_id] if so_far == billed[item_id] else round_money(
             billed_amount[item_id] * so_far / billed[item_id])
         lines.append((position, share.line, item, quantity, worth - credited_amount[item_id]))
-    breakdown = vat_breakdown((line.vat_rate, amount) for _, line, _, _, amount in lines)
+    regime = VatRegime(invoice.vat_regime)
+    breakdown = vat_breakdown((line.vat_rate, amount, breakdown_category(is_disbursement(line.kind), regime))
+                              for _, line, _, _, amount in lines)
     total = totals(breakdown)
+    wordings, regime = firm_wordings(), VatRegime(invoice.vat_regime)
+    try:  # a credit note is an invoice (CGI 289 I-5): from 2028 its wording must cite the CIBS too
+        check_cibs_wording(regime, issue_date, wordings)
+    except LegalRefusal as refused:
+        raise CreditRefused(refused.message, where=refused.where, **refused.params) from None
     series = _series(Invoice.Kind.CREDIT_NOTE)
     sequence, year, number = _next_number(series, issue_date)
     note = Invoice.objects.create(
@@ -357,6 +394,7 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
             *SELLER_FIELDS, *BUYER_FIELDS, "currency", "exchange_rate", "vat_regime", "payment_terms_days",
             "end_of_month", "payment_method")},
         total_vat_eur=_vat_in_euros(breakdown, invoice.exchange_rate),  # at the credited invoice's rate
+        exemption_wording=exemption_wording(regime, issue_date, wordings),  # the one in force on its own date
         total_excluding_vat=total.excluding_vat, total_vat=total.vat, total_including_vat=total.including_vat,
         validated_at=timezone.now(), validated_by=acting_user(user),
     )
@@ -377,7 +415,8 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
             item.invoice_date = Period.of(issue_date).last_day
         left = remainder(owed, item.billed_quantity, item.written_off_quantity)
         item.status = BillableItem.Status.PENDING if left > 0 else BillableItem.Status.BILLED
-    InvoiceVat.objects.bulk_create(InvoiceVat(invoice=note, rate=v.rate, base=v.base, vat=v.vat) for v in breakdown)
+    InvoiceVat.objects.bulk_create(InvoiceVat(invoice=note, rate=v.rate, base=v.base, vat=v.vat,
+                                              category=v.category) for v in breakdown)
     BillableItem.objects.bulk_update(
         items.values(), ["billed_quantity", "written_off_quantity", "status", "period", "invoice_date"])
     record(user=user, action="credit", obj=note, before={"invoice": invoice.number},
@@ -388,3 +427,10 @@ def issue_credit_note(*, invoice_id: int, quantities: dict[int, Decimal] | None 
     signals.invoice_issued.send(sender=Invoice, invoice=note, user=user)
     note.refresh_from_db()
     return note
+
+
+def proposed_issue_date(pre_invoice_id: int, today: date | None = None) -> date:
+    """The invoice date a validation proposes for a draft: its own date, or today while that day has not come."""
+    draft_date = PreInvoice.objects.filter(pk=pre_invoice_id).values_list("invoice_date", flat=True).first()
+    today = today or timezone.localdate()
+    return issue_date_for(draft_date, today) if draft_date else today

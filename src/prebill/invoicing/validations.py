@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
 from prebill.billing.models import PreInvoice, RemovedDraft
+from prebill.core.numbering import issue_date_for
 from prebill.jobs.models import Job
 from prebill.jobs.services import handler, key_of, start_job
 
@@ -23,12 +24,15 @@ from .models import Invoice
 from .services import ValidationRefused, validate_pre_invoice
 
 
-def start_validations(*, drafts: list[tuple[int, int | None]], issue_date: date, user=None,
+def start_validations(*, drafts: list[tuple[int, int | None]], issue_date: date | None, user=None,
                       here: bool = False) -> Job:
-    """Validate `drafts` ((pre-invoice id, version seen or None), in this order) as one job.
+    """Validate `drafts` ((pre-invoice id, version seen or None), in this order) as one job, all dated
+    `issue_date`, or each its own proposed date (None: the draft's date, today while that day has not come; then
+    taken in date order, which the numbering's chronology needs).
 
     The same request sent twice while the first runs gives that job (its key is the request)."""
-    params = {"drafts": [[int(pk), version] for pk, version in drafts], "issue_date": issue_date.isoformat(),
+    params = {"drafts": [[int(pk), version] for pk, version in drafts],
+              "issue_date": issue_date.isoformat() if issue_date else None,
               "language": translation.get_language() or settings.LANGUAGE_CODE}
     return start_job(kind="validate_drafts", key=key_of([params["drafts"], params["issue_date"]]), params=params,
                      user=user, here=here)
@@ -37,7 +41,8 @@ def start_validations(*, drafts: list[tuple[int, int | None]], issue_date: date,
 @handler("validate_drafts")
 def _validate_drafts(job: Job, progress) -> dict:
     drafts = job.params["drafts"]
-    issue_date = date.fromisoformat(job.params["issue_date"])
+    dates = _issue_dates(drafts, job.params["issue_date"], today=job.created_at.date())
+    drafts = sorted(drafts, key=lambda draft: dates[draft[0]])
     earlier = dict(RemovedDraft.objects.filter(pre_invoice_id__in=[pk for pk, _ in drafts],
                                                why=RemovedDraft.Why.VALIDATED, removed_at__gte=job.created_at)
                    .values_list("pre_invoice_id", "invoice_number"))
@@ -58,7 +63,7 @@ def _validate_drafts(job: Job, progress) -> dict:
                 refused.append({"pre_invoice": pk, "reason": gettext("no pre-invoice %(id)s") % {"id": pk}})
             else:
                 try:
-                    invoice = validate_pre_invoice(pre_invoice_id=pk, user=job.created_by, issue_date=issue_date,
+                    invoice = validate_pre_invoice(pre_invoice_id=pk, user=job.created_by, issue_date=dates[pk],
                                                    expected_version=version)
                 except ValidationRefused as refusal:  # the others are still validated
                     refused.append({"pre_invoice": pk, "reason": refusal.translated(gettext)})
@@ -67,3 +72,11 @@ def _validate_drafts(job: Job, progress) -> dict:
                                       "total_including_vat": str(invoice.total_including_vat)})
             progress(done=done)
     return {"validated": validated, "refused": refused}
+
+
+def _issue_dates(drafts: list, asked: str | None, *, today: date) -> dict[int, date]:
+    """Each draft's invoice date: the one asked for all, else its own proposed date (one query)."""
+    if asked:
+        return {pk: date.fromisoformat(asked) for pk, _ in drafts}
+    own = dict(PreInvoice.objects.filter(pk__in=[pk for pk, _ in drafts]).values_list("pk", "invoice_date"))
+    return {pk: issue_date_for(own[pk], today) if pk in own else today for pk, _ in drafts}

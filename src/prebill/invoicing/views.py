@@ -8,6 +8,7 @@ from datetime import date
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,12 +16,16 @@ from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import SEE_INVOICES, VALIDATE_INVOICES, role_required
 from prebill.audit.models import AuditEvent
+from prebill.billing import selectors as billing_selectors
 from prebill.billing.models import PreInvoice
-from prebill.web.forms import parse_amount
+from prebill.core.periods import Period, PeriodError
+from prebill.jobs.models import Job
+from prebill.web.forms import parse_amount, parse_date
 from prebill.web.refusals import after_refusal
 
 from . import services
 from .models import Invoice, InvoiceLineItem
+from .validations import start_validations
 
 
 @role_required(SEE_INVOICES)
@@ -36,9 +41,24 @@ def invoice_list(request):
         invoices = invoices.filter(transmission__state=transmission)
     if status.isdigit():
         invoices = invoices.filter(transmission__status=int(status))
+    # The dashboard's links (prebill.dashboard): the documents issued in a month, or the invoices of a billing month.
+    month, period = _month(request.GET.get("month", "")), _month(request.GET.get("period", ""))
+    if month:
+        invoices = invoices.filter(issue_date__gte=month.first_day, issue_date__lte=month.last_day)
+    if period:
+        invoices = invoices.filter(kind=Invoice.Kind.INVOICE, period=period.first_day)
     page = Paginator(invoices.select_related("transmission"), 50).get_page(request.GET.get("page", 1))
     return render(request, "invoicing/list.html", {"page": page, "search": search, "transmission": transmission,
-                                                   "status": status, "section": "invoices"})
+                                                   "status": status, "section": "invoices",
+                                                   "month": month, "period": period})
+
+
+def _month(text: str) -> Period | None:
+    """A YYYY-MM filter; anything else filters nothing."""
+    try:
+        return Period.parse(text) if text else None
+    except PeriodError:
+        return None
 
 
 @role_required(SEE_INVOICES)
@@ -73,10 +93,58 @@ def _validation_refused(request, pre_invoice_id: int) -> str:
 @require_POST
 def validate(request, pre_invoice_id: int):
     version = request.POST.get("version", "")
-    invoice = services.validate_pre_invoice(pre_invoice_id=pre_invoice_id, user=request.user, issue_date=date.today(),
+    typed = request.POST.get("issue_date", "")
+    issue_date = parse_date(typed) if typed else services.proposed_issue_date(pre_invoice_id)
+    if issue_date is None:
+        messages.error(request, _("The invoice date %(typed)s is not a date (DD/MM/YYYY).") % {"typed": typed})
+        return redirect(_validation_refused(request, pre_invoice_id=pre_invoice_id))
+    invoice = services.validate_pre_invoice(pre_invoice_id=pre_invoice_id, user=request.user, issue_date=issue_date,
                                             expected_version=int(version) if version.isdigit() else None)
     messages.success(request, _("Invoice %(number)s validated.") % {"number": invoice.number})
     return redirect("invoicing:detail", pk=invoice.pk)
+
+
+@role_required(VALIDATE_INVOICES)
+@require_POST
+def validate_selection(request, period: str):
+    """Validate the pre-invoices ticked on the month page, or all that its filters show, as one job."""
+    back = reverse("billing:pre_billing", kwargs={"period": period})
+    try:
+        month = Period.parse(period)
+    except PeriodError:
+        raise Http404(period) from None
+    typed = request.POST.get("issue_date", "")
+    issue_date = parse_date(typed) if typed else None
+    if typed and issue_date is None:
+        messages.error(request, _("The invoice date %(typed)s is not a date (DD/MM/YYYY).") % {"typed": typed})
+        return redirect(back)
+    if request.POST.get("scope") == "filters":
+        drafts = billing_selectors.drafts_shown(month, billing_selectors.OverviewFilters.from_query(request.POST))
+        if str(len(drafts)) != request.POST.get("expected_count"):
+            messages.error(request, _("The pre-invoices the filters show changed since the page was shown (%(now)s "
+                                      "instead of %(then)s): look at them again, then validate.")
+                           % {"now": len(drafts), "then": request.POST.get("expected_count")})
+            return redirect(back)
+    else:
+        drafts = [(int(pk), int(version)) for pk, _at, version in
+                  (value.partition("@") for value in request.POST.getlist("pre_invoice"))
+                  if pk.isdigit() and version.isdigit()]
+    if not drafts:
+        messages.error(request, _("Tick the pre-invoices to validate, or choose all that the filters show."))
+        return redirect(back)
+    job = start_validations(drafts=drafts, issue_date=issue_date, user=request.user)
+    return redirect("invoicing:validations", pk=job.pk)
+
+
+@role_required(VALIDATE_INVOICES)
+def validations(request, pk: int):
+    """A bulk validation's progress, then its summary: the invoices made and each refusal with why."""
+    job = get_object_or_404(Job, pk=pk, kind="validate_drafts")
+    result = job.result or {}
+    context = {"job": job, "validated": result.get("validated", []), "refused": result.get("refused", []),
+               "step": _(job.step) if job.step else "", "section": "billing"}
+    template = "invoicing/_validations.html" if request.htmx else "invoicing/validations.html"
+    return render(request, template, context)
 
 
 @role_required(VALIDATE_INVOICES)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from prebill.core.month_schedule import CATCH_UP
 
-from .models import InvoiceSeries, Organisation
+from .models import InvoiceSeries, LegalWording, Organisation
 
 TRAINING = ("training_billing", "draft_training_on_done")
 AUTOMATIC_PREPARATION = ("auto_prepare", "auto_prepare_day", "auto_prepare_time", "auto_prepare_month",
@@ -36,3 +36,11 @@ class OrganisationAdmin(admin.ModelAdmin):
 @admin.register(InvoiceSeries)
 class InvoiceSeriesAdmin(admin.ModelAdmin):
     list_display = ["code", "kind", "prefix", "digits", "is_default"]
+
+
+@admin.register(LegalWording)
+class LegalWordingAdmin(admin.ModelAdmin):
+    """The firm's dated exemption wordings (also on the firm settings page, with the built-in ones)."""
+
+    list_display = ["regime", "valid_from", "text"]
+    list_filter = ["regime"]

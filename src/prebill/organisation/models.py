@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from prebill.core.legal import EXEMPTION_WORDING, REGIME_NAMES, LegalRefusal, check_payment_terms_agreement
 from prebill.core.month_schedule import DAYS, LAST_DAY, MonthPrepared, MonthScheduleError, check_day
 
 
@@ -120,6 +121,39 @@ class Organisation(models.Model):
 
     def __str__(self):
         return self.legal_name
+
+    def clean(self):
+        super().clean()
+        try:
+            check_payment_terms_agreement(self.payment_terms_agreement, self.payment_terms_agreement_days)
+        except LegalRefusal as refused:
+            raise ValidationError({refused.where: refused.translated(gettext)}, code="payment_terms_agreement") \
+                from None
+
+
+class LegalWording(models.Model):
+    """The firm's own exemption, reverse-charge or export wording, in force from a date (the CIBS wording once the
+    firm has confirmed its article on Légifrance). It wins over the built-in wording (prebill.core.legal) on the
+    invoices issued from that date; an issued invoice keeps the text it was issued with."""
+
+    regime = models.CharField(_("VAT regime"), max_length=20,
+                              choices=[(regime.value, _(REGIME_NAMES[regime])) for regime in EXEMPTION_WORDING])
+    valid_from = models.DateField(_("in force from"))
+    text = models.CharField(_("wording"), max_length=1000,
+                            help_text=_("As printed on the invoices, with its CIBS article."))
+
+    class Meta:
+        ordering = ["regime", "-valid_from"]
+        constraints = [models.UniqueConstraint(fields=["regime", "valid_from"], name="one_wording_per_regime_and_day"),
+                       models.CheckConstraint(condition=~Q(text=""), name="legal_wording_not_empty")]
+
+    def __str__(self):
+        return f"{self.regime} {self.valid_from}"
+
+    def clean(self):
+        super().clean()
+        if not (self.text or "").strip():
+            raise ValidationError({"text": gettext("Enter the wording as the invoices must print it.")})
 
 
 class InvoiceSeries(models.Model):

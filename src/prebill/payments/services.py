@@ -7,12 +7,13 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from prebill.accounts.roles import acting_user
 from prebill.audit.services import record
 from prebill.billing.models import DepositReservation, PreInvoice, RemovedDraft
-from prebill.core.lifecycle import InvoiceState, check_transition
+from prebill.core.lifecycle import InvoiceState, check_transition, posted_state
 from prebill.core.refusals import Refusal
 from prebill.invoicing.models import Invoice
 
@@ -38,7 +39,10 @@ def amounts_due(invoice_ids: list[int]) -> dict[int, Decimal]:
 
 
 def deposit_left(payment: Payment) -> Decimal:
-    """What is left of a payment: neither allocated to an invoice nor reserved for a pre-invoice."""
+    """What is left of a payment: neither allocated to an invoice nor reserved for a pre-invoice (nothing of a
+    payment cancelled)."""
+    if payment.cancelled_at is not None:
+        return ZERO
     allocated = payment.allocations.aggregate(total=Sum("amount"))["total"] or ZERO
     reserved = payment.reservations.aggregate(total=Sum("amount"))["total"] or ZERO
     return payment.amount - allocated - reserved
@@ -77,7 +81,7 @@ def settle_with_deposit(*, payment: Payment, invoice: Invoice, user=None) -> All
 @transaction.atomic
 def allocate(*, payment: Payment, invoice_id: int, amount: Decimal, user=None) -> Allocation:
     """Settle (part of) an invoice with a payment or a deposit: never beyond what either has left."""
-    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    payment = _standing(Payment.all_objects.select_for_update().get(pk=payment.pk))
     invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
     if invoice.kind != Invoice.Kind.INVOICE or invoice.client_id != payment.client_id:
         raise PaymentRefused(gettext("%(number)s is not an invoice of this client.") % {"number": invoice.number})
@@ -99,6 +103,111 @@ def allocate(*, payment: Payment, invoice_id: int, amount: Decimal, user=None) -
            after={"state": wanted.value, "due": str(due - amount), "payment": payment.pk})
     signals.invoice_settled.send(sender=Allocation, allocation=allocation, user=user)
     return allocation
+
+
+def _standing(payment: Payment) -> Payment:
+    """The payment, unless it was cancelled: then nothing of it can be used."""
+    if payment.cancelled_at is not None:
+        raise PaymentRefused(gettext("Payment %(payment)s of %(date)s was cancelled: nothing of it can be used.")
+                             % {"payment": payment.pk, "date": payment.date.strftime("%d/%m/%Y")})
+    return payment
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise PaymentRefused(gettext("Say why (the reason is kept in the audit trail)."))
+    return reason[:500]
+
+
+def _remove(allocation: Allocation, *, reason: str, user) -> None:
+    """Undo one allocation (already locked with its payment): it stops counting, the invoice owes it again, its
+    state follows; accounting and e-invoicing undo their part (signals.allocation_removed)."""
+    invoice = Invoice.objects.select_for_update().get(pk=allocation.invoice_id)
+    if invoice.kind != Invoice.Kind.INVOICE:
+        raise PaymentRefused(gettext("%(number)s is a credit note: what settles it cannot be removed here.")
+                             % {"number": invoice.number})
+    due = amounts_due([invoice.pk])[invoice.pk]
+    Allocation.all_objects.filter(pk=allocation.pk).update(removed_at=timezone.now(), removed_by=acting_user(user),
+                                                           removal_reason=reason)
+    allocation.refresh_from_db()
+    state = InvoiceState(invoice.state)
+    # Not posted yet: it stays validated (posting then takes only what is still allocated). Posted: partly paid
+    # while money is still allocated, posted again when none is.
+    wanted = state if state is InvoiceState.VALIDATED else posted_state(
+        paid=Allocation.objects.filter(invoice=invoice).exists(), due=due + allocation.amount)
+    Invoice.objects.filter(pk=invoice.pk).update(state=wanted)
+    record(user=user, action="remove_allocation", obj=invoice,
+           before={"state": state.value, "due": str(due), "allocation": allocation.pk,
+                   "amount": str(allocation.amount)},
+           after={"state": wanted.value, "due": str(due + allocation.amount), "payment": allocation.payment_id,
+                  "reason": reason})
+    signals.allocation_removed.send(sender=Allocation, allocation=allocation, user=user)
+
+
+def _locked(allocation: Allocation) -> tuple[Allocation, Payment]:
+    payment = Payment.all_objects.select_for_update().get(pk=allocation.payment_id)
+    allocation = Allocation.all_objects.select_for_update().get(pk=allocation.pk)
+    if allocation.removed_at is not None:
+        raise PaymentRefused(gettext("This allocation of %(amount)s was already removed on %(date)s.")
+                             % {"amount": allocation.amount,
+                                "date": timezone.localtime(allocation.removed_at).strftime("%d/%m/%Y")})
+    return allocation, payment
+
+
+@transaction.atomic
+def remove_allocation(*, allocation: Allocation, reason: str, user=None) -> Allocation:
+    """Undo an allocation (money allocated to the wrong invoice): the invoice owes it again and the money goes back
+    to the client's deposit. The row stays (the journal and the audit trail point at it), marked removed."""
+    reason = _reason(reason)
+    allocation, payment = _locked(allocation)
+    _standing(payment)
+    _remove(allocation, reason=reason, user=user)
+    return allocation
+
+
+@transaction.atomic
+def correct_allocation(*, allocation: Allocation, amount: Decimal, reason: str, user=None) -> Allocation:
+    """A wrong amount allocated: the allocation is removed and the payment allocated again with `amount` to the
+    same invoice (never beyond what is due or what is left of the payment)."""
+    reason = _reason(reason)
+    allocation, payment = _locked(allocation)
+    _standing(payment)
+    if amount == allocation.amount:
+        raise PaymentRefused(gettext("%(amount)s is already the amount allocated: nothing to correct.")
+                             % {"amount": amount})
+    _remove(allocation, reason=reason, user=user)
+    return allocate(payment=payment, invoice_id=allocation.invoice_id, amount=amount, user=user)
+
+
+@transaction.atomic
+def cancel_payment(*, payment: Payment, reason: str, user=None) -> Payment:
+    """A payment recorded by mistake: its allocations are removed (the invoices owe them again), what was set aside
+    of it for pre-invoices is released, and it stops counting; accounting reverses its bank entry. Nothing is
+    deleted."""
+    reason = _reason(reason)
+    payment = Payment.all_objects.select_for_update().get(pk=payment.pk)
+    if payment.cancelled_at is not None:
+        raise PaymentRefused(gettext("Payment %(payment)s of %(date)s was already cancelled on %(on)s.")
+                             % {"payment": payment.pk, "date": payment.date.strftime("%d/%m/%Y"),
+                                "on": timezone.localtime(payment.cancelled_at).strftime("%d/%m/%Y")})
+    removed = []
+    for allocation in Allocation.objects.select_for_update().filter(payment=payment).order_by("pk"):
+        _remove(allocation, reason=reason, user=user)
+        removed.append(allocation.pk)
+    for reservation in DepositReservation.objects.select_for_update().filter(payment=payment).order_by("pk"):
+        record(user=user, action="release_deposit", obj=payment,
+               before={"pre_invoice": reservation.pre_invoice_id, "amount": str(reservation.amount)},
+               after={"reason": reason})
+        reservation.delete()
+    Payment.all_objects.filter(pk=payment.pk).update(cancelled_at=timezone.now(), cancelled_by=acting_user(user),
+                                                     cancel_reason=reason)
+    payment.refresh_from_db()
+    record(user=user, action="cancel_payment", obj=payment,
+           before={"amount": str(payment.amount), "reference": payment.reference, "allocations": removed},
+           after={"cancelled": True, "reason": reason})
+    signals.payment_cancelled.send(sender=Payment, payment=payment, user=user)
+    return payment
 
 
 def aged_balance(today: date) -> list[dict]:
@@ -149,7 +258,7 @@ def pre_invoice_due(pre_invoice: PreInvoice) -> tuple[list[DepositReservation], 
 @transaction.atomic
 def reserve_deposit(*, payment: Payment, pre_invoice_id: int, amount: Decimal, user=None) -> DepositReservation:
     """Set part of a deposit aside for a pre-invoice, so that its amount due falls before validation."""
-    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    payment = _standing(Payment.all_objects.select_for_update().get(pk=payment.pk))
     pre = PreInvoice.objects.select_for_update().filter(pk=pre_invoice_id).first()
     if pre is None:
         raise PaymentRefused(gettext("This pre-invoice no longer exists: the month was run again; open it anew."))

@@ -10,4 +10,6 @@ urlpatterns = [
     path("reservations/<int:pk>/release/", views.release, name="release"),
     path("invoices/<int:pk>/pay/", views.pay_invoice, name="pay_invoice"),
     path("invoices/<int:pk>/use-deposit/", views.use_deposit, name="use_deposit"),
+    path("allocations/<int:pk>/remove/", views.remove_allocation, name="remove_allocation"),
+    path("<int:pk>/cancel/", views.cancel_payment, name="cancel_payment"),
 ]

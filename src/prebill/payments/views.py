@@ -3,9 +3,11 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.dateparse import parse_date
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from prebill.accounts.roles import ACCOUNTANT, ADMINISTRATOR, COLLECTIONS, RECORD_PAYMENTS, role_required
 from prebill.billing.models import DepositReservation, PreInvoice
@@ -14,7 +16,7 @@ from prebill.invoicing.models import Invoice
 from prebill.web.forms import parse_amount
 
 from . import services
-from .models import Payment
+from .models import Allocation, Payment
 
 
 @role_required((COLLECTIONS, ACCOUNTANT, ADMINISTRATOR))
@@ -81,3 +83,47 @@ def use_deposit(request, pk: int):
     payment = get_object_or_404(Payment, pk=request.POST.get("payment"), client_id=invoice.client_id)
     services.settle_with_deposit(payment=payment, invoice=invoice, user=request.user)
     return redirect("invoicing:detail", pk=pk)
+
+
+def _next(request, default: str) -> str:
+    """Where to go back after the undoing: the page it was asked from (same host), else `default`."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if wanted and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return wanted
+    return default
+
+
+@role_required(RECORD_PAYMENTS)
+@require_http_methods(["GET", "POST"])
+def remove_allocation(request, pk: int):
+    """Take money off an invoice (allocated to the wrong one): a page says what follows and asks why, then the
+    POST of that page removes it."""
+    allocation = get_object_or_404(Allocation.objects.select_related("payment", "invoice"), pk=pk)
+    back = _next(request, reverse("invoicing:detail", args=[allocation.invoice_id]))
+    if request.method == "POST":
+        services.remove_allocation(allocation=allocation, reason=request.POST.get("reason", ""), user=request.user)
+        messages.success(request, _("The payment was removed from %(number)s: the invoice owes it again and the "
+                                    "money is back on the client's deposit.") % {"number": allocation.invoice.number})
+        return redirect(back)
+    return render(request, "payments/confirm_removal.html", {
+        "allocation": allocation, "payment": allocation.payment, "invoice": allocation.invoice, "next": back,
+        "section": "payments"})
+
+
+@role_required(RECORD_PAYMENTS)
+@require_http_methods(["GET", "POST"])
+def cancel_payment(request, pk: int):
+    """Cancel a payment recorded by mistake: a page lists the invoices that will owe it again and asks why, then
+    the POST of that page cancels it."""
+    payment = get_object_or_404(Payment.objects.select_related("client"), pk=pk)
+    back = _next(request, reverse("clients:detail", args=[payment.client.code]))
+    if request.method == "POST":
+        services.cancel_payment(payment=payment, reason=request.POST.get("reason", ""), user=request.user)
+        messages.success(request, _("Payment cancelled: the invoices it paid owe it again and its bank entry is "
+                                    "reversed."))
+        return redirect(back)
+    return render(request, "payments/confirm_cancel.html", {
+        "payment": payment, "allocations": payment.allocations.select_related("invoice").order_by("pk"),
+        "reservations": DepositReservation.objects.filter(payment=payment).order_by("pk"), "next": back,
+        "section": "payments"})

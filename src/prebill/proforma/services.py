@@ -25,6 +25,7 @@ from prebill.core.money import round_money, split_in_proportion
 from prebill.core.periods import Period
 from prebill.core.refusals import Refusal
 from prebill.core.review import BILLED_NOW, Decision
+from prebill.core.valuation import repriced
 from prebill.core.vat import totals, vat_breakdown
 from prebill.locks import retrying
 
@@ -103,11 +104,16 @@ def change_amount(*, line_id: int, amount: Decimal, user=None) -> ProFormaLine:
     line = _line(line_id)
     if amount < 0:
         raise ProFormaRefused(gettext("An amount to bill is zero or more."))
-    before = str(line.amount)
+    before = {"amount": str(line.amount), "quantity": str(line.quantity), "unit": line.unit,
+              "unit_price": str(line.unit_price)}
     line.amount = round_money(amount)
-    line.save(update_fields=["amount"])
-    record(user=user, action="change_pro_forma_amount", obj=line, before={"amount": before},
-           after={"amount": str(line.amount)})
+    # Quantity × price = amount on the invoice too: the price follows, or the line becomes a lump sum.
+    line.quantity, unit, line.unit_price = repriced(line.quantity, line.unit_price, line.amount)
+    line.unit = unit or line.unit
+    line.save(update_fields=["amount", "quantity", "unit", "unit_price"])
+    record(user=user, action="change_pro_forma_amount", obj=line, before=before,
+           after={"amount": str(line.amount), "quantity": str(line.quantity), "unit": line.unit,
+                  "unit_price": str(line.unit_price)})
     return line
 
 

@@ -14,6 +14,7 @@ def invoice_lifecycle(context, invoice) -> dict:
     transmission, events = services.statuses_of(invoice)
     return {"request": context["request"], "csrf_token": context.get("csrf_token"), "roles": context.get("roles"),
             "invoice": invoice, "transmission": transmission, "events": events,
+            "payment_reports": services.payment_reports_of(invoice),
             "e_invoiced": services.is_e_invoiced(invoice), "configured": services.platform() is not None}
 
 
