@@ -38,7 +38,6 @@ def test_validate_every_pre_invoice_the_filters_show_in_one_go(page, month_of_20
     expect(bulk.locator("[data-test=validate-selection]")).to_be_disabled()  # nothing ticked yet
     bulk.locator("[data-test=all-shown]").check()
     expect(bulk.locator("[data-selected-count]")).to_have_text(str(count))
-    screenshot(page, "month-selection.png")
     bulk.locator("[data-test=validate-selection]").click()
     confirm(page, says=f"{count} préfacture(s) deviennent des factures")
 
@@ -72,6 +71,7 @@ def test_validate_the_ticked_pre_invoices_only(page, demo, unfreeze_after):
     chosen = [int(boxes.nth(i).get_attribute("value").split("@")[0]) for i in (0, 2)]
     expected = sum(PreInvoice.objects.get(pk=pk).total_including_vat for pk in chosen)
     expect(page.locator("[data-selected-count]")).to_have_text("2")
+    screenshot(page, "month-selection.png")
     page.click("[data-test=validate-selection]")
     dialog = page.locator("#confirm-dialog")
     expect(dialog).to_contain_text("2 préfacture(s)")

@@ -16,7 +16,7 @@ from prebill.einvoicing import services
 from prebill.einvoicing.ereporting import NS
 from prebill.einvoicing.models import Report
 from prebill.invoicing.services import issue_credit_note
-from prebill.payments.services import pay_invoice
+from prebill.payments.services import cancel_payment, pay_invoice, remove_allocation
 from tests import factories as f
 from tests.einvoicing.platform import DAY, invoiced
 
@@ -126,3 +126,28 @@ def test_reports_are_sent_acknowledged_and_a_rejected_one_prepared_again(reporti
 def test_no_report_before_the_firm_reports(firm):
     invoiced(_consumer("P-1"), "100.00")
     assert services.prepare_reports(today=date(2027, 1, 2)) == []
+
+
+def test_money_taken_back_after_its_period_was_reported_is_declared_again(reporting_firm):
+    invoice = invoiced(_consumer("P-1"), "100.00")  # 120.00
+    kept = pay_invoice(invoice=invoice, day=date(2026, 12, 3), method="card", amount=Decimal("70.00"))
+    mistaken = pay_invoice(invoice=invoice, day=date(2026, 12, 3), method="card", amount=Decimal("50.00"))
+    services.prepare_reports(today=date(2027, 1, 2))
+    first = Report.objects.get(flow="10.4", period_first=date(2026, 12, 1))
+    Report.objects.filter(pk=first.pk).update(state="accepted")
+
+    cancel_payment(payment=mistaken, reason="saisi deux fois")
+
+    second = Report.objects.get(flow="10.4", period_first=date(2026, 12, 1), version=2)
+    assert (second.state, second.total_excluding_vat) == ("waiting", Decimal("70.00"))
+    days = _xml(second).findall(f".//{{{NS}}}Day")
+    assert [(d.get("date"), [(r.get("rate"), r.get("amount")) for r in d]) for d in days] == [
+        ("2026-12-03", [("20.00", "70.00")])]
+    assert Report.objects.get(pk=first.pk).state == "accepted"  # what was sent stays as it was
+    # The 10.2 of the month (abroad) says the same as before: it is not declared again.
+    assert not Report.objects.filter(flow="10.2", version=2).exists()
+    # Taken back before the first version went out: that one is not sent at all.
+    remove_allocation(allocation=kept.allocations.get(), reason="pas ce client")
+    assert Report.objects.get(pk=second.pk).state == "cancelled"
+    third = Report.objects.get(flow="10.4", period_first=date(2026, 12, 1), version=3)
+    assert third.total_excluding_vat == Decimal("0.00")

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from prebill.accounting.services import post_invoice
 from prebill.audit.models import AuditEvent
 from prebill.billing.models import DepositReservation, PreInvoice
 from prebill.billing.services import run_pre_billing
@@ -20,19 +19,6 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-@pytest.fixture
-def two_invoices(firm):
-    client = f.client(code="ACME")
-    for amount in ("100.00", "50.00"):
-        f.fixed_fee_part(f.engagement(client), installments=[(date(2026, 11, 30), amount)])
-    run_pre_billing(period=Period(2026, 11))
-    invoices = [invoicing.validate_pre_invoice(pre_invoice_id=pk, issue_date=date(2026, 11, 30))
-                for pk in PreInvoice.objects.order_by("total_including_vat").values_list("pk", flat=True)]
-    for invoice in invoices:
-        post_invoice(invoice_id=invoice.pk)
-    return client, invoices  # 60.00 and 120.00 incl. VAT
 
 
 def _state(invoice) -> str:

@@ -161,6 +161,17 @@ def check_buyer_identified(*, category: str, siren: str, client: str) -> None:
             "client's SIREN, or set its nature if it is not a French company."), where="siren", client=client)
 
 
+def _agreement_allows(terms: PaymentTerms, agreement: str, agreement_days: int | None) -> bool:
+    """Whether the firm's sector agreement allows `terms`: False without one; refused beyond its days."""
+    if not (agreement or "").strip() or agreement_days is None:
+        return False
+    if terms.days <= agreement_days:
+        return True
+    raise LegalRefusal(gettext_noop(
+        "Payment terms of %(terms)s exceed the %(days)s days the sector agreement %(agreement)s allows."),
+        where="payment_terms_days", terms=str(terms), days=agreement_days, agreement=agreement.strip())
+
+
 def check_payment_terms(terms: PaymentTerms, *, agreement: str = "", agreement_days: int | None = None) -> None:
     """Refuse payment terms beyond the legal cap (L441-10: 60 days from the invoice date, or 45 days end of
     month), unless the firm records the sector agreement that allows them: then up to the number of days that
@@ -168,12 +179,8 @@ def check_payment_terms(terms: PaymentTerms, *, agreement: str = "", agreement_d
     cap = LEGAL_MAX_DAYS_END_OF_MONTH if terms.end_of_month else LEGAL_MAX_DAYS
     if terms.days <= cap:
         return
-    if (agreement or "").strip() and agreement_days is not None:
-        if terms.days <= agreement_days:
-            return
-        raise LegalRefusal(gettext_noop(
-            "Payment terms of %(terms)s exceed the %(days)s days the sector agreement %(agreement)s allows."),
-            where="payment_terms_days", terms=str(terms), days=agreement_days, agreement=agreement.strip())
+    if _agreement_allows(terms, agreement, agreement_days):
+        return
     raise LegalRefusal(gettext_noop(
         "Payment terms of %(terms)s exceed the legal cap (Code de commerce L441-10): at most 60 days from the "
         "invoice date, or 45 days end of month. Longer terms need a sector agreement recorded in the firm's "
@@ -220,12 +227,8 @@ def check_periodic_payment_terms(terms: PaymentTerms, *, issued: date, agreement
     due = due_date(issued, terms.days, terms.end_of_month)
     if (due - issued).days <= PERIODIC_MAX_DAYS:
         return
-    if (agreement or "").strip() and agreement_days is not None:
-        if terms.days <= agreement_days:
-            return
-        raise LegalRefusal(gettext_noop(
-            "Payment terms of %(terms)s exceed the %(days)s days the sector agreement %(agreement)s allows."),
-            where="payment_terms_days", terms=str(terms), days=agreement_days, agreement=agreement.strip())
+    if _agreement_allows(terms, agreement, agreement_days):
+        return
     raise LegalRefusal(gettext_noop(
         "Payment terms of %(terms)s make this periodic invoice (it groups deliveries of several days) due on "
         "%(due)s, %(days)s days after its date: a periodic invoice is due at most 45 days from its date (Code de "

@@ -23,3 +23,4 @@ def declare_the_payment(sender, *, allocation, **kwargs) -> None:
 @receiver(allocation_removed, dispatch_uid="einvoicing.correct_payment_report")
 def correct_the_declared_payment(sender, *, allocation, **kwargs) -> None:
     services.correct_payment_report(allocation)
+    services.declare_payments_again(allocation.payment.date)

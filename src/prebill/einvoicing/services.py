@@ -483,6 +483,44 @@ def prepare_again(report: Report, *, user=None) -> Report:
     return again
 
 
+PAYMENT_FLOWS = (Flow.UNITARY_PAYMENTS, Flow.AGGREGATED_PAYMENTS)
+
+
+def declare_payments_again(day, *, user=None) -> list[Report]:
+    """Money taken back (an allocation removed, a payment cancelled) that a payment report (10.2, 10.4) of its
+    period had declared: that period is declared again, as its next version, from the payments as they are now.
+    A version not sent yet is cancelled rather than sent. Nothing happens when the period was not reported, was
+    rejected (the clerk prepares it again), or would say the same (an e-invoiced client's money is not in it)."""
+    org = Organisation.objects.get()
+    again = []
+    with transaction.atomic():
+        named_lock("einvoicing.reports")
+        for flow in PAYMENT_FLOWS:
+            latest = (Report.objects.filter(flow=flow.value, period_first__lte=day, period_last__gte=day)
+                      .order_by("-version").first())
+            if latest is None or latest.state in (State.REJECTED, State.CANCELLED):
+                continue
+            period = ReportingPeriod(latest.period_first, latest.period_last)
+            now = ereporting.build(flow, period, declarant=_declarant(org), tracking_id=latest.tracking_id,
+                                   issued_at=timezone.now())
+            if (now.entries, now.total_excluding_vat, now.total_vat) == (
+                    latest.entries, latest.total_excluding_vat, latest.total_vat):
+                continue
+            _cancel_if_unsent(latest)
+            again.append(_report(flow, period, org, latest.version + 1))
+            record(user=user, action="einvoicing_report_again", obj=again[-1],
+                   before={"version": latest.version, "total": str(latest.total_excluding_vat)})
+    if again:
+        later("einvoicing.send_due")
+    return again
+
+
+def _cancel_if_unsent(report: Report) -> bool:
+    """A report still waiting, and not being sent at this moment, is taken out of the queue."""
+    return bool(Report.objects.filter(pk=report.pk, state=State.WAITING).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=timezone.now())).update(state=State.CANCELLED))
+
+
 def send_report(report_id: int, client: PlatformClient | None = None) -> bool:
     return _send(Report, report_id, client, lambda report: Outgoing(
         name=f"{report.tracking_id}.xml", syntax="FRR", content=bytes(report.content),
