@@ -11,11 +11,9 @@ from ninja.pagination import paginate
 
 from prebill.accounting.services import post_invoice
 from prebill.accounts.roles import (
-    ACCOUNTANT,
-    ADMINISTRATOR,
-    COLLECTIONS,
     POST_INVOICES,
     RECORD_PAYMENTS,
+    SEE_AGED_BALANCE,
     SEE_INVOICES,
     VALIDATE_INVOICES,
 )
@@ -243,6 +241,6 @@ def release_reservation(request, reservation_id: int):
 
 @router.get("/aged-balance", response=list[dict])
 def aged_balance(request, on: date | None = None):
-    require(request, (COLLECTIONS, ACCOUNTANT, ADMINISTRATOR))
+    require(request, SEE_AGED_BALANCE)
     return [{k: str(v) if isinstance(v, Decimal) else v for k, v in row.items()}
             for row in payments.aged_balance(on or date.today())]

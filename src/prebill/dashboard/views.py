@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from prebill.accounts.roles import ACCOUNTANT, ADMINISTRATOR, COLLECTIONS, SEE_INVOICES, SEE_PRE_BILLING, has_role
+from prebill.accounts.roles import SEE_AGED_BALANCE, SEE_INVOICES, SEE_PRE_BILLING, has_role
 from prebill.core.periods import Period
 from prebill.payments.services import BUCKETS
 from prebill.web.templatetags.prebill import money
@@ -21,8 +21,6 @@ from prebill.web.templatetags.prebill import money
 from . import selectors
 from .charts import Bar, bar_chart
 
-# The roles of the aged balance page (prebill.payments.views.aged_balance): they alone see what clients owe.
-SEE_AGED_BALANCE = (COLLECTIONS, ACCOUNTANT, ADMINISTRATOR)
 BUCKET_LABELS = {"not_due": gettext_noop("Not due"), "1_30": gettext_noop("1–30 days"),
                  "31_60": gettext_noop("31–60 days"), "61_90": gettext_noop("61–90 days"),
                  "over_90": gettext_noop("Over 90 days")}

@@ -6,7 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -239,9 +240,15 @@ def released_by_removed_drafts(since: date) -> list:
 
 def client_deposits(client_id: int) -> list[tuple[Payment, Decimal]]:
     """The client's payments with something left, and what is left of each."""
-    payments = list(Payment.objects.filter(client_id=client_id).order_by("date", "pk"))
-    left = [(payment, deposit_left(payment)) for payment in payments]
-    return [(payment, amount) for payment, amount in left if amount > 0]
+    # One query: what each payment allocated and reserved, summed in subqueries (not two queries per payment).
+    allocated = (Allocation.objects.filter(payment=OuterRef("pk")).values("payment")
+                 .annotate(total=Sum("amount")).values("total"))
+    reserved = (DepositReservation.objects.filter(payment=OuterRef("pk")).values("payment")
+                .annotate(total=Sum("amount")).values("total"))
+    payments = (Payment.objects.filter(client_id=client_id)
+                .annotate(left=F("amount") - Coalesce(Subquery(allocated), ZERO) - Coalesce(Subquery(reserved), ZERO))
+                .filter(left__gt=0).order_by("date", "pk"))
+    return [(payment, payment.left) for payment in payments]
 
 
 def reservations_on(pre_invoice: PreInvoice) -> list[DepositReservation]:

@@ -5,21 +5,21 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from prebill.accounts.roles import ACCOUNTANT, ADMINISTRATOR, COLLECTIONS, RECORD_PAYMENTS, role_required
+from prebill.accounts.roles import RECORD_PAYMENTS, SEE_AGED_BALANCE, role_required
 from prebill.billing.models import DepositReservation, PreInvoice
 from prebill.clients.models import Client
 from prebill.invoicing.models import Invoice
 from prebill.web.forms import parse_amount
+from prebill.web.refusals import on_this_site
 
 from . import services
 from .models import Allocation, Payment
 
 
-@role_required((COLLECTIONS, ACCOUNTANT, ADMINISTRATOR))
+@role_required(SEE_AGED_BALANCE)
 def aged_balance(request):
     today = parse_date(request.GET.get("on", "") or "") or date.today()
     rows = services.aged_balance(today)
@@ -88,10 +88,7 @@ def use_deposit(request, pk: int):
 def _next(request, default: str) -> str:
     """Where to go back after the undoing: the page it was asked from (same host), else `default`."""
     wanted = request.POST.get("next") or request.GET.get("next") or ""
-    if wanted and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return wanted
-    return default
+    return wanted if on_this_site(request, wanted) else default
 
 
 @role_required(RECORD_PAYMENTS)

@@ -39,6 +39,12 @@ class RefusalsAsMessages:
         return HttpResponseRedirect(_back(request))
 
 
+def on_this_site(request: HttpRequest, url: str) -> bool:
+    """Whether `url` leads to this site (a page to go back to, never an open redirect)."""
+    return bool(url) and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
+                                                         require_https=request.is_secure())
+
+
 def _back(request: HttpRequest) -> str:
     """The view's own target, else the page the form came from (same host only), else the home page."""
     match = request.resolver_match
@@ -46,8 +52,7 @@ def _back(request: HttpRequest) -> str:
     if target is not None:
         return target(request, **match.kwargs)
     referer = request.META.get("HTTP_REFERER", "")
-    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
-                                                   require_https=request.is_secure()):
+    if on_this_site(request, referer):
         parts = urlsplit(referer)
         back = parts.path + (f"?{parts.query}" if parts.query else "")
         # A page that refuses to be shown would send the browser back to itself for ever.
