@@ -8,6 +8,7 @@ from prebill.invoicing.immutability import _triggers
 from prebill.organisation.models import InvoiceSeries
 from tests import factories
 from tests import factories as f
+from tests.smtp import smtp_server  # noqa: F401  (a fixture: the SMTP server the e-mail tests start)
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +65,7 @@ def unfreeze_after(transactional_db):
             cursor.execute(statement)
         for table in ("einvoicing_lifecycleevent", "einvoicing_transmission", "einvoicing_paymentreport",
                       "accounting_journalline", "accounting_journalentry", "payments_allocation",
-                      "documents_issueddocument", "invoicing_invoicevat", "invoicing_invoicelineitem",
+                      "documents_issueddocument", "sending_invoiceemail", "invoicing_invoicevat", "invoicing_invoicelineitem",
                       "invoicing_invoiceline", "invoicing_invoice", "audit_auditevent"):
             cursor.execute(f"DELETE FROM {table}")
         for statement in create:

@@ -1,10 +1,14 @@
 from datetime import date
 
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import POST_INVOICES, role_required
+from prebill.invoicing.selectors import selected_invoices
+from prebill.jobs.models import Job
 
 from . import services
 
@@ -40,6 +44,27 @@ def journal(request):
 def post_invoice(request, pk: int):
     services.post_invoice(invoice_id=pk, user=request.user)
     return redirect("invoicing:detail", pk=pk)
+
+
+@role_required(POST_INVOICES)
+@require_POST
+def post_selection(request):
+    """Post the invoices ticked on the invoices list, or all that its filters show, as one job."""
+    job = services.start_posting(invoice_ids=selected_invoices(request.POST), user=request.user)
+    return redirect("accounting:postings", pk=job.pk)
+
+
+@role_required(POST_INVOICES)
+def postings(request, pk: int):
+    """A bulk posting's progress, then its summary: the entries written and each refusal with why."""
+    job = get_object_or_404(Job, pk=pk, kind="post_invoices")
+    posted = [{"number": row["number"], "detail": row["entry"]} for row in (job.result or {}).get("posted", [])]
+    template = "invoicing/_bulk_job.html" if request.htmx else "invoicing/bulk_job.html"
+    return render(request, template, {
+        "job": job, "title": _("Posting invoices"), "step": _(job.step) if job.step else "",
+        "done": posted, "refused": (job.result or {}).get("refused", []), "done_label": _("Entries written"),
+        "detail_label": _("Entry"), "section": "invoices",
+        "done_heading": ngettext("%(n)s invoice posted", "%(n)s invoices posted", len(posted)) % {"n": len(posted)}})
 
 
 @role_required(POST_INVOICES)

@@ -1,5 +1,5 @@
-"""Endpoints of bulk work done in the background: validating many drafts, posting many invoices, and following
-any job by its id."""
+"""Endpoints of bulk work done in the background: validating many drafts, posting or e-mailing many invoices, and
+following any job by its id."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from ninja.errors import HttpError
 from pydantic import field_validator
 
 from prebill.accounting.services import invoices_named, start_posting
-from prebill.accounts.roles import POST_INVOICES, VALIDATE_INVOICES, has_role
+from prebill.accounts.roles import POST_INVOICES, SEND_INVOICES, VALIDATE_INVOICES, has_role
 from prebill.invoicing.validations import start_validations
 from prebill.jobs.models import Job
+from prebill.sending.services import start_sending
 
 from .auth import require
 from .schemas import Message
@@ -22,7 +23,7 @@ from .schemas import Message
 router = Router(tags=["jobs"])
 ERRORS = {401: Message, 403: Message, 404: Message, 409: Message}
 # Who may follow a job: its starter, and those who may start one of its kind.
-ROLES_OF_KIND = {"validate_drafts": VALIDATE_INVOICES, "post_invoices": POST_INVOICES}
+ROLES_OF_KIND = {"validate_drafts": VALIDATE_INVOICES, "post_invoices": POST_INVOICES, "send_invoices": SEND_INVOICES}
 
 
 class JobOut(Schema):
@@ -88,11 +89,34 @@ def start_validating(request, payload: ValidationsIn):
 def start_postings(request, payload: PostingsIn):
     """Post many invoices to the sales journal; follow GET /jobs/{id}."""
     require(request, POST_INVOICES)
-    ids, missing = invoices_named(payload.invoices)
-    if missing:
-        return Status(422, {"detail": [{"loc": f"invoices.{payload.invoices.index(number)}",
-                                        "msg": gettext("no such invoice")} for number in missing]})
+    ids = _named(payload.invoices)
+    if isinstance(ids, Status):
+        return ids
     return Status(202, start_posting(invoice_ids=ids, user=request.auth))
+
+
+class SendingsIn(PostingsIn):
+    to: str = Field("", description="the addresses to send to; empty: each client's billing e-mail")
+
+
+def _named(numbers: list[str]) -> list[int] | Status:
+    """The invoices `numbers` names, or the 422 answer naming those that name none."""
+    ids, missing = invoices_named(numbers)
+    if missing:
+        return Status(422, {"detail": [{"loc": f"invoices.{numbers.index(number)}",
+                                        "msg": gettext("no such invoice")} for number in missing]})
+    return ids
+
+
+@router.post("/sendings", response={202: JobOut, 422: dict, **ERRORS})
+def start_sendings(request, payload: SendingsIn):
+    """E-mail many invoices, each with its PDF; follow GET /jobs/{id} (its result lists to whom each went, and
+    those refused or failed, with why)."""
+    require(request, SEND_INVOICES)
+    ids = _named(payload.invoices)
+    if isinstance(ids, Status):
+        return ids
+    return Status(202, start_sending(invoice_ids=ids, to=payload.to, user=request.auth))
 
 
 @router.get("/jobs/{job_id}", response={200: JobOut, **ERRORS})

@@ -171,6 +171,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--reason", required=True, help="why (kept in the audit trail)")
     cmd = commands.add_parser("post", help="post invoices and credit notes to the sales journal")
     cmd.add_argument("number", nargs="+")
+    cmd = commands.add_parser("send", help="e-mail invoices and credit notes to their clients, each with its PDF")
+    cmd.add_argument("number", nargs="*", help="invoice or credit note numbers")
+    cmd.add_argument("--period", help="YYYY-MM: the invoices and credit notes issued that month")
+    cmd.add_argument("--client", help="client code: its invoices (of --period, if given)")
+    cmd.add_argument("--to", default="", help="the addresses to send to (default: each client's billing e-mail)")
     cmd = commands.add_parser("pdf", help="write the PDF (Factur-X for invoices and credit notes) of documents")
     cmd.add_argument("number", nargs="+", help="invoice or credit note numbers")
     cmd.add_argument("-o", "--output", type=Path, help="directory to write into (default: current)")
@@ -728,6 +733,36 @@ def _post(args) -> int:
     return EXIT_BAD_INPUT if missing or job.result["refused"] else 0
 
 
+def _send(args) -> int:
+    from prebill.accounting.services import invoices_named
+    from prebill.core.periods import Period
+    from prebill.invoicing.models import Invoice
+    from prebill.sending.services import start_sending
+
+    ids, missing = invoices_named(args.number)
+    for number in missing:
+        print(gettext("%(number)s: %(reason)s") % {"number": number, "reason": gettext("no such invoice")},
+              file=sys.stderr)
+    if args.period or args.client:
+        chosen = Invoice.objects.order_by("number")
+        if args.period:
+            period = Period.parse(args.period)
+            chosen = chosen.filter(issue_date__range=(period.first_day, period.last_day))
+        if args.client:
+            chosen = chosen.filter(client__code=args.client)
+        ids += [pk for pk in chosen.values_list("pk", flat=True) if pk not in ids]
+    if not ids:
+        raise Refusal(gettext("nothing to send: name invoices, or give --period or --client"))
+    job = start_sending(invoice_ids=ids, to=args.to, here=True)
+    _failed_job(job)
+    for sent in job.result["sent"]:
+        print(gettext("%(number)s sent to %(detail)s") % sent)
+    for refused in job.result["refused"]:  # the others are still sent: say which one
+        print(gettext("%(number)s: %(reason)s") % {"number": refused.get("number", refused.get("invoice")),
+                                                   "reason": refused["reason"]}, file=sys.stderr)
+    return EXIT_BAD_INPUT if missing or job.result["refused"] else 0
+
+
 def _documents(args) -> int:
     from prebill.documents.issued import filename, issued_document
     from prebill.invoicing.models import Invoice
@@ -874,6 +909,6 @@ COMMANDS = {
     "import-costs": _import_costs, "pdf": _documents, "facturx": _documents, "logo": _logo, "costs": _costs,
     "export": _export, "run": _run, "demo": _demo, "serve": _serve, "worker": _worker, "validate": _validate,
     "credit": _credit, "beat": _beat, "einvoicing": _einvoicing,
-    "post": _post, "payments": _payments, "fec": _fec, "vat": _vat, "duplicate": _duplicate,
+    "post": _post, "send": _send, "payments": _payments, "fec": _fec, "vat": _vat, "duplicate": _duplicate,
     "pro-forma": _pro_forma, "review": _review, "training": _training,
 }

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .database import database_from_url
+from .mail import mail_from_url
 
 PROJECT_DIR = Path(os.environ.get("PREBILL_HOME", Path.cwd()))
 VAR_DIR = PROJECT_DIR / "var"
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "prebill.costs",
     "prebill.documents",
     "prebill.einvoicing",
+    "prebill.sending",
     "prebill.training",
     "prebill.audit",
     "prebill.imports",
@@ -199,6 +201,15 @@ PREBILL_PA_TIMEOUT_SECONDS = int(os.environ.get("PREBILL_PA_TIMEOUT_SECONDS", "3
 PREBILL_PA_RETRY = duration_from_seconds(os.environ.get("PREBILL_PA_RETRY_SECONDS", "60"))
 PREBILL_PA_RETRY_MAX = duration_from_seconds(os.environ.get("PREBILL_PA_RETRY_MAX_SECONDS", "21600"))
 PREBILL_PA_ATTEMPTS = int(os.environ.get("PREBILL_PA_ATTEMPTS", "8"))
+# Invoices sent by e-mail (prebill.sending): the SMTP server from PREBILL_SMTP_URL (its password from the
+# environment only), else files under var/outbox. Each sending is tried PREBILL_EMAIL_ATTEMPTS times, waiting
+# PREBILL_EMAIL_RETRY_SECONDS more after each failure (a server busy for a moment), then left for a user's retry.
+globals().update(mail_from_url(os.environ.get("PREBILL_SMTP_URL", ""), outbox=VAR_DIR / "outbox"))
+DEFAULT_FROM_EMAIL = os.environ.get("PREBILL_EMAIL_FROM", "facturation@localhost")
+EMAIL_TIMEOUT = int(os.environ.get("PREBILL_EMAIL_TIMEOUT_SECONDS", "30"))
+PREBILL_EMAIL_ATTEMPTS = int(os.environ.get("PREBILL_EMAIL_ATTEMPTS", "3"))
+PREBILL_EMAIL_RETRY = duration_from_seconds(os.environ.get("PREBILL_EMAIL_RETRY_SECONDS", "2"))
+
 if PREBILL_PA_SYNTAX not in ("Factur-X", "CII", "UBL"):
     from django.core.exceptions import ImproperlyConfigured
 

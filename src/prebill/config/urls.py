@@ -36,6 +36,7 @@ urlpatterns = [
     path("audit/", include("prebill.audit.urls")),
     path("accounting/", include("prebill.accounting.urls")),
     path("einvoicing/", include("prebill.einvoicing.urls")),
+    path("sending/", include("prebill.sending.urls")),
     path("settings/", include("prebill.organisation.urls")),
     path("api/", api_urls.urls()),
     path("api-tokens/", api_views.tokens, name="api_tokens"),

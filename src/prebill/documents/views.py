@@ -12,6 +12,7 @@ from prebill.accounts.roles import SEE_INVOICES, SEE_PRE_BILLING, role_required
 from prebill.billing.models import PreInvoice
 from prebill.core.periods import Period
 from prebill.invoicing.models import Invoice
+from prebill.invoicing.selectors import selected_invoices
 
 from . import issued, services
 from .models import DocumentBatch
@@ -57,10 +58,14 @@ def pre_invoice_document(request, pk: int):
 @role_required(SEE_INVOICES)
 @require_POST
 def start_batch(request):
-    period = Period.parse(request.POST.get("period", "")) if request.POST.get("period") else None
-    numbers = [n for n in request.POST.getlist("number") if n]
-    batch = services.start_batch(invoice_ids=services.invoices_of(period=period, numbers=numbers),
-                                 label=f"{_('Documents')} {period or ', '.join(numbers[:3])}", user=request.user)
+    """The PDFs of a month (period), or of the invoices list's selection, as one zip."""
+    if request.POST.get("period"):
+        period = Period.parse(request.POST["period"])
+        invoice_ids, label = services.invoices_of(period=period), f"{_('Documents')} {period}"
+    else:
+        invoice_ids = selected_invoices(request.POST)
+        label = _("Documents of %(count)s invoices") % {"count": len(invoice_ids)}
+    batch = services.start_batch(invoice_ids=invoice_ids, label=label, user=request.user)
     return redirect("documents:batch", pk=batch.pk)
 
 

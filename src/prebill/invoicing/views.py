@@ -7,7 +7,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,42 +23,23 @@ from prebill.jobs.models import Job
 from prebill.web.forms import parse_amount, parse_date
 from prebill.web.refusals import after_refusal
 
-from . import services
+from . import selectors, services
 from .models import Invoice, InvoiceLineItem
 from .validations import start_validations
 
 
 @role_required(SEE_INVOICES)
 def invoice_list(request):
-    search = request.GET.get("q", "").strip()
-    invoices = Invoice.objects.order_by("-issue_date", "-number")
-    if search:
-        invoices = invoices.filter(Q(number__icontains=search) | Q(buyer_code__icontains=search)
-                                   | Q(buyer_name__icontains=search))
-    # The e-invoicing filters (prebill.einvoicing's rows, by their relation's name): a sending state, a status.
-    transmission, status = request.GET.get("transmission", ""), request.GET.get("status", "")
-    if transmission:
-        invoices = invoices.filter(transmission__state=transmission)
-    if status.isdigit():
-        invoices = invoices.filter(transmission__status=int(status))
-    # The dashboard's links (prebill.dashboard): the documents issued in a month, or the invoices of a billing month.
-    month, period = _month(request.GET.get("month", "")), _month(request.GET.get("period", ""))
-    if month:
-        invoices = invoices.filter(issue_date__gte=month.first_day, issue_date__lte=month.last_day)
-    if period:
-        invoices = invoices.filter(kind=Invoice.Kind.INVOICE, period=period.first_day)
+    filters = selectors.InvoiceFilters.from_query(request.GET)
+    invoices = selectors.invoices_listed(filters)
     page = Paginator(invoices.select_related("transmission"), 50).get_page(request.GET.get("page", 1))
-    return render(request, "invoicing/list.html", {"page": page, "search": search, "transmission": transmission,
-                                                   "status": status, "section": "invoices",
-                                                   "month": month, "period": period})
-
-
-def _month(text: str) -> Period | None:
-    """A YYYY-MM filter; anything else filters nothing."""
-    try:
-        return Period.parse(text) if text else None
-    except PeriodError:
-        return None
+    for invoice in page:
+        invoice.shown_state = selectors.shown_state(invoice)
+        invoice.shown_state_label = _(selectors.SHOWN_STATES[invoice.shown_state])
+    totals = invoices.aggregate(count=Count("pk"), total=Sum("total_including_vat"))
+    return render(request, "invoicing/list.html", {
+        "page": page, "filters": filters, "carried": filters.as_query(), "states": selectors.SHOWN_STATES,
+        "count": totals["count"], "total": totals["total"], "section": "invoices"})
 
 
 @role_required(SEE_INVOICES)

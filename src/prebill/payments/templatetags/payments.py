@@ -49,3 +49,9 @@ def invoice_collection(context, invoice) -> dict:
 def invoice_payments(context, invoice) -> dict:
     """The payments and deposits allocated to an invoice."""
     return _page(context, invoice, allocations=invoice.allocations.select_related("payment").order_by("pk"))
+
+
+@register.simple_tag
+def amounts_due_of(invoices) -> dict:
+    """What is left to pay of each invoice of a list (by id; credit notes have none), in three queries."""
+    return services.amounts_due([invoice.pk for invoice in invoices if invoice.kind == "invoice"])
