@@ -63,6 +63,11 @@ def record_payment(*, client_id: int, day: date, method: str, amount: Decimal, r
     return payment
 
 
+def excess_of(invoice: Invoice, amount: Decimal) -> Decimal:
+    """What a payment of `amount` would leave once the invoice is paid (nothing when it does not pay it all)."""
+    return max(amount - max(amounts_due([invoice.pk])[invoice.pk], ZERO), ZERO)
+
+
 @transaction.atomic
 def pay_invoice(*, invoice: Invoice, day: date, method: str, amount: Decimal, reference: str = "",
                 user=None) -> Payment:

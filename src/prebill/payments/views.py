@@ -14,6 +14,7 @@ from prebill.clients.models import Client
 from prebill.invoicing.models import Invoice
 from prebill.web.forms import parse_amount
 from prebill.web.refusals import on_this_site
+from prebill.web.templatetags.prebill import money
 
 from . import services
 from .models import Allocation, Payment
@@ -66,12 +67,25 @@ def release(request, pk: int):
 @role_required(RECORD_PAYMENTS)
 @require_POST
 def pay_invoice(request, pk: int):
+    """Record a payment of the invoice. One beyond what is due asks first what the excess is: a deposit kept for
+    the client, or a typing mistake (then only what is due is recorded)."""
     invoice = get_object_or_404(Invoice, pk=pk)
     amount = parse_amount(request.POST.get("amount")) or Decimal(0)
+    excess, choice = services.excess_of(invoice, amount), request.POST.get("excess", "")
+    if excess and choice == "due_only":
+        amount, excess = amount - excess, Decimal(0)
+    elif excess and choice != "deposit":
+        return render(request, "payments/confirm_overpayment.html", {
+            "invoice": invoice, "amount": amount, "excess": excess, "due": amount - excess,
+            "form": request.POST, "section": "invoices"})
     services.pay_invoice(invoice=invoice, day=parse_date(request.POST.get("date", "") or "") or date.today(),
                          method=request.POST.get("method", "transfer"), amount=amount,
                          reference=request.POST.get("reference", "")[:100], user=request.user)
-    messages.success(request, _("Payment recorded."))
+    if excess:
+        messages.success(request, _("Payment recorded: %(excess)s is kept as a deposit of the client.")
+                         % {"excess": money(excess, invoice.currency)})
+    else:
+        messages.success(request, _("Payment recorded."))
     return redirect("invoicing:detail", pk=pk)
 
 
