@@ -198,4 +198,4 @@ def test_an_upload_over_the_size_setting_is_refused_clearly(firm, preparer, sett
 
     assert response.status_code == 422 and not TimeEntry.objects.exists()
     assert response.context["problems"] == [
-        "temps.csv : le fichier fait 0.6 Mo, plus que les 0.5 Mo qu'accepte un import : découpez-le"]
+        "temps.csv : le fichier fait 0,6 Mo, plus que les 0,5 Mo qu'accepte un import : découpez-le"]

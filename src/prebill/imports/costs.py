@@ -48,22 +48,27 @@ def _client_engagement(row: dict, where: Where, refs: References, checker: Check
     return refs.clients.get(client), refs.engagements.get(engagement) if engagement else None
 
 
+# Yes and no as clerks type them, and as Excel writes its booleans (VRAI/FAUX in French, TRUE/FALSE in English).
+YES, NO = ("yes", "oui", "vrai", "true", "1", "x"), ("no", "non", "faux", "false", "0")
+
+
+def _flag(row: dict, column: str, default: str, where: Where, checker: Checker) -> bool:
+    value = (row.get(column) or default).strip().lower()
+    if value not in YES + NO:
+        checker.add(where(column), gettext_noop("%(column)s is yes or no, got %(value)s"), column=column,
+                    value=repr(value))
+    return value in YES
+
+
 def _yes_no(row: dict, where: Where, checker: Checker) -> bool:
-    value = (row.get("rebillable") or "yes").lower()
-    if value not in ("yes", "no", "oui", "non"):
-        checker.add(where("rebillable"), gettext_noop("rebillable is yes or no, got %(value)s"), value=repr(value))
-    return value in ("yes", "oui")
+    return _flag(row, "rebillable", "yes", where, checker)
 
 
 def _disbursement(row: dict, where: Where, checker: Checker) -> bool:
-    """The débours flag (paid in the client's name), column `disbursement` or its French name `debours`: yes/no,
-    oui/non; empty is no."""
-    column = next((name for name in DISBURSEMENT_COLUMNS if row.get(name)), "disbursement")
-    value = (row.get(column) or "no").lower()
-    if value not in ("yes", "no", "oui", "non"):
-        checker.add(where(column), gettext_noop("%(column)s is yes or no, got %(value)s"), column=column,
-                    value=repr(value))
-    return value in ("yes", "oui")
+    """The débours flag (paid in the client's name), column `disbursement` or its French name `debours`; empty is
+    no."""
+    return _flag(row, next((name for name in DISBURSEMENT_COLUMNS if row.get(name)), "disbursement"), "no", where,
+                 checker)
 
 
 def _rate(row: dict, where: Where, checker: Checker) -> Decimal | None:
@@ -74,8 +79,12 @@ def _rate(row: dict, where: Where, checker: Checker) -> Decimal | None:
 
 
 def _time(value: str, where: str, checker: Checker) -> time | None:
+    """A time of day as clerks type it: 9:00, 09:00, 9h00, 9h (and spreadsheets' 09:00:00)."""
+    text = (value or "").strip().lower().replace("h", ":")
+    text = text + "00" if text.endswith(":") else text
     try:
-        return time.fromisoformat(value)
+        hours, _, rest = text.partition(":")
+        return time.fromisoformat(f"{int(hours):02d}:{rest}" if rest else "")
     except (TypeError, ValueError):
         checker.add(where, gettext_noop("a time is written HH:MM, got %(value)s"), value=repr(value))
         return None

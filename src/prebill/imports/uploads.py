@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import formats
 from django.utils.translation import gettext
 
 from prebill.core.refusals import gettext_noop
@@ -56,7 +57,9 @@ def max_bytes() -> int:
 
 
 def _mb(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f}".removesuffix(".0")
+    """A size in megabytes as the user reads numbers (12,5 in French), without a useless ",0"."""
+    tenths = (Decimal(size) / 1024 / 1024).quantize(Decimal("0.1"))
+    return formats.number_format(tenths, 0 if tenths == tenths.to_integral() else 1, use_l10n=True)
 
 
 def import_upload(kind: str, upload: UploadedFile) -> dict[str, dict[str, int]]:
