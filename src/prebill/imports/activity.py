@@ -14,7 +14,7 @@ from prebill.activity.models import TimeEntry, UnitMetric
 from prebill.bulk import insert_rows
 from prebill.core.refusals import gettext_noop
 
-from .problems import Checker
+from .problems import Checker, Place
 from .references import References
 from .tables import TableFile, read_table
 
@@ -201,7 +201,8 @@ def checked_time_chunks(
     An entry already invoiced may change: what is owed changes, and the next run bills the difference
     (or shows the excess to credit); the invoice itself never changes.
     """
-    seen: dict[str, str] = {}
+    # Each id's line as a number, not as its Place (a million of those weigh 500 MB); a JSON path as it is.
+    seen: dict[str, int | str] = {}
     chunk: list[tuple[str, dict]] = []
     for where, row in located:
         value = check_time_row(row, where, refs, checker)
@@ -209,9 +210,11 @@ def checked_time_chunks(
             continue
         here = where("id")
         if value["external_id"] in seen:
-            checker.add(here, gettext_noop("duplicate time entry id: also at %(other)s"), other=seen[value["external_id"]])
+            other = seen[value["external_id"]]
+            checker.add(here, gettext_noop("duplicate time entry id: also at %(other)s"),
+                        other=here.elsewhere(other) if isinstance(here, Place) else other)
             continue
-        seen[value["external_id"]] = here
+        seen[value["external_id"]] = here.number if isinstance(here, Place) else here
         chunk.append((here, value))
         if len(chunk) >= CHUNK:
             _refuse_changes_to_locked(chunk, refs, checker)

@@ -45,6 +45,15 @@ class Place(str):
     def translated(self, gettext) -> str:
         return gettext(self.message) % self.params
 
+    @property
+    def number(self) -> int:
+        """Its line (of a text file) or row (of a sheet)."""
+        return self.params["row"] if "row" in self.params else self.params["line"]
+
+    def elsewhere(self, number: int) -> Place:
+        """The same column on another line (or row): a place kept as its number only, a million rows long."""
+        return Place(self.message, **{**self.params, "row" if "row" in self.params else "line": number})
+
 
 def _translated_param(value: object, gettext) -> object:
     if isinstance(value, Place):
