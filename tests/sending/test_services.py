@@ -193,3 +193,13 @@ def test_mail_settings_from_a_url():
     assert mail_from_url("smtps://mail.cabinet.fr", outbox=Path("/tmp"))["EMAIL_PORT"] == 465
     with pytest.raises(ValueError, match="PREBILL_SMTP_URL"):
         mail_from_url("http://mail", outbox=Path("/tmp"))
+
+
+def test_the_command_line_posts_a_client_s_invoices_of_a_month(month, capsys):
+    from prebill.accounting.models import JournalEntry
+
+    code = dispatch(["post", "--period", "2026-11", "--client", month[1].client.code])
+    out, _err = capsys.readouterr()
+
+    assert code == 0 and list(JournalEntry.objects.values_list("invoice", flat=True)) == [month[1].pk]
+    assert month[1].number in out

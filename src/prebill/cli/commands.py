@@ -169,12 +169,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = actions.add_parser("remove", help="take a payment off an invoice: the money goes back to the deposit")
     sub.add_argument("allocation", type=int, help="the allocation's id (from `prebill payments list`)")
     sub.add_argument("--reason", required=True, help="why (kept in the audit trail)")
-    cmd = commands.add_parser("post", help="post invoices and credit notes to the sales journal")
-    cmd.add_argument("number", nargs="+")
-    cmd = commands.add_parser("send", help="e-mail invoices and credit notes to their clients, each with its PDF")
-    cmd.add_argument("number", nargs="*", help="invoice or credit note numbers")
-    cmd.add_argument("--period", help="YYYY-MM: the invoices and credit notes issued that month")
-    cmd.add_argument("--client", help="client code: its invoices (of --period, if given)")
+    for name, what in (("post", "post invoices and credit notes to the sales journal"),
+                       ("send", "e-mail invoices and credit notes to their clients, each with its PDF")):
+        cmd = commands.add_parser(name, help=what)
+        cmd.add_argument("number", nargs="*", help="invoice or credit note numbers")
+        cmd.add_argument("--period", help="YYYY-MM: the invoices and credit notes issued that month")
+        cmd.add_argument("--client", help="client code: its invoices (of --period, if given)")
+    # send's own (the loop's last parser)
     cmd.add_argument("--to", default="", help="the addresses to send to (default: each client's billing e-mail)")
     cmd = commands.add_parser("pdf", help="write the PDF (Factur-X for invoices and credit notes) of documents")
     cmd.add_argument("number", nargs="+", help="invoice or credit note numbers")
@@ -717,27 +718,11 @@ def _payments(args) -> int:
     return 0
 
 
-def _post(args) -> int:
-    from prebill.accounting.services import invoices_named, start_posting
-
-    ids, missing = invoices_named(args.number)
-    for number in missing:
-        print(gettext("%(number)s: %(reason)s") % {"number": number, "reason": gettext("no such invoice")},
-              file=sys.stderr)
-    job = start_posting(invoice_ids=ids, here=True)
-    _failed_job(job)
-    for done in job.result["posted"]:
-        print(gettext("%(number)s posted as %(entry)s") % done)
-    for refused in job.result["refused"]:  # the others are still posted: say which one
-        print(gettext("%(number)s: %(reason)s") % refused, file=sys.stderr)
-    return EXIT_BAD_INPUT if missing or job.result["refused"] else 0
-
-
-def _send(args) -> int:
+def _chosen_invoices(args) -> tuple[list[int], list[str]]:
+    """The invoices named, then those of --period and --client (in number order), and the numbers naming none."""
     from prebill.accounting.services import invoices_named
     from prebill.core.periods import Period
     from prebill.invoicing.models import Invoice
-    from prebill.sending.services import start_sending
 
     ids, missing = invoices_named(args.number)
     for number in missing:
@@ -750,9 +735,32 @@ def _send(args) -> int:
             chosen = chosen.filter(issue_date__range=(period.first_day, period.last_day))
         if args.client:
             chosen = chosen.filter(client__code=args.client)
-        ids += [pk for pk in chosen.values_list("pk", flat=True) if pk not in ids]
+        named = set(ids)
+        ids += [pk for pk in chosen.values_list("pk", flat=True) if pk not in named]
+    if not ids and not missing:
+        raise Refusal(gettext("no invoice chosen: name invoices, or give --period or --client"))
+    return ids, missing
+
+
+def _post(args) -> int:
+    from prebill.accounting.services import start_posting
+
+    ids, missing = _chosen_invoices(args)
+    job = start_posting(invoice_ids=ids, here=True)
+    _failed_job(job)
+    for done in job.result["posted"]:
+        print(gettext("%(number)s posted as %(entry)s") % done)
+    for refused in job.result["refused"]:  # the others are still posted: say which one
+        print(gettext("%(number)s: %(reason)s") % refused, file=sys.stderr)
+    return EXIT_BAD_INPUT if missing or job.result["refused"] else 0
+
+
+def _send(args) -> int:
+    from prebill.sending.services import start_sending
+
+    ids, missing = _chosen_invoices(args)
     if not ids:
-        raise Refusal(gettext("nothing to send: name invoices, or give --period or --client"))
+        return EXIT_BAD_INPUT
     job = start_sending(invoice_ids=ids, to=args.to, here=True)
     _failed_job(job)
     for sent in job.result["sent"]:
