@@ -12,6 +12,8 @@ from django.utils.translation import gettext
 
 from prebill.core.grouping import REBILLABLE
 from prebill.core.periods import Period
+from prebill.core.refusals import Refusal, gettext_noop
+from prebill.core.review import Decision
 from prebill.web.forms import parse_amount
 
 from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat, RemovedDraft
@@ -222,9 +224,10 @@ def pre_billing_overview(period: Period, filters: OverviewFilters, *, page: int 
 
 
 def pre_invoice_detail(pre_invoice_id: int) -> PreInvoice:
+    # In position order, said again: a query that counts (GROUP BY) drops the model's default ordering.
     return (PreInvoice.objects.select_related("client", "billing_address")
             .prefetch_related("vat_lines", Prefetch("lines", queryset=PreInvoiceLine.objects.select_related("article")
-                                                    .annotate(item_count=Count("items"))))
+                                                    .annotate(item_count=Count("items")).order_by("position", "pk")))
             .get(pk=pre_invoice_id))
 
 
@@ -304,3 +307,47 @@ def fixed_fees_to_join(period: Period, engagement_ids: set[int]) -> dict[int, li
 def installment_billed(installment) -> bool:
     """Whether the installment's item is on a validated invoice (then only a credit note changes it)."""
     return BillableItem.objects.filter(installment=installment, status=BillableItem.Status.BILLED).exists()
+
+
+# Items a clerk set aside from the month's drafts (postponed, on hold, written off), to put them back ---------
+
+# What a clerk may set aside from the drafts (billing.decisions), and put back to bill now.
+SET_ASIDE = (Decision.BILL_LATER, Decision.ON_HOLD, Decision.WRITE_OFF)
+
+
+def set_aside(period: Period, *, limit: int = 200) -> dict:
+    """The month's items waiting outside its drafts by a decision, grouped by client, engagement, decision and
+    month postponed to (one row each, with its items' ids): a few queries whatever their number."""
+    items = BillableItem.objects.filter(period=period.first_day, status=BillableItem.Status.PENDING,
+                                        decision__in=list(SET_ASIDE), pro_forma_item__isnull=True)
+    groups = list(items.values("client__code", "client__name", "engagement__code", "decision", "postponed_to")
+                  .order_by("client__code", "engagement__code", "decision", "postponed_to")
+                  .annotate(items=Count("id"), amount=Sum("amount"))[:limit])
+    ids: dict[tuple, list[int]] = defaultdict(list)
+    keys = {(g["client__code"], g["engagement__code"], g["decision"], g["postponed_to"]) for g in groups}
+    for pk, *key in items.values_list("pk", "client__code", "engagement__code", "decision", "postponed_to").order_by(
+            "pk").iterator(chunk_size=10000):
+        if tuple(key) in keys:
+            ids[tuple(key)].append(pk)
+    for group in groups:
+        group["ids"] = ids[(group["client__code"], group["engagement__code"], group["decision"], group["postponed_to"])]
+    return {"groups": groups, "count": items.count(), "more": len(groups) == limit}
+
+
+class SelectionChanged(Refusal):
+    """The pre-invoices the month page's filters show are no longer those it counted."""
+
+
+def selected_drafts(month: Period, form) -> list[tuple[int, int | None]]:
+    """The pre-invoices a bulk form of the month page names: those ticked ("id@version"), or all that its filters
+    show (scope=filters), checked against the count the page showed (expected_count)."""
+    if form.get("scope") == "filters":
+        drafts = drafts_shown(month, OverviewFilters.from_query(form))
+        if str(len(drafts)) != form.get("expected_count"):
+            raise SelectionChanged(gettext_noop("The pre-invoices the filters show changed since the page was shown "
+                                                "(%(now)s instead of %(then)s): look at them again."),
+                                   now=len(drafts), then=form.get("expected_count"))
+        return drafts
+    return [(int(pk), int(version)) for pk, _at, version in
+            (value.partition("@") for value in form.getlist("pre_invoice"))
+            if pk.isascii() and pk.isdigit() and version.isascii() and version.isdigit()]

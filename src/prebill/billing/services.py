@@ -27,10 +27,11 @@ from prebill.jobs.services import handler, resume_job, start_job
 from prebill.locks import drafts_lock, retrying
 
 from .context import PortfolioContext
+from .decisions import changed_since
 from .drafts import SCOPED_AT_MOST, rebuild_drafts, refresh_drafts
 from .harvest import harvest
 from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat, RemovedDraft
-from .selectors import REBILLABLE_KINDS
+from .selectors import REBILLABLE_KINDS, removed_draft
 
 logger = logging.getLogger(__name__)
 
@@ -205,9 +206,19 @@ def replace_designation(*, line_id: int, text: str, user) -> None:
 
 
 @transaction.atomic
-def reorder_lines(*, pre_invoice_id: int, line_ids: list[int], user) -> None:
-    """Put the pre-invoice's lines in the given order; the order survives the next runs."""
+def reorder_lines(*, pre_invoice_id: int, line_ids: list[int], user, expected_version: int | None = None) -> None:
+    """Put the pre-invoice's lines in the given order; the order survives the next runs. `expected_version`:
+    the version the clerk reordered (refused when the pre-invoice changed since)."""
     _check_special_actions(user)
+    head = PreInvoice.objects.filter(pk=pre_invoice_id).values("period").first()
+    if head is None:
+        raise EditRefused(removed_draft(pre_invoice_id)["detail"])
+    drafts_lock(head["period"])  # rebuilds rewrite the lines of the month's drafts under it
+    pre = PreInvoice.objects.select_for_update().filter(pk=pre_invoice_id).values("version", "last_change").first()
+    if pre is None:
+        raise EditRefused(removed_draft(pre_invoice_id)["detail"])
+    if expected_version is not None and expected_version != pre["version"]:
+        raise EditRefused(changed_since(expected_version, pre["version"], pre["last_change"]))
     lines = {line.pk: line for line in PreInvoiceLine.objects.select_for_update().filter(pre_invoice_id=pre_invoice_id)}
     if sorted(line_ids) != sorted(lines):
         raise EditRefused(gettext("Give every line of the pre-invoice once."))

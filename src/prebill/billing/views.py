@@ -7,9 +7,11 @@ from datetime import date
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import EDIT_PORTFOLIO, RUN_PRE_BILLING, SEE_PRE_BILLING, role_required
@@ -24,7 +26,7 @@ from prebill.engagements.models import Engagement, Installment
 from prebill.team.models import Collaborator
 from prebill.web.forms import parse_amount
 
-from . import schedule, selectors, services
+from . import decisions, schedule, selectors, services
 from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine
 
 
@@ -54,7 +56,7 @@ def pre_billing(request: HttpRequest, period: str) -> HttpResponse:
         "period": month, "previous": month.shift(-1), "next": month.shift(1), "filters": filters,
         "overview": overview, "run": selectors.latest_run(month), "section": "billing",
         "managers": Collaborator.objects.filter(managed_engagements__isnull=False).distinct().order_by("name"),
-        "kinds": selectors.KINDS,
+        "kinds": selectors.KINDS, "set_aside": selectors.set_aside(month),
     }
     if not (request.htmx and request.htmx.target == "overview"):
         # Rebillable costs sit on top until they are on an invoice (the partial overview leaves them out).
@@ -79,6 +81,7 @@ def pre_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     previous, following = selectors.neighbours(document)
     return render(request, "billing/pre_invoice.html", {
         "document": document, "period": Period.of(document.period), "section": "billing",
+        "next_month": Period.of(document.period).shift(1),
         "previous": previous, "following": following,
         "issue_date": issue_date_for(document.invoice_date, timezone.localdate())})
 
@@ -133,16 +136,118 @@ def replace_designation(request: HttpRequest, pk: int) -> HttpResponse:
     return _on_line(request, line, services.replace_designation, line_id=pk, text=request.POST.get("designation", ""))
 
 
+def _version(request: HttpRequest) -> int | None:
+    """The pre-invoice's version the page showed (None: an older page that did not send it)."""
+    version = request.POST.get("version", "")
+    return int(version) if version.isascii() and version.isdigit() else None
+
+
+def _move_line(request: HttpRequest, pk: int, by: int) -> HttpResponse:
+    """One place up (by=-1) or down (by=1); the first line does not go up, nor the last down."""
+    line = get_object_or_404(PreInvoiceLine, pk=pk)
+    order = list(PreInvoiceLine.objects.filter(pre_invoice_id=line.pre_invoice_id).order_by("position", "pk")
+                 .values_list("pk", flat=True))
+    index = order.index(pk)
+    if 0 <= index + by < len(order):
+        order[index + by], order[index] = order[index], order[index + by]
+    services.reorder_lines(pre_invoice_id=line.pre_invoice_id, line_ids=order, user=request.user,
+                           expected_version=_version(request))
+    return redirect(reverse("billing:pre_invoice", args=[line.pre_invoice_id]) + f"#line-{pk}")
+
+
 @role_required(SEE_PRE_BILLING)
 @require_POST
 def move_line_up(request: HttpRequest, pk: int) -> HttpResponse:
-    line = get_object_or_404(PreInvoiceLine, pk=pk)
-    order = list(PreInvoiceLine.objects.filter(pre_invoice_id=line.pre_invoice_id).order_by("position")
-                 .values_list("pk", flat=True))
-    index = order.index(pk)
-    if index:
-        order[index - 1], order[index] = order[index], order[index - 1]
-    return _on_line(request, line, services.reorder_lines, pre_invoice_id=line.pre_invoice_id, line_ids=order)
+    return _move_line(request, pk, -1)
+
+
+@role_required(SEE_PRE_BILLING)
+@require_POST
+def move_line_down(request: HttpRequest, pk: int) -> HttpResponse:
+    return _move_line(request, pk, 1)
+
+
+@role_required(SEE_PRE_BILLING)
+@require_POST
+def reorder_lines(request: HttpRequest, pk: int) -> HttpResponse:
+    """The whole order of the lines at once (dragged, or moved with Alt+arrows: web/reorder.js), checked against
+    the version the page showed; back to the line that moved."""
+    get_object_or_404(PreInvoice, pk=pk)
+    ids = [int(value) for value in request.POST.getlist("line") if value.isascii() and value.isdigit()]
+    services.reorder_lines(pre_invoice_id=pk, line_ids=ids, user=request.user, expected_version=_version(request))
+    moved = request.POST.get("moved", "")
+    return redirect(reverse("billing:pre_invoice", args=[pk]) + (f"#line-{moved}" if moved.isdigit() else ""))
+
+
+# Decisions where the clerk is: on a pre-invoice, one of its lines, or a selection of the month page --------
+
+DONE = {
+    "postpone": gettext_lazy("Postponed to %(month)s: %(n)s item(s); the run of that month bills them."),
+    "write_off": gettext_lazy("Written off: %(n)s item(s); the reason is kept in the audit trail."),
+    "put_on_hold": gettext_lazy("Put on hold: %(n)s item(s); they wait under “Set aside” on the month page."),
+}
+
+
+def _postpone_to(request: HttpRequest) -> date | None:
+    """The month typed (YYYY-MM as a month field sends it, or a whole date); a refusal says how to write it."""
+    typed = request.POST.get("month", "").strip()
+    return Period.parse(typed[:7] if len(typed) == 10 else typed).first_day if typed else None
+
+
+def _decide(request: HttpRequest, to: str, drafts: list[tuple[int, int | None]], line_id: int | None = None) -> None:
+    if to not in decisions.DECIDED:
+        raise Http404("no such decision")
+    postpone_to = _postpone_to(request) if to == "postpone" else None
+    count = decisions.decide_on_pre_invoices(drafts=drafts, to=to, postpone_to=postpone_to,
+                                             reason=request.POST.get("reason", ""), line_id=line_id,
+                                             user=request.user)
+    messages.success(request, DONE[to] % {"n": count, "month": Period.of(postpone_to) if postpone_to else ""})
+
+
+@role_required(RUN_PRE_BILLING)
+@require_POST
+def decide(request: HttpRequest, pk: int, to: str) -> HttpResponse:
+    """Postpone, write off or put on hold a pre-invoice (or one of its lines: field `line`), as the page showed it."""
+    document = get_object_or_404(PreInvoice, pk=pk)
+    line = request.POST.get("line", "")
+    _decide(request, to, [(pk, _version(request))], line_id=int(line) if line.isdigit() else None)
+    if PreInvoice.objects.filter(pk=pk).exists():
+        return redirect("billing:pre_invoice", pk=pk)
+    return redirect("billing:pre_billing", period=str(Period.of(document.period)))  # nothing left on it
+
+
+@role_required(RUN_PRE_BILLING)
+@require_POST
+def change_quantity(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
+    """Bill another quantity of one item of the pre-invoice (typed in the line's sources)."""
+    quantity = parse_amount(request.POST.get("quantity"))
+    if quantity is None:
+        messages.error(request, _("A quantity is a number, e.g. 3,5."))
+    else:
+        decisions.change_quantity(pre_invoice_id=pk, version=_version(request), item_id=item_id, quantity=quantity,
+                                  user=request.user)
+        messages.success(request, _("Quantity changed: the pre-invoice is up to date."))
+    return redirect("billing:pre_invoice", pk=pk)
+
+
+@role_required(RUN_PRE_BILLING)
+@require_POST
+def decide_selection(request: HttpRequest, period: str, to: str) -> HttpResponse:
+    """The month page's selection postponed, written off or put on hold in one go (all or nothing)."""
+    month = _period(period)
+    _decide(request, to, selectors.selected_drafts(month, request.POST))
+    return redirect("billing:pre_billing", period=period)
+
+
+@role_required(RUN_PRE_BILLING)
+@require_POST
+def bill_again(request: HttpRequest, period: str) -> HttpResponse:
+    """Items of the month set aside (postponed, on hold, written off) back to bill now; the drafts follow."""
+    _period(period)
+    ids = [int(value) for value in request.POST.getlist("item") if value.isascii() and value.isdigit()]
+    count = decisions.bill_again(item_ids=ids, user=request.user)
+    messages.success(request, _("Back to bill now: %(n)s item(s).") % {"n": count})
+    return redirect("billing:pre_billing", period=period)
 
 
 @role_required(SEE_PRE_BILLING)

@@ -85,6 +85,7 @@ def validate(request, pre_invoice_id: int):
     return redirect("invoicing:detail", pk=invoice.pk)
 
 
+@after_refusal(lambda request, period: reverse("billing:pre_billing", kwargs={"period": period}))
 @role_required(VALIDATE_INVOICES)
 @require_POST
 def validate_selection(request, period: str):
@@ -99,17 +100,7 @@ def validate_selection(request, period: str):
     if typed and issue_date is None:
         messages.error(request, _("The invoice date %(typed)s is not a date (DD/MM/YYYY).") % {"typed": typed})
         return redirect(back)
-    if request.POST.get("scope") == "filters":
-        drafts = billing_selectors.drafts_shown(month, billing_selectors.OverviewFilters.from_query(request.POST))
-        if str(len(drafts)) != request.POST.get("expected_count"):
-            messages.error(request, _("The pre-invoices the filters show changed since the page was shown (%(now)s "
-                                      "instead of %(then)s): look at them again, then validate.")
-                           % {"now": len(drafts), "then": request.POST.get("expected_count")})
-            return redirect(back)
-    else:
-        drafts = [(int(pk), int(version)) for pk, _at, version in
-                  (value.partition("@") for value in request.POST.getlist("pre_invoice"))
-                  if pk.isdigit() and version.isdigit()]
+    drafts = billing_selectors.selected_drafts(month, request.POST)
     if not drafts:
         messages.error(request, _("Tick the pre-invoices to validate, or choose all that the filters show."))
         return redirect(back)

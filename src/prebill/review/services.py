@@ -21,6 +21,7 @@ from prebill.accounts.roles import acting_user
 from prebill.activity.models import ManualElement
 from prebill.audit.services import record
 from prebill.billing.context import PortfolioContext
+from prebill.billing.decisions import DecisionRefused, decide_items, later_month
 from prebill.billing.drafts import groupable_items, rebuild_drafts, refresh_drafts, save_kept_drafts
 from prebill.billing.models import BillableItem, PreInvoice
 from prebill.catalogue.models import Article
@@ -257,18 +258,16 @@ def move(*, session_id: int, item_id: int, to: str, postpone_to: date | None = N
     item = _element(session, item_id)
     if to not in MOVES:
         raise ReviewRefused(gettext("Unknown move: %(to)s.") % {"to": to})
-    before = {"decision": item.decision}
-    item.decision, item.postponed_to = MOVES[to], None
-    if to == "bill_later":
-        if postpone_to is None or postpone_to <= item.period:
-            raise ReviewRefused(gettext("Bill later needs a later month."))
-        item.postponed_to = Period.of(postpone_to).first_day
-    item.save(update_fields=["decision", "postponed_to", "updated_at"])
+    try:
+        postponed_to = later_month(item.period, postpone_to) if to == "bill_later" else None
+    except DecisionRefused as refused:
+        raise ReviewRefused(refused.message) from refused
+    # Stored, audited and the drafts brought in step as the pre-billing pages' decisions are (billing.decisions).
+    decide_items([(item.pk, item.decision)], MOVES[to], postponed_to=postponed_to, user=user, action="review_move",
+                 note={"review": session.pk})
+    item.refresh_from_db()
     if to == "standalone":
         _standalone_order_line(session, item, user)
-    record(user=user, action="review_move", obj=item, before=before,
-           after={"decision": item.decision, "postponed_to": str(item.postponed_to or ""), "review": session.pk})
-    refresh_drafts([item.pk])  # the drafts show what the items owe now, in this transaction
     return item
 
 
