@@ -2,13 +2,14 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TimeEntry(models.Model):
     class Billable(models.TextChoices):
-        YES = "yes"
-        NO = "no"
-        UNDECIDED = "undecided"
+        YES = "yes", _("billable")
+        NO = "no", _("not billable")
+        UNDECIDED = "undecided", _("to decide")
 
     external_id = models.CharField(max_length=64, unique=True, help_text="The time tracker's identifier.")
     collaborator = models.ForeignKey("team.Collaborator", on_delete=models.PROTECT, related_name="time_entries")

@@ -8,7 +8,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from prebill.clients.models import PaymentMethod
 from prebill.core.grouping import ItemKind, LineMode, TrainingOption
+from prebill.core.labels import DECISION_LABELS, ITEM_KIND_LABELS, LINE_MODE_LABELS, TRAINING_OPTION_LABELS, VAT_REGIME_LABELS
 from prebill.core.review import Decision
 from prebill.core.vat import VatRegime
 
@@ -27,10 +29,10 @@ class BillableItem(models.Model):
     """One billable fact, linked to its source; the review decision lives here and survives rebuilds."""
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        BILLED = "billed"
+        PENDING = "pending", _("to bill")
+        BILLED = "billed", _("billed")
 
-    kind = models.CharField(max_length=20, choices=[(k.value, k.value) for k in ItemKind])
+    kind = models.CharField(max_length=20, choices=[(k.value, _(ITEM_KIND_LABELS[k])) for k in ItemKind])
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="billable_items")
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="billable_items")
     part = models.ForeignKey("engagements.EngagementPart", on_delete=models.PROTECT, null=True, blank=True)
@@ -60,7 +62,7 @@ class BillableItem(models.Model):
                                           related_name="joined_costs")
     grouped_by_collaborator = models.BooleanField(default=False, db_default=False)
     training_option = models.CharField(max_length=15, blank=True, default="", db_default="",
-                                       choices=[(o.value, o.value) for o in TrainingOption])
+                                       choices=[(o.value, _(TRAINING_OPTION_LABELS[o])) for o in TrainingOption])
     vat_exempt = models.BooleanField(default=False, db_default=False, help_text="Exempt training: its own document.")
     collaborator = models.ForeignKey("team.Collaborator", on_delete=models.PROTECT, null=True, blank=True)
     article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT)
@@ -75,7 +77,7 @@ class BillableItem(models.Model):
     vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
     designation = models.CharField(max_length=500)
     decision = models.CharField(
-        max_length=20, choices=[(d.value, d.value) for d in Decision], default=Decision.BILL_NOW
+        max_length=20, choices=[(d.value, _(DECISION_LABELS[d])) for d in Decision], default=Decision.BILL_NOW
     )
     postponed_to = models.DateField(null=True, blank=True)
     # Set by a reviewer in the periodic billing wizard; the time entry itself never changes.
@@ -129,21 +131,21 @@ class PreInvoice(models.Model):
     `version` goes up at each change of what it bills; validation refuses a version the user did not see."""
 
     class Source(models.TextChoices):
-        RUN = "run"
-        COPY = "copy"
-        PRO_FORMA = "pro_forma", "pro forma"
-        REVIEW = "review"  # confirmed in the periodic billing wizard
+        RUN = "run", _("the month's run")
+        COPY = "copy", _("a copy")
+        PRO_FORMA = "pro_forma", _("a pro forma")
+        REVIEW = "review", _("a review")  # confirmed in the periodic billing wizard
 
     period = models.DateField()
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="pre_invoices")
     invoice_date = models.DateField()
     billing_address = models.ForeignKey("clients.BillingAddress", on_delete=models.PROTECT, null=True)
     currency = models.CharField(max_length=3)
-    vat_regime = models.CharField(max_length=20, choices=[(r.value, r.value) for r in VatRegime])
+    vat_regime = models.CharField(max_length=20, choices=[(r.value, _(VAT_REGIME_LABELS[r])) for r in VatRegime])
     payment_terms_days = models.PositiveSmallIntegerField()
     end_of_month = models.BooleanField()
-    payment_method = models.CharField(max_length=20)
-    line_mode = models.CharField(max_length=30, choices=[(m.value, m.value) for m in LineMode])
+    payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    line_mode = models.CharField(max_length=30, choices=[(m.value, _(LINE_MODE_LABELS[m])) for m in LineMode])
     document_key = models.CharField(max_length=300, help_text="What it groups (not its terms).")
     grouping_reason = models.CharField(max_length=300)
     version = models.PositiveIntegerField(default=1, db_default=1)
@@ -179,7 +181,7 @@ class PreInvoice(models.Model):
 class PreInvoiceLine(models.Model):
     pre_invoice = models.ForeignKey(PreInvoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField()
-    kind = models.CharField(max_length=20, choices=[(k.value, k.value) for k in ItemKind])
+    kind = models.CharField(max_length=20, choices=[(k.value, _(ITEM_KIND_LABELS[k])) for k in ItemKind])
     line_key = models.CharField(max_length=200)
     article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT)
     designation = models.CharField(max_length=500)
@@ -240,9 +242,9 @@ class RemovedDraft(models.Model):
 
 class BillingRun(models.Model):
     class Status(models.TextChoices):
-        RUNNING = "running"
-        DONE = "done"
-        FAILED = "failed"
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
 
     period = models.DateField()
     started_at = models.DateTimeField()

@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from prebill.core.grouping import LineMode
+from prebill.core.labels import LINE_MODE_LABELS, VAT_REGIME_LABELS
 from prebill.core.vat import VatRegime
 
 from . import services
@@ -72,9 +73,9 @@ class FirstConditionsForm(forms.Form):
     payment_terms_days = forms.IntegerField(label=_("Payment terms (days)"), min_value=0,
                                             max_value=services.MAX_PAYMENT_DAYS, initial=30)
     end_of_month = forms.BooleanField(label=_("end of month"), required=False)
-    vat_regime = forms.ChoiceField(label=_("VAT regime"), choices=[(r.value, r.value) for r in VatRegime])
+    vat_regime = forms.ChoiceField(label=_("VAT regime"), choices=[(r.value, _(VAT_REGIME_LABELS[r])) for r in VatRegime])
     payment_method = forms.ChoiceField(label=_("Payment method"), choices=PaymentMethod.choices)
-    line_mode = forms.ChoiceField(label=_("Lines"), choices=[(m.value, m.value) for m in LineMode])
+    line_mode = forms.ChoiceField(label=_("Lines"), choices=[(m.value, _(LINE_MODE_LABELS[m])) for m in LineMode])
     currency = forms.RegexField(label=_("Currency"), regex=r"^[A-Za-z]{3}$", initial="EUR", max_length=3,
                                 error_messages={"invalid": _("A currency is a code of three letters (EUR).")})
 

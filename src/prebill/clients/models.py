@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from prebill.core.grouping import LineMode, PaymentTerms
+from prebill.core.labels import LINE_MODE_LABELS, VAT_REGIME_LABELS
 from prebill.core.vat import VatRegime
 
 
@@ -49,8 +50,8 @@ class Client(models.Model):
     active = models.BooleanField(default=True)
     training_billing = models.CharField(
         max_length=12, blank=True, default="", db_default="",
-        choices=[("", "as the firm's default"), ("none", "no automatic invoicing"),
-                 ("pair", "one invoice per funder and sponsor"), ("consolidated", "one invoice per funder")],
+        choices=[("", _("as the firm's default")), ("none", _("no automatic invoicing")),
+                 ("pair", _("one invoice per funder and sponsor")), ("consolidated", _("one invoice per funder"))],
         help_text="How sessions this client funds are invoiced; empty: the firm's default.")
 
     def __str__(self):
@@ -76,21 +77,22 @@ class BillingAddress(models.Model):
 
 
 class PaymentMethod(models.TextChoices):
-    TRANSFER = "transfer", "bank transfer"
-    DIRECT_DEBIT = "direct_debit", "direct debit"
-    CHEQUE = "cheque", "cheque"
-    CARD = "card", "card"
+    TRANSFER = "transfer", _("bank transfer")
+    DIRECT_DEBIT = "direct_debit", _("direct debit")
+    CHEQUE = "cheque", _("cheque")
+    CARD = "card", _("card")
 
 
 class DatedConditions(models.Model):
     """A row of billing conditions, in force from `applies_from` until the next row's date."""
 
     applies_from = models.DateField()
-    vat_regime = models.CharField(max_length=20, choices=[(r.value, r.value) for r in VatRegime], default="standard")
+    vat_regime = models.CharField(max_length=20, choices=[(r.value, _(VAT_REGIME_LABELS[r])) for r in VatRegime],
+                                  default="standard")
     payment_terms_days = models.PositiveSmallIntegerField(default=30)
     end_of_month = models.BooleanField(default=False, help_text="Due at the end of the month after the days.")
     payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.TRANSFER)
-    line_mode = models.CharField(max_length=30, choices=[(m.value, m.value) for m in LineMode], default="detailed")
+    line_mode = models.CharField(max_length=30, choices=[(m.value, _(LINE_MODE_LABELS[m])) for m in LineMode], default="detailed")
 
     class Meta:
         abstract = True

@@ -7,8 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from prebill.accounts.roles import EDIT_PORTFOLIO, SEE_PORTFOLIO, role_required
-from prebill.core.grouping import LineMode
-from prebill.core.vat import VatRegime
+from prebill.core.labels import LINE_MODE_CHOICES, VAT_REGIME_CHOICES
 
 from . import selectors, services
 from .forms import ClientEntry
@@ -30,8 +29,8 @@ def client_detail(request, code: str):
         raise Http404("no such client") from None
     return render(request, "clients/detail.html", {
         "client": client, "conditions": conditions, "in_force": in_force, "section": "clients",
-        "vat_regimes": [r.value for r in VatRegime], "payment_methods": PaymentMethod.choices,
-        "line_modes": [m.value for m in LineMode]})
+        "vat_regimes": VAT_REGIME_CHOICES, "payment_methods": PaymentMethod.choices,
+        "line_modes": LINE_MODE_CHOICES})
 
 
 # Mounted by prebill.billing.urls (client_actions), which gives the drafts' `bring_in_step`: a client's changes

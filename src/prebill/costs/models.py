@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from prebill.core.holidays import DayKind
+from prebill.core.labels import DAY_KIND_LABELS
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -74,7 +75,7 @@ class OvertimeTerms(models.Model):
 
 class SurchargeBand(models.Model):
     terms = models.ForeignKey(OvertimeTerms, on_delete=models.CASCADE, related_name="bands")
-    day_kind = models.CharField(max_length=10, choices=[(k.value, k.value) for k in DayKind])
+    day_kind = models.CharField(max_length=10, choices=[(k.value, _(DAY_KIND_LABELS[k])) for k in DayKind])
     start = models.TimeField()
     end = models.TimeField(help_text="00:00 is midnight")
     percent = models.DecimalField(max_digits=6, decimal_places=2)

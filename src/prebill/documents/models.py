@@ -6,13 +6,14 @@ words the lines with them, the documents only read which proofs to attach.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class DocumentBatch(models.Model):
     class Status(models.TextChoices):
-        RUNNING = "running"
-        DONE = "done"
-        FAILED = "failed"
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
 
     label = models.CharField(max_length=200)
     invoice_ids = models.JSONField(default=list)

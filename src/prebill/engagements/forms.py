@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from prebill.clients.models import Client
+from prebill.core.labels import BILLING_UNIT_LABELS
 from prebill.core.schedules import Frequency
 from prebill.core.valuation import BillingUnit
 from prebill.team.models import Collaborator
@@ -70,7 +71,7 @@ class PartForm(forms.Form):
         ("resale", _("resale"))])
     article = forms.ModelChoiceField(label=_("Article"), queryset=None, required=False)
     on_own_invoice = forms.BooleanField(label=_("On an invoice of its own"), required=False)
-    billing_unit = forms.ChoiceField(label=_("Billed per"), choices=[(u.value, u.value) for u in BillingUnit],
+    billing_unit = forms.ChoiceField(label=_("Billed per"), choices=[(u.value, _(BILLING_UNIT_LABELS[u])) for u in BillingUnit],
                                      initial=BillingUnit.HOUR)
     fee_amount = AmountField(label=_("Fee"))
     frequency = forms.ChoiceField(label=_("Frequency"), required=False, choices=[

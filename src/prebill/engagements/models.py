@@ -1,16 +1,18 @@
 """Engagements (dossiers, missions), their parts, task trees, rates and billing plans."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from prebill.clients.models import DatedConditions
+from prebill.core.labels import BILLING_UNIT_LABELS, FREQUENCY_LABELS
 from prebill.core.schedules import Frequency
 from prebill.core.valuation import BillingUnit
 
 
 class Engagement(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active"
-        CLOSED = "closed"
+        ACTIVE = "active", _("active")
+        CLOSED = "closed", _("closed")
 
     code = models.CharField(max_length=30, unique=True)
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="engagements")
@@ -55,10 +57,10 @@ class EngagementConditions(DatedConditions):
 
 class EngagementPart(models.Model):
     class Kind(models.TextChoices):
-        FIXED_FEE = "fixed_fee", "fixed fee"
-        TIME_AND_MATERIALS = "time_and_materials", "time and materials"
-        UNITS = "units"
-        RESALE = "resale"
+        FIXED_FEE = "fixed_fee", _("fixed fee")
+        TIME_AND_MATERIALS = "time_and_materials", _("time and materials")
+        UNITS = "units", _("units")
+        RESALE = "resale", _("resale")
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="parts")
     code = models.CharField(max_length=30)
@@ -67,12 +69,12 @@ class EngagementPart(models.Model):
     article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT, null=True, blank=True)
     on_own_invoice = models.BooleanField(default=False, help_text="Always invoiced on an invoice of its own.")
     billing_unit = models.CharField(
-        max_length=10, choices=[(u.value, u.value) for u in BillingUnit], default=BillingUnit.HOUR
+        max_length=10, choices=[(u.value, _(BILLING_UNIT_LABELS[u])) for u in BillingUnit], default=BillingUnit.HOUR
     )
     unit_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     metric_code = models.CharField(max_length=30, blank=True, help_text="Unit metric billed by this units part.")
     fee_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    frequency = models.CharField(max_length=20, choices=[(f.value, f.value) for f in Frequency], blank=True)
+    frequency = models.CharField(max_length=20, choices=[(f.value, _(FREQUENCY_LABELS[f])) for f in Frequency], blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["engagement", "code"], name="part_code_unique_per_engagement")]
@@ -105,10 +107,10 @@ class PartRate(models.Model):
 
 class Task(models.Model):
     class Status(models.TextChoices):
-        PREPARING = "preparing"
-        ACTIVE = "active"
-        DONE = "done"
-        REJECTED = "rejected"
+        PREPARING = "preparing", _("being prepared")
+        ACTIVE = "active", _("active")
+        DONE = "done", _("done")
+        REJECTED = "rejected", _("rejected")
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="tasks")
     parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children")

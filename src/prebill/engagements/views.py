@@ -9,8 +9,7 @@ from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import EDIT_PORTFOLIO, SEE_PORTFOLIO, role_required
 from prebill.clients.models import Client, PaymentMethod
-from prebill.core.grouping import LineMode
-from prebill.core.vat import VatRegime
+from prebill.core.labels import LINE_MODE_CHOICES, VAT_REGIME_CHOICES
 from prebill.team.models import Collaborator
 
 from . import selectors, services
@@ -42,8 +41,8 @@ def engagement_detail(request, code: str):
     return render(request, "engagements/detail.html", {
         **context, "section": "engagements", "conditions": conditions,
         "in_force": next((c for c in reversed(conditions) if c.applies_from <= today), None),
-        "vat_regimes": [r.value for r in VatRegime], "payment_methods": PaymentMethod.choices,
-        "line_modes": [m.value for m in LineMode],
+        "vat_regimes": VAT_REGIME_CHOICES, "payment_methods": PaymentMethod.choices,
+        "line_modes": LINE_MODE_CHOICES,
         "collaborators": Collaborator.objects.filter(active=True).order_by("name"),
     })
 

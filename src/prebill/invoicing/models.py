@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from prebill.core.lifecycle import STATE_LABELS, InvoiceState
 
@@ -29,8 +30,8 @@ class Invoice(models.Model):
     """A validated invoice or credit note. Its content never changes: only its state moves on."""
 
     class Kind(models.TextChoices):
-        INVOICE = "invoice"
-        CREDIT_NOTE = "credit_note", "credit note"
+        INVOICE = "invoice", _("invoice")
+        CREDIT_NOTE = "credit_note", _("credit note")
 
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INVOICE)
     series = models.ForeignKey("organisation.InvoiceSeries", on_delete=models.PROTECT)
@@ -39,7 +40,7 @@ class Invoice(models.Model):
     number = models.CharField(max_length=35, unique=True)
     issue_date = models.DateField()
     due_date = models.DateField()
-    state = models.CharField(max_length=12, choices=[(s.value, s.value) for s in InvoiceState],
+    state = models.CharField(max_length=12, choices=[(s.value, _(STATE_LABELS[s])) for s in InvoiceState],
                              default=InvoiceState.VALIDATED)
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="invoices")
     credited_invoice = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,

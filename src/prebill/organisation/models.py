@@ -44,9 +44,9 @@ class Organisation(models.Model):
         default=True, help_text="Reviewers may change a time entry's billing (never the entry itself).")
     delivery_notes = models.BooleanField(default=False, help_text="The review shows delivery notes to bill.")
     training_billing = models.CharField(
-        max_length=12, default="pair", choices=[("none", "no automatic invoicing"),
-                                                ("pair", "one invoice per funder and sponsor"),
-                                                ("consolidated", "one invoice per funder")],
+        max_length=12, default="pair", choices=[("none", _("no automatic invoicing")),
+                                                ("pair", _("one invoice per funder and sponsor")),
+                                                ("consolidated", _("one invoice per funder"))],
         help_text="How funded training sessions are invoiced, unless a client says otherwise.")
     logo = models.BinaryField(blank=True, default=b"", help_text="PNG or JPEG printed on the documents' header.")
     expense_article = models.ForeignKey("catalogue.Article", on_delete=models.PROTECT, null=True, blank=True,
@@ -160,9 +160,9 @@ class InvoiceSeries(models.Model):
     """A numbering series: e.g. prefix F{year}- and 6 digits gives F2026-000123."""
 
     class Kind(models.TextChoices):
-        INVOICE = "invoice", "invoices"
-        CREDIT_NOTE = "credit_note", "credit notes"
-        BOTH = "both", "invoices and credit notes"
+        INVOICE = "invoice", _("invoices")
+        CREDIT_NOTE = "credit_note", _("credit notes")
+        BOTH = "both", _("invoices and credit notes")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="series")
     code = models.CharField(max_length=20, unique=True)

@@ -10,6 +10,7 @@ deposit); `all_objects` also reads the cancelled and removed ones (their history
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -30,11 +31,11 @@ class StandingAllocations(models.Manager):
 
 class Payment(models.Model):
     class Method(models.TextChoices):
-        TRANSFER = "transfer", "bank transfer"
-        DIRECT_DEBIT = "direct_debit", "direct debit"
-        CHEQUE = "cheque", "cheque"
-        CARD = "card", "card"
-        CASH = "cash", "cash"
+        TRANSFER = "transfer", _("bank transfer")
+        DIRECT_DEBIT = "direct_debit", _("direct debit")
+        CHEQUE = "cheque", _("cheque")
+        CARD = "card", _("card")
+        CASH = "cash", _("cash")
 
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="payments")
     date = models.DateField()

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import RUN_PRE_BILLING, SEE_PRE_BILLING, role_required
 from prebill.billing.models import PreInvoice
-from prebill.core.grouping import LineMode
+from prebill.core.labels import LINE_MODE_CHOICES
 from prebill.core.periods import Period
 from prebill.engagements.models import Task
 from prebill.organisation.models import Organisation
@@ -31,7 +31,7 @@ def session_list(request):
     return render(request, "review/list.html", {
         "sessions": ReviewSession.objects.select_related("created_by").order_by("state", "-updated_at")[:100],
         "start": month.first_day, "end": month.last_day, "statuses": Task.Status.choices,
-        "default_statuses": DEFAULT_TASK_STATUSES, "line_modes": [m.value for m in LineMode], "section": "review"})
+        "default_statuses": DEFAULT_TASK_STATUSES, "line_modes": LINE_MODE_CHOICES, "section": "review"})
 
 
 @role_required(RUN_PRE_BILLING)

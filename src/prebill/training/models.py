@@ -8,8 +8,8 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 
 class TrainingProduct(models.Model):
     class Basis(models.TextChoices):
-        PER_LEARNER = "per_learner", "per learner"
-        PER_GROUP = "per_group", "per group"
+        PER_LEARNER = "per_learner", _("per learner")
+        PER_GROUP = "per_group", _("per group")
 
     reference = models.CharField(max_length=30, unique=True)
     label = models.CharField(max_length=200)
