@@ -46,6 +46,7 @@ test: lint test-sqlite test-postgres
 bench: install
 	$(BIN)/python benchmarks/monthly_run.py
 	$(BIN)/python benchmarks/documents.py
+	$(BIN)/python benchmarks/invoices_page.py
 
 clean:
 	rm -rf $(VENV) var build src/*.egg-info

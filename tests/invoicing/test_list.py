@@ -104,3 +104,22 @@ def test_an_empty_selection_is_refused(client, user_with, four):
     answer = client.post("/accounting/invoices/post/", {}, follow=True)
 
     assert "Cochez les factures" in answer.content.decode()
+
+
+def test_the_list_makes_as_many_queries_for_fifty_invoices_as_for_five(client, user_with, four):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(user_with("collections"))
+    with CaptureQueriesContext(connection) as few:
+        client.get("/invoices/")
+    for _ in range(45):
+        f.fixed_fee_part(f.engagement(f.client()), installments=[(date(2026, 11, 30), "10.00")])
+    run_pre_billing(period=Period(2026, 11))
+    for pk in PreInvoice.objects.values_list("pk", flat=True):
+        validate_pre_invoice(pre_invoice_id=pk, issue_date=date(2026, 11, 30))
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/invoices/")
+
+    assert len(page.context["page"]) == 50
+    assert len(many) == len(few)
