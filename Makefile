@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python benchmarks/monthly_run.py
 	$(BIN)/python benchmarks/documents.py
 	$(BIN)/python benchmarks/invoices_page.py
+	$(BIN)/python benchmarks/pre_invoice_page.py
 
 clean:
 	rm -rf $(VENV) var build src/*.egg-info

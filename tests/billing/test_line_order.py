@@ -61,7 +61,7 @@ def test_after_a_move_up_the_page_and_the_pdf_show_the_stored_order(four_lines, 
     first, second, third, fourth = stored(four_lines)
     assert len({str(line) for line in four_lines.lines.all()}) == 4  # worded apart, so found apart in the PDF
 
-    client.post(reverse("billing:move_line_up", args=[third]), {"version": four_lines.version})
+    client.post(reverse("billing:move_line", args=[four_lines.pk]), {"up": third, "version": four_lines.version})
 
     assert stored(four_lines) == [first, third, second, fourth]
     assert on_the_page(client, four_lines) == [first, third, second, fourth]
@@ -72,9 +72,10 @@ def test_after_a_move_up_the_page_and_the_pdf_show_the_stored_order(four_lines, 
 def test_move_down_and_the_ends_stay_put(four_lines, chief, client):
     first, second, third, fourth = stored(four_lines)
 
-    response = client.post(reverse("billing:move_line_down", args=[first]))
-    client.post(reverse("billing:move_line_down", args=[fourth]))  # the last line has nowhere to go
-    client.post(reverse("billing:move_line_up", args=[second]))  # now first: stays
+    move = reverse("billing:move_line", args=[four_lines.pk])  # the page's one form for every line's arrows
+    response = client.post(move, {"down": first})
+    client.post(move, {"down": fourth})  # the last line has nowhere to go
+    client.post(move, {"up": second})  # now first: stays
 
     assert response["Location"].endswith(f"#line-{first}")  # back to the line that moved
     assert stored(four_lines) == [second, first, third, fourth]
@@ -130,7 +131,7 @@ def test_reordering_needs_the_special_actions_permission(four_lines, user_with, 
     before = stored(four_lines)
 
     client.post(reverse("billing:reorder_lines", args=[four_lines.pk]), {"line": before[::-1]})
-    client.post(reverse("billing:move_line_down", args=[before[0]]))
+    client.post(reverse("billing:move_line", args=[four_lines.pk]), {"down": before[0]})
 
     assert stored(four_lines) == before
     assert 'data-test="drag"' not in client.get(reverse("billing:pre_invoice", args=[four_lines.pk])).content.decode()

@@ -43,7 +43,8 @@ PERIOD = "2026-11"
 # URLs not walked, and why. A GET answered 405 must be listed here (and one listed here must be refused a GET).
 POST_ONLY = {
     "logout", "billing:start_run", "billing:resume_run", "billing:replace_designation",
-    "billing:move_line_up", "billing:move_line_down", "billing:reorder_lines", "billing:decide", "billing:decide_selection",
+    "billing:move_line", "billing:reorder_lines", "billing:decide",
+    "billing:decide_selection",
     "billing:bill_again", "billing:change_quantity", "billing:duplicate", "billing:delete_copy", "billing:change_copy_line",
     "billing:remove_copy_line", "billing:group_costs", "billing:join_fixed_fee", "client_billing:add_conditions",
     "engagement_billing:set_rate", "engagement_billing:remove_rate", "engagement_billing:change_installment",
@@ -90,6 +91,7 @@ ARGUMENTS = {
     "billing:run_status": lambda: {"pk": _first(BillingRun).pk},
     "billing:pre_invoice": lambda: {"pk": _first(PreInvoice).pk},
     "billing:line_sources": lambda: {"pk": _first(PreInvoiceLine).pk},
+    "billing:line_decisions": lambda: {"pk": _first(PreInvoiceLine).pk},
     "client_billing:edit": lambda: {"code": _first(Customer).code},
     "client_billing:new_engagement": lambda: {"client_code": _first(Customer).code},
     "clients:detail": lambda: {"code": _first(Customer).code},

@@ -157,14 +157,15 @@ def _move_line(request: HttpRequest, pk: int, by: int) -> HttpResponse:
 
 @role_required(SEE_PRE_BILLING)
 @require_POST
-def move_line_up(request: HttpRequest, pk: int) -> HttpResponse:
-    return _move_line(request, pk, -1)
-
-
-@role_required(SEE_PRE_BILLING)
-@require_POST
-def move_line_down(request: HttpRequest, pk: int) -> HttpResponse:
-    return _move_line(request, pk, 1)
+def move_line(request: HttpRequest, pk: int) -> HttpResponse:
+    """One line of the pre-invoice up or down, from the page's one form for every line's arrows (up=<line id> or
+    down=<line id>)."""
+    for field, by in (("up", -1), ("down", 1)):
+        value = request.POST.get(field, "")
+        if value.isascii() and value.isdigit():
+            line = get_object_or_404(PreInvoiceLine, pk=int(value), pre_invoice_id=pk)
+            return _move_line(request, line.pk, by)
+    raise Http404("no line to move")
 
 
 @role_required(SEE_PRE_BILLING)
@@ -214,6 +215,15 @@ def decide(request: HttpRequest, pk: int, to: str) -> HttpResponse:
     if PreInvoice.objects.filter(pk=pk).exists():
         return redirect("billing:pre_invoice", pk=pk)
     return redirect("billing:pre_billing", period=str(Period.of(document.period)))  # nothing left on it
+
+
+@role_required(RUN_PRE_BILLING)
+def line_decisions(request: HttpRequest, pk: int) -> HttpResponse:
+    """The forms that decide on one line (postpone, write off, put on hold), loaded when the clerk opens them: a
+    page of a thousand lines does not carry three thousand forms."""
+    line = get_object_or_404(PreInvoiceLine.objects.select_related("pre_invoice"), pk=pk)
+    return render(request, "billing/_line_decisions.html", {
+        "line": line, "document": line.pre_invoice, "next_month": Period.of(line.pre_invoice.period).shift(1)})
 
 
 @role_required(RUN_PRE_BILLING)

@@ -25,6 +25,16 @@ COUNTED_UNITS = {"apprenant": ("learner", "learners"), "groupe": ("group", "grou
 
 
 @register.filter
+def with_id(url_of_zero: str, pk) -> str:
+    """A URL reversed once for id 0 (`{% url 'name' 0 as url %}`), for the id `pk`: a page of a thousand rows
+    reverses each of its URLs once, not once a row."""
+    head, found, tail = str(url_of_zero).rpartition("/0/")
+    if not found:
+        raise ValueError(f"{url_of_zero!r} has no /0/ to put an id in")
+    return f"{head}/{pk}/{tail}"
+
+
+@register.filter
 def unit_label(unit: str, quantity=None) -> str:
     """Billing units as French documents print them (in the plural after a quantity above 1)."""
     if unit in COUNTED_UNITS and quantity is not None:
