@@ -7,7 +7,6 @@ in three. Usage: python benchmarks/invoices_page.py [--invoices 100000]
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -25,10 +24,9 @@ django.setup()
 
 from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from page_timing import time_page  # noqa: E402
 
 from prebill.clients.models import Client as Customer  # noqa: E402
 from prebill.demo.loader import load_demo  # noqa: E402
@@ -37,7 +35,6 @@ from prebill.organisation.models import InvoiceSeries, Organisation  # noqa: E40
 from prebill.payments.models import Allocation, Payment  # noqa: E402
 
 TODAY = date(2026, 11, 23)
-ROUNDS = 20
 
 
 def build(count: int) -> None:
@@ -77,19 +74,6 @@ def build(count: int) -> None:
          for payment, invoice in zip(payments, invoices[::3], strict=True)], batch_size=2000)
 
 
-def measure(browser: Client, path: str) -> tuple[float, float, int]:
-    browser.get(path)  # warm up
-    times = []
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        answer = browser.get(path)
-        times.append((time.perf_counter() - started) * 1000)
-        assert answer.status_code == 200, (path, answer.status_code)
-    with CaptureQueriesContext(connection) as queries:
-        browser.get(path)
-    return statistics.median(times), sorted(times)[int(len(times) * 0.95) - 1], len(queries)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--invoices", type=int, default=100_000)
@@ -105,7 +89,7 @@ def main() -> None:
              "paid": "/invoices/?state=paid", "credited": "/invoices/?state=credited",
              "a month issued": "/invoices/?from=2025-03-01&to=2025-03-31"}
     for label, path in pages.items():
-        median, p95, queries = measure(browser, path)
+        median, p95, queries = time_page(browser, path)
         print(f"  {label:<16} median {median:6.0f} ms   p95 {p95:6.0f} ms   {queries} queries", flush=True)
 
 

@@ -6,10 +6,8 @@ collaborators in November, the month run. Usage: python benchmarks/pre_invoice_p
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
@@ -25,16 +23,13 @@ django.setup()
 
 from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from page_timing import time_page  # noqa: E402
 from tests import factories as f  # noqa: E402
 
 from prebill.billing.models import PreInvoice  # noqa: E402
 from prebill.billing.services import run_pre_billing  # noqa: E402
 from prebill.core.periods import Period  # noqa: E402
-
-ROUNDS = 20
 
 
 def build(lines: int) -> PreInvoice:
@@ -50,19 +45,6 @@ def build(lines: int) -> PreInvoice:
     return PreInvoice.objects.get()
 
 
-def measure(browser: Client, path: str) -> tuple[float, float, int]:
-    browser.get(path)  # warm up
-    times = []
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        answer = browser.get(path)
-        times.append((time.perf_counter() - started) * 1000)
-        assert answer.status_code == 200, (path, answer.status_code)
-    with CaptureQueriesContext(connection) as queries:
-        browser.get(path)
-    return statistics.median(times), sorted(times)[int(len(times) * 0.95) - 1], len(queries)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lines", type=int, default=1000)
@@ -73,7 +55,7 @@ def main() -> None:
     browser.force_login(User.objects.create_superuser("bench", password="bench-2026"))
     for label, path in {"page": f"/billing/pre-invoices/{document.pk}/",
                         "draft PDF": f"/documents/pre-invoices/{document.pk}/pdf/"}.items():
-        median, p95, queries = measure(browser, path)
+        median, p95, queries = time_page(browser, path)
         print(f"  {label:<10} median {median:6.0f} ms   p95 {p95:6.0f} ms   {queries} queries", flush=True)
 
 

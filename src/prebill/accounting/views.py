@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from prebill.accounts.roles import POST_INVOICES, role_required
 from prebill.invoicing.selectors import selected_invoices
+from prebill.invoicing.views import bulk_job_page
 from prebill.jobs.models import Job
 
 from . import services
@@ -59,12 +60,9 @@ def postings(request, pk: int):
     """A bulk posting's progress, then its summary: the entries written and each refusal with why."""
     job = get_object_or_404(Job, pk=pk, kind="post_invoices")
     posted = [{"number": row["number"], "detail": row["entry"]} for row in (job.result or {}).get("posted", [])]
-    template = "invoicing/_bulk_job.html" if request.htmx else "invoicing/bulk_job.html"
-    return render(request, template, {
-        "job": job, "title": _("Posting invoices"), "step": _(job.step) if job.step else "",
-        "done": posted, "refused": (job.result or {}).get("refused", []), "done_label": _("Entries written"),
-        "detail_label": _("Entry"), "section": "invoices",
-        "done_heading": ngettext("%(n)s invoice posted", "%(n)s invoices posted", len(posted)) % {"n": len(posted)}})
+    return bulk_job_page(request, job, title=_("Posting invoices"), done=posted, done_label=_("Entries written"),
+                         detail_label=_("Entry"), done_heading=ngettext(
+                             "%(n)s invoice posted", "%(n)s invoices posted", len(posted)) % {"n": len(posted)})
 
 
 @role_required(POST_INVOICES)

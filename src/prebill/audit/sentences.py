@@ -17,11 +17,11 @@ from prebill.core.labels import (
     BILLING_UNIT_LABELS,
     DECISION_LABELS,
     FREQUENCY_LABELS,
-    INVOICE_STATE_LABELS,
     ITEM_KIND_LABELS,
     LINE_MODE_LABELS,
     VAT_REGIME_LABELS,
 )
+from prebill.core.lifecycle import STATE_LABELS
 from prebill.web.templatetags.prebill import money, quantity
 
 from .models import AuditEvent
@@ -112,7 +112,7 @@ MONEY = {"due", "total_including_vat", "total_excluding_vat", "total", "amount",
 QUANTITIES = {"quantity", "remaining_quantity", "items"}
 # Coded values, by the field they are the value of.
 VALUES = {
-    "state": {**INVOICE_STATE_LABELS, "open": _("open"), "confirmed": _("confirmed"), "cancelled": _("cancelled"),
+    "state": {**STATE_LABELS, "open": _("open"), "confirmed": _("confirmed"), "cancelled": _("cancelled"),
               "processed": _("processed")},
     "decision": DECISION_LABELS, "vat_regime": VAT_REGIME_LABELS, "line_mode": LINE_MODE_LABELS,
     "kind": {**ITEM_KIND_LABELS, "time_and_materials": _("time and materials")}, "billing_unit": BILLING_UNIT_LABELS,

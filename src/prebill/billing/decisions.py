@@ -94,11 +94,7 @@ def decide_on_pre_invoices(*, drafts: Sequence[tuple[int, int | None]], to: str,
         if line_id is not None:
             rows = rows.filter(pre_invoice_line_id=line_id)
         found += list(rows.order_by("pk").values_list("pk", "decision", "pre_invoice_line__pre_invoice_id"))
-    stored = {}
-    for chunk in _chunks(ids):
-        stored.update({pk: (version, source, period, change) for pk, version, source, period, change in
-                       PreInvoice.objects.select_for_update().filter(pk__in=chunk).values_list(
-                           "pk", "version", "source", "period", "last_change")})
+    stored = _locked_drafts(ids)
     _check(ids, seen, stored, line_id)
     postponed_to = None
     if to == "postpone":
@@ -109,6 +105,16 @@ def decide_on_pre_invoices(*, drafts: Sequence[tuple[int, int | None]], to: str,
     decide_items([(pk, decision) for pk, decision, _ in found], DECIDED[to], postponed_to=postponed_to, user=user,
                  action=to, note=note, note_of={pk: {"pre_invoice": pre} for pk, _, pre in found})
     return len(found)
+
+
+def _locked_drafts(ids: list[int]) -> dict[int, tuple]:
+    """The pre-invoices, locked: id -> (version, source, period, last change), what _check reads."""
+    stored = {}
+    for chunk in _chunks(ids):
+        stored.update({pk: (version, source, period, change) for pk, version, source, period, change in
+                       PreInvoice.objects.select_for_update().filter(pk__in=chunk).values_list(
+                           "pk", "version", "source", "period", "last_change")})
+    return stored
 
 
 def _check(ids: list[int], seen: dict, stored: dict, line_id: int | None) -> None:
@@ -166,10 +172,7 @@ def change_quantity(*, pre_invoice_id: int, version: int | None, item_id: int, q
     periods = _periods_of([pre_invoice_id])
     for first_day in periods:
         drafts_lock(first_day)
-    stored = {pk: (seen_version, source, period, change) for pk, seen_version, source, period, change in
-              PreInvoice.objects.select_for_update().filter(pk=pre_invoice_id).values_list(
-                  "pk", "version", "source", "period", "last_change")}
-    _check([pre_invoice_id], {pre_invoice_id: version}, stored, None)
+    _check([pre_invoice_id], {pre_invoice_id: version}, _locked_drafts([pre_invoice_id]), None)
     item = BillableItem.objects.select_for_update(of=("self",)).filter(
         pk=item_id, status=BillableItem.Status.PENDING, pre_invoice_line__pre_invoice_id=pre_invoice_id).first()
     if item is None:

@@ -722,21 +722,16 @@ def _chosen_invoices(args) -> tuple[list[int], list[str]]:
     """The invoices named, then those of --period and --client (in number order), and the numbers naming none."""
     from prebill.accounting.services import invoices_named
     from prebill.core.periods import Period
-    from prebill.invoicing.models import Invoice
+    from prebill.documents.services import invoices_of
 
     ids, missing = invoices_named(args.number)
     for number in missing:
         print(gettext("%(number)s: %(reason)s") % {"number": number, "reason": gettext("no such invoice")},
               file=sys.stderr)
     if args.period or args.client:
-        chosen = Invoice.objects.order_by("number")
-        if args.period:
-            period = Period.parse(args.period)
-            chosen = chosen.filter(issue_date__range=(period.first_day, period.last_day))
-        if args.client:
-            chosen = chosen.filter(client__code=args.client)
         named = set(ids)
-        ids += [pk for pk in chosen.values_list("pk", flat=True) if pk not in named]
+        ids += [pk for pk in invoices_of(period=Period.parse(args.period) if args.period else None,
+                                         client=args.client or "") if pk not in named]
     if not ids and not missing:
         raise Refusal(gettext("no invoice chosen: name invoices, or give --period or --client"))
     return ids, missing

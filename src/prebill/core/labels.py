@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from .grouping import ItemKind, LineMode, TrainingOption
 from .holidays import DayKind
-from .lifecycle import STATE_LABELS, InvoiceState
 from .refusals import gettext_noop
 from .review import Decision
 from .schedules import Frequency
@@ -67,7 +66,6 @@ FREQUENCY_LABELS = {
     Frequency.HALF_YEARLY: gettext_noop("half-yearly"),
     Frequency.YEARLY: gettext_noop("yearly"),
 }
-INVOICE_STATE_LABELS: dict[InvoiceState, str] = STATE_LABELS
 
 # (code, msgid) pairs for the pages' select boxes, in the enums' order (the template translates the msgid).
 VAT_REGIME_CHOICES = [(regime.value, VAT_REGIME_LABELS[regime]) for regime in VatRegime]

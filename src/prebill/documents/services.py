@@ -41,11 +41,13 @@ class BatchFailed(Exception):
     """The batch could not be written; its row says why."""
 
 
-def invoices_of(*, period: Period | None = None, numbers: list[str] | None = None) -> list[int]:
-    """The invoices and credit notes issued in a month, or those named."""
+def invoices_of(*, period: Period | None = None, numbers: list[str] | None = None, client: str = "") -> list[int]:
+    """The invoices and credit notes issued in a month, of a client (its code), or those named; in number order."""
     invoices = Invoice.objects.order_by("number")
     if period is not None:
         invoices = invoices.filter(issue_date__range=(period.first_day, period.last_day))
+    if client:
+        invoices = invoices.filter(client__code=client)
     if numbers:
         invoices = invoices.filter(number__in=numbers)
     return list(invoices.values_list("pk", flat=True))

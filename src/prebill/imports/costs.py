@@ -60,10 +60,6 @@ def _flag(row: dict, column: str, default: str, where: Where, checker: Checker) 
     return value in YES
 
 
-def _yes_no(row: dict, where: Where, checker: Checker) -> bool:
-    return _flag(row, "rebillable", "yes", where, checker)
-
-
 def _disbursement(row: dict, where: Where, checker: Checker) -> bool:
     """The débours flag (paid in the client's name), column `disbursement` or its French name `debours`; empty is
     no."""
@@ -104,7 +100,7 @@ def check_expense(row: dict, where: Where, refs: References, checker: Checker) -
                    engagement_id=engagement, date=checker.date(row.get("date"), where("date")),
                    nature=row.get("nature", "")[:100], amount_excluding_vat=excluding,
                    amount_including_vat=including, vat_rate=_rate(row, where, checker),
-                   rebillable=_yes_no(row, where, checker), disbursement=_disbursement(row, where, checker))
+                   rebillable=_flag(row, "rebillable", "yes", where, checker), disbursement=_disbursement(row, where, checker))
 
 
 def check_purchase(row: dict, where: Where, refs: References, checker: Checker) -> Purchase:
@@ -124,7 +120,7 @@ def check_purchase(row: dict, where: Where, refs: References, checker: Checker) 
                     supplier=row.get("supplier", "")[:100], reference=row.get("reference", "")[:100],
                     amount_excluding_vat=checker.decimal(row.get("amount_excluding_vat"),
                                                          where("amount_excluding_vat"), what=gettext_noop("amount")),
-                    vat_rate=_rate(row, where, checker), rebillable=_yes_no(row, where, checker),
+                    vat_rate=_rate(row, where, checker), rebillable=_flag(row, "rebillable", "yes", where, checker),
                     markup_percent=markup, resale_price=resale, disbursement=disbursement)
 
 

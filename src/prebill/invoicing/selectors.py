@@ -9,6 +9,7 @@ from datetime import date
 from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from prebill.core.lifecycle import STATE_LABELS
 from prebill.core.periods import Period, PeriodError
 from prebill.core.refusals import Refusal, gettext_noop
 from prebill.web.forms import parse_date
@@ -18,11 +19,8 @@ from .models import Invoice
 # The state the list shows and filters on: the life cycle's (core.lifecycle), and two it reads from elsewhere.
 CREDITED = "credited"  # credit notes cancel all of it
 TRANSMITTED = "transmitted"  # the platform has it (prebill.einvoicing's row, by its relation's name)
-SHOWN_STATES = {
-    "validated": gettext_noop("validated"), "posted": gettext_noop("posted"),
-    "partly_paid": gettext_noop("partly paid"), "paid": gettext_noop("paid"),
-    CREDITED: gettext_noop("credited"), TRANSMITTED: gettext_noop("transmitted"),
-}
+SHOWN_STATES = {**{state.value: label for state, label in STATE_LABELS.items()},
+                CREDITED: gettext_noop("credited"), TRANSMITTED: gettext_noop("transmitted")}
 SENT_TO_PLATFORM = ("sent", "accepted")
 
 

@@ -119,6 +119,17 @@ def validations(request, pk: int):
     return render(request, template, context)
 
 
+def bulk_job_page(request, job: Job, *, title: str, done: list[dict], done_label: str, detail_label: str,
+                  done_heading: str, retry_url: str = ""):
+    """The page of a bulk action on invoices (prebill.accounting's posting, prebill.sending's e-mails): its progress,
+    then what was done ({number, detail} rows) and each refusal with why; the htmx poll gets the part alone."""
+    template = "invoicing/_bulk_job.html" if request.htmx else "invoicing/bulk_job.html"
+    return render(request, template, {
+        "job": job, "title": title, "step": _(job.step) if job.step else "", "done": done,
+        "refused": (job.result or {}).get("refused", []), "done_label": done_label, "detail_label": detail_label,
+        "done_heading": done_heading, "retry_url": retry_url, "section": "invoices"})
+
+
 @role_required(VALIDATE_INVOICES)
 @require_POST
 def credit(request, pk: int):

@@ -2,7 +2,7 @@
 progress and summary, and trying failed e-mails again."""
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -10,10 +10,22 @@ from django.views.decorators.http import require_POST
 from prebill.accounts.roles import SEND_INVOICES, role_required
 from prebill.invoicing.models import Invoice
 from prebill.invoicing.selectors import selected_invoices
+from prebill.invoicing.views import bulk_job_page
 from prebill.jobs.models import Job
 
 from . import services
 from .models import InvoiceEmail
+
+
+def _say_how_it_went(request, email: InvoiceEmail) -> None:
+    """Sent, failed with the server's answer, or waiting for a worker."""
+    values = {"number": email.invoice.number, "to": ", ".join(email.recipient_list), "why": email.last_error}
+    if email.state == InvoiceEmail.State.SENT:
+        messages.success(request, _("Invoice %(number)s sent to %(to)s.") % values)
+    elif email.state == InvoiceEmail.State.FAILED:
+        messages.error(request, _("Invoice %(number)s could not be sent: %(why)s") % values)
+    else:
+        messages.info(request, _("Invoice %(number)s is being sent to %(to)s.") % values)
 
 
 @role_required(SEND_INVOICES)
@@ -22,16 +34,7 @@ def send_invoice(request, pk: int):
     """E-mail one invoice, to the addresses typed (its client's billing e-mail by default)."""
     invoice = get_object_or_404(Invoice, pk=pk)
     job = services.start_sending(invoice_ids=[invoice.pk], to=request.POST.get("to", ""), user=request.user)
-    email = InvoiceEmail.objects.filter(pk__in=job.params["emails"]).first()
-    if email.state == InvoiceEmail.State.SENT:
-        messages.success(request, _("Invoice %(number)s sent to %(to)s.") % {"number": invoice.number,
-                                                                             "to": ", ".join(email.recipient_list)})
-    elif email.state == InvoiceEmail.State.FAILED:
-        messages.error(request, _("Invoice %(number)s could not be sent: %(why)s") % {"number": invoice.number,
-                                                                                    "why": email.last_error})
-    else:
-        messages.info(request, _("Invoice %(number)s is being sent to %(to)s.") % {
-            "number": invoice.number, "to": ", ".join(email.recipient_list)})
+    _say_how_it_went(request, InvoiceEmail.objects.get(pk=job.params["emails"][0]))
     return redirect("invoicing:detail", pk=invoice.pk)
 
 
@@ -47,15 +50,12 @@ def send_selection(request):
 def sendings(request, pk: int):
     """A bulk sending's progress, then its summary: to whom each invoice went, and each one refused with why."""
     job = get_object_or_404(Job, pk=pk, kind="send_invoices")
-    result = job.result or {}
-    sent, refused = result.get("sent", []), result.get("refused", [])
-    template = "invoicing/_bulk_job.html" if request.htmx else "invoicing/bulk_job.html"
-    return render(request, template, {
-        "job": job, "title": _("Sending invoices by e-mail"), "step": _(job.step) if job.step else "",
-        "done": sent, "refused": refused, "done_label": _("Invoices sent"), "detail_label": _("Recipients"),
-        "retry_url": request.path + "retry/" if any("email" in row for row in refused) else "",
-        "done_heading": ngettext("%(n)s invoice sent", "%(n)s invoices sent", len(sent)) % {"n": len(sent)},
-        "section": "invoices"})
+    sent, refused = (job.result or {}).get("sent", []), (job.result or {}).get("refused", [])
+    return bulk_job_page(
+        request, job, title=_("Sending invoices by e-mail"), done=sent, done_label=_("Invoices sent"),
+        detail_label=_("Recipients"),
+        done_heading=ngettext("%(n)s invoice sent", "%(n)s invoices sent", len(sent)) % {"n": len(sent)},
+        retry_url=request.path + "retry/" if any("email" in row for row in refused) else "")
 
 
 @role_required(SEND_INVOICES)
@@ -73,8 +73,5 @@ def retry_email(request, pk: int):
     email = get_object_or_404(InvoiceEmail, pk=pk)
     services.retry(email_ids=[email.pk], user=request.user)
     email.refresh_from_db()
-    if email.state == InvoiceEmail.State.SENT:
-        messages.success(request, _("Sent to %(to)s.") % {"to": ", ".join(email.recipient_list)})
-    elif email.state == InvoiceEmail.State.FAILED:
-        messages.error(request, _("Still not sent: %(why)s") % {"why": email.last_error})
+    _say_how_it_went(request, email)
     return redirect("invoicing:detail", pk=email.invoice_id)
