@@ -6,7 +6,7 @@ from datetime import date
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
-from prebill.billing.models import PreInvoice
+from prebill.billing.models import BillingRun, PreInvoice
 from prebill.invoicing.models import Invoice
 from prebill.organisation.models import InvoiceSeries, Organisation
 
@@ -62,6 +62,7 @@ def test_running_the_month_again_asks_first(page, demo, unfreeze_after):
     period = PreInvoice.objects.order_by("period").values_list("period", flat=True).first()
     page.goto(f"{page.base_url}/billing/{period:%Y-%m}/")
     versions = dict(PreInvoice.objects.values_list("pk", "version"))
+    former = BillingRun.objects.latest("pk").pk
 
     page.click("button:text-is(\"Relancer le mois\")")
     dialog = page.locator("#confirm-dialog")
@@ -71,5 +72,7 @@ def test_running_the_month_again_asks_first(page, demo, unfreeze_after):
     page.click("button:text-is(\"Relancer le mois\")")
     confirm(page)
 
-    expect(page.locator(".run-status")).to_contain_text("Dernier lancement terminé", timeout=30_000)
+    # The page said "finished" already, of the former run: wait for the new one's word.
+    new_run = page.locator(f".run-status:not([data-run='{former}'])")
+    expect(new_run).to_contain_text("Dernier lancement terminé", timeout=30_000)
     assert dict(PreInvoice.objects.values_list("pk", "version")) == versions  # nothing changed: same drafts
