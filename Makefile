@@ -44,6 +44,7 @@ test-postgres: install browser
 test: lint test-sqlite test-postgres
 
 bench: install
+	$(BIN)/python benchmarks/floor_bench.py
 	$(BIN)/python benchmarks/monthly_run.py
 	$(BIN)/python benchmarks/documents.py
 	$(BIN)/python benchmarks/invoices_page.py

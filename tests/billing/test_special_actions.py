@@ -69,6 +69,6 @@ def test_moving_a_line_up_from_the_page(three_lines, special, client):
     client.force_login(special)
     first, second, _ = lines(three_lines)
 
-    client.post(f"/billing/pre-invoices/{three_lines.pk}/lines/move/", {"up": second.pk})
+    client.post(f"/billing/pre-invoices/{second.pre_invoice_id}/lines/move/", {"up": second.pk})
 
     assert [line.pk for line in lines(three_lines)[:2]] == [second.pk, first.pk]

@@ -55,6 +55,10 @@ class HarvestResult:
     unchanged: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
 
+    def add(self, other: HarvestResult) -> None:
+        for name in ("created", "updated", "unchanged", "skipped"):
+            getattr(self, name).update(getattr(other, name))
+
 
 class _Collector:
     """Gathers new and changed items, then writes them in bulk."""

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from prebill.audit.services import record
+from prebill.clients.models import Client
 from prebill.core.grouping import terms_change
 from prebill.core.money import round_money
 from prebill.core.periods import Period
@@ -28,8 +29,8 @@ from prebill.locks import drafts_lock, retrying
 
 from .context import PortfolioContext
 from .decisions import changed_since
-from .drafts import SCOPED_AT_MOST, rebuild_drafts, refresh_drafts
-from .harvest import harvest
+from .drafts import SCOPED_AT_MOST, DraftsResult, excess_to_credit, rebuild_drafts, refresh_drafts
+from .harvest import HarvestResult, harvest
 from .models import BillableItem, BillingRun, PreInvoice, PreInvoiceLine, PreInvoiceVat, RemovedDraft
 from .selectors import REBILLABLE_KINDS, removed_draft
 
@@ -63,6 +64,9 @@ class RunSummary:
     def from_json(cls, data: dict) -> RunSummary:
         money = {"total_excluding_vat", "total_vat", "total_including_vat"}
         return cls(**{k: Decimal(v) if k in money else v for k, v in data.items()})
+
+
+RUN_SLICE = SCOPED_AT_MOST  # clients a run harvests and groups at a time
 
 
 class RunFailed(Refusal):
@@ -107,10 +111,18 @@ def _harvest_and_group(period: Period, run: BillingRun, progress: Callable[[str]
     ).update(period=period.first_day, invoice_date=period.last_day, decision=Decision.BILL_NOW, postponed_to=None)
     progress(gettext_noop("reading the portfolio"))
     ctx = PortfolioContext.load()
-    progress(gettext_noop("harvesting installments, payroll metrics and time"))
-    harvested = harvest(period, ctx)
-    progress(gettext_noop("grouping the items into pre-invoices"))
-    return harvested, rebuild_drafts(period, ctx, run)
+    harvested, drafts = HarvestResult(), DraftsResult()
+    # A few hundred clients at a time: what is held in memory is one slice's items and drafts, whatever the size
+    # of the portfolio. A draft's client is its items' engagement's, so slices of clients share no draft.
+    clients = list(Client.objects.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(clients), RUN_SLICE):
+        some = clients[start:start + RUN_SLICE]
+        progress(gettext_noop("harvesting installments, payroll metrics and time"))
+        harvested.add(harvest(period, ctx, clients=some))
+        progress(gettext_noop("grouping the items into pre-invoices"))
+        drafts.add(rebuild_drafts(period, ctx, run, clients=some))
+    drafts.excess_to_credit = excess_to_credit().count()
+    return harvested, drafts
 
 
 def bring_in_step(*, clients: Collection[int] | None, since: date | None = None) -> int:

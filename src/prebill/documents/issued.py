@@ -19,9 +19,7 @@ from django.db import IntegrityError, transaction
 from prebill.invoicing.models import Invoice
 from prebill.jobs.services import background
 
-from .facturx import ubl_xml
 from .models import IssuedDocument
-from .pdf import factur_x_xml, invoice_pdf
 
 Kind = IssuedDocument.Kind
 CONTENT_TYPES = {Kind.PDF: "application/pdf", Kind.CII: "application/xml", Kind.UBL: "application/xml"}
@@ -29,6 +27,10 @@ SUFFIXES = {Kind.PDF: ".pdf", Kind.CII: "-factur-x.xml", Kind.UBL: "-ubl.xml"}
 
 
 def _render(invoice, kind: str) -> bytes:
+    # WeasyPrint and factur-x take 2 s to import: only a process that renders pays it, not every command.
+    from .facturx import ubl_xml
+    from .pdf import factur_x_xml, invoice_pdf
+
     if kind == Kind.CII:
         return factur_x_xml(invoice)
     cii = issued(invoice, Kind.CII).content

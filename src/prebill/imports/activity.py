@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from prebill.activity.models import TimeEntry, UnitMetric
-from prebill.bulk import insert_rows
+from prebill.bulk import copy_rows
 from prebill.core.refusals import gettext_noop
 
 from .problems import Checker, Place
@@ -26,6 +27,11 @@ TRUE_WORDS = {"yes": True, "true": True, "1": True, "oui": True, "no": False, "f
               "non": False, "": False, "vrai": True, "faux": False}  # VRAI/FAUX: a French Excel's booleans
 BILLABLE_WORDS = {"oui": "yes", "non": "no", "à décider": "undecided", "a decider": "undecided"}  # a clerk's French
 CHUNK = 5000
+BILLABLE_VALUES = frozenset(TimeEntry.Billable.values)
+MAX_HOURS = Decimal(24)
+# The common forms, read without the checker's general paths (a million rows: each microsecond is a second).
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_PLAIN_HOURS = re.compile(r"\d{1,2}(\.\d{1,2})?\Z")
 
 Where = Callable[[str], str]
 
@@ -36,7 +42,7 @@ def check_time_row(row: dict, where: Where, refs: References, checker: Checker) 
     entry_id = str(row.get("id") or "").strip()
     if not entry_id or len(entry_id) > 64:
         checker.add(where("id"), gettext_noop("an entry id of 1 to 64 characters is required"))
-    day = checker.date(row.get("date"), where("date"))
+    day = _iso_day(row.get("date")) or checker.date(row.get("date"), where("date"))
     collaborator = row.get("collaborator") or ""
     if collaborator not in refs.collaborators:
         checker.add(where("collaborator"), gettext_noop("unknown collaborator %(code)s"), code=repr(collaborator))
@@ -51,14 +57,18 @@ def check_time_row(row: dict, where: Where, refs: References, checker: Checker) 
     if task and engagement in refs.engagements and (engagement, task) not in refs.tasks:
         checker.add(where("task"), gettext_noop("engagement %(engagement)s has no task %(task)s"), engagement=engagement,
                     task=repr(task))
-    hours = checker.decimal(row.get("hours"), where("hours"), places=2, what=gettext_noop("hours"))
-    if row.get("hours") in (None, ""):
+    written = row.get("hours")
+    if isinstance(written, str) and _PLAIN_HOURS.match(written):
+        hours = Decimal(written)
+    else:
+        hours = checker.decimal(written, where("hours"), places=2, what=gettext_noop("hours"))
+    if written in (None, ""):
         checker.add(where("hours"), gettext_noop("hours are required"))
-    elif hours is not None and not Decimal(0) < hours <= 24:
+    elif hours is not None and not Decimal(0) < hours <= MAX_HOURS:
         checker.add(where("hours"), gettext_noop("hours must be more than 0 and at most 24, got %(hours)s"), hours=hours)
     billable = (row.get("billable") or "yes").lower()
     billable = BILLABLE_WORDS.get(billable, billable)
-    if billable not in TimeEntry.Billable.values:
+    if billable not in BILLABLE_VALUES:
         checker.add(where("billable"), gettext_noop("billable must be yes, no or undecided, got %(value)s"),
                     value=repr(billable))
     approved = row.get("approved", False)
@@ -74,6 +84,16 @@ def check_time_row(row: dict, where: Where, refs: References, checker: Checker) 
         "activity": row.get("activity") or "", "domain": row.get("domain") or "",
         "approved": approved, "comment": row.get("comment") or "",
     }
+
+
+def _iso_day(value: object) -> date | None:
+    """A date written YYYY-MM-DD, else None (the checker then reads or refuses the other forms)."""
+    if isinstance(value, str) and _ISO_DAY.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 def check_metric_row(row: dict, where: Where, refs: References, checker: Checker) -> dict | None:
@@ -111,38 +131,58 @@ def check_duplicates(rows: list[tuple[str, dict]], key: Callable[[dict], tuple],
             seen[k] = where
 
 
-def _time_fields(row: dict, refs: References) -> dict:
+TIME_FIELDS = ("collaborator_id", "engagement_id", "part_id", "task_id", "date", "hours", "billable", "activity",
+               "domain", "approved", "comment")
+
+
+def _time_values(row: dict, refs: References) -> tuple:
+    """A checked row as the values of TIME_FIELDS."""
     engagement = row["engagement"]
-    return {
-        "collaborator_id": refs.collaborators[row["collaborator"]],
-        "engagement_id": refs.engagements[engagement],
-        "part_id": refs.parts[(engagement, row["part"])] if row["part"] else None,
-        "task_id": refs.tasks[(engagement, row["task"])] if row["task"] else None,
-        "date": row["date"], "hours": row["hours"], "billable": row["billable"], "activity": row["activity"],
-        "domain": row["domain"], "approved": row["approved"], "comment": row["comment"],
-    }
+    return (refs.collaborators[row["collaborator"]], refs.engagements[engagement],
+            refs.parts[(engagement, row["part"])] if row["part"] else None,
+            refs.tasks[(engagement, row["task"])] if row["task"] else None,
+            row["date"], row["hours"], row["billable"], row["activity"], row["domain"], row["approved"], row["comment"])
+
+
+def _stored_entries(external_ids: list[str]) -> dict[str, tuple]:
+    """The stored entries of these ids: (id, *TIME_FIELDS) by external id, read in one plain query (the ORM's
+    lookup preparation of thousands of parameters costs more than the query)."""
+    if not external_ids:
+        return {}
+    quote = connection.ops.quote_name
+    sql = "SELECT external_id, id, {} FROM {} WHERE external_id IN ({})".format(
+        ", ".join(map(quote, [f"{name}" for name in TIME_FIELDS])), quote(TimeEntry._meta.db_table),
+        ", ".join(["%s"] * len(external_ids)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, external_ids)
+        rows = cursor.fetchall()
+    if not rows:
+        return {}
+    # The database's own values as the model's Python types, to compare with the file's.
+    converters = [TimeEntry._meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name)
+                  for name in TIME_FIELDS]
+    return {external_id: (pk, *(field.to_python(value) if value is not None else None
+                                for field, value in zip(converters, values, strict=True)))
+            for external_id, pk, *values in rows}
 
 
 def write_time_entries(rows: list[dict], refs: References) -> dict[str, int]:
     """Upsert time entries by external id; returns counts created / updated / unchanged."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-    fields = list(_time_fields(rows[0], refs)) if rows else []
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
-        existing = TimeEntry.objects.in_bulk([row["external_id"] for row in chunk], field_name="external_id")
+        stored = _stored_entries([row["external_id"] for row in chunk])
         new, changed = [], []
         for row in chunk:
-            values = _time_fields(row, refs)
-            entry = existing.get(row["external_id"])
+            values = _time_values(row, refs)
+            entry = stored.get(row["external_id"])
             if entry is None:
-                new.append((row["external_id"], *values.values()))
-            elif any(getattr(entry, name) != value for name, value in values.items()):
-                for name, value in values.items():
-                    setattr(entry, name, value)
-                changed.append(entry)
-        # Timesheets bring hundreds of thousands of rows: plain executemany, not model instances.
-        insert_rows(TimeEntry, ("external_id", *fields), new)
-        TimeEntry.objects.bulk_update(changed, fields, batch_size=1000)
+                new.append((row["external_id"], *values))
+            elif tuple(entry[1:]) != values:
+                changed.append(TimeEntry(entry[0], row["external_id"], *values))
+        # Timesheets bring hundreds of thousands of rows: COPY or plain executemany, not model instances.
+        copy_rows(TimeEntry, ("external_id", *TIME_FIELDS), new)
+        TimeEntry.objects.bulk_update(changed, list(TIME_FIELDS), batch_size=1000)
         counts["created"] += len(new)
         counts["updated"] += len(changed)
         counts["unchanged"] += len(chunk) - len(new) - len(changed)
@@ -201,43 +241,47 @@ def checked_time_chunks(
     An entry already invoiced may change: what is owed changes, and the next run bills the difference
     (or shows the excess to credit); the invoice itself never changes.
     """
+    from prebill.proforma.services import locked_time_entries  # the pro forma holds the lock
+
+    locked = locked_time_entries()  # few: the time on pro formas waiting to be processed
     # Each id's line as a number, not as its Place (a million of those weigh 500 MB); a JSON path as it is.
     seen: dict[str, int | str] = {}
-    chunk: list[tuple[str, dict]] = []
+    chunk: list[tuple[Where, dict]] = []
     for where, row in located:
         value = check_time_row(row, where, refs, checker)
         if value is None:
             continue
-        here = where("id")
+        number = getattr(where, "number", None)
         if value["external_id"] in seen:
+            here = where("id")
             other = seen[value["external_id"]]
             checker.add(here, gettext_noop("duplicate time entry id: also at %(other)s"),
                         other=here.elsewhere(other) if isinstance(here, Place) else other)
             continue
-        seen[value["external_id"]] = here.number if isinstance(here, Place) else here
-        chunk.append((here, value))
+        seen[value["external_id"]] = number if number is not None else where("id")
+        chunk.append((where, value))
         if len(chunk) >= CHUNK:
-            _refuse_changes_to_locked(chunk, refs, checker)
+            _refuse_changes_to_locked(chunk, locked, refs, checker)
             yield [row for _, row in chunk]
             chunk = []
     if chunk:
-        _refuse_changes_to_locked(chunk, refs, checker)
+        _refuse_changes_to_locked(chunk, locked, refs, checker)
         yield [row for _, row in chunk]
 
 
-def _refuse_changes_to_locked(chunk: list[tuple[str, dict]], refs: References, checker: Checker) -> None:
+def _refuse_changes_to_locked(chunk: list[tuple[Where, dict]], locked: dict[str, str], refs: References,
+                              checker: Checker) -> None:
     """A time entry on a pro forma (or on its pre-invoice) is locked: the same values pass, a change is refused."""
-    from prebill.proforma.services import locked_time_entries  # the pro forma holds the lock
-
-    locked = locked_time_entries([row["external_id"] for _, row in chunk])
-    if not locked:
+    mine = [row["external_id"] for _, row in chunk if row["external_id"] in locked]
+    if not mine:
         return
-    existing = TimeEntry.objects.in_bulk(list(locked), field_name="external_id")
-    for here, row in chunk:
-        entry = existing.get(row["external_id"])
-        if entry is not None and any(getattr(entry, name) != value for name, value in _time_fields(row, refs).items()):
-            checker.add(here, gettext_noop("time entry %(id)s cannot change: %(lock)s (process the pro forma and "
-                                           "validate its invoice first)"), id=row["external_id"], lock=locked[row["external_id"]])
+    stored = _stored_entries(mine)
+    for where, row in chunk:
+        entry = stored.get(row["external_id"])
+        if entry is not None and tuple(entry[1:]) != _time_values(row, refs):
+            checker.add(where("id"), gettext_noop("time entry %(id)s cannot change: %(lock)s (process the pro forma "
+                                                  "and validate its invoice first)"),
+                        id=row["external_id"], lock=locked[row["external_id"]])
 
 
 def check_time_rows(located: Iterable[tuple[Where, dict]], refs: References, checker: Checker) -> list[dict]:

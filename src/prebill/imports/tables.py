@@ -196,23 +196,37 @@ def read_table(
     if header is None:
         return
     fields, label = header
+    named = [(index, field) for index, field in enumerate(fields) if field is not None]
+    unnamed = [index for index, field in enumerate(fields) if field is None]
+    width = len(fields)
     for number, values in rows:
-        if not any(value.strip() for value in values):
+        if not "".join(values).strip():
             continue
-        extra = len(values) > len(fields) and any(value.strip() for value in values[len(fields):])
-        if extra or (kind == "csv" and len(values) < len(fields)):  # a sheet's row stops at its last value
+        extra = len(values) > width and "".join(values[width:]).strip()
+        if extra or (kind == "csv" and len(values) < width):  # a sheet's row stops at its last value
             checker.add(place(number), gettext_noop("%(count)s fields where the header has %(header)s"),
-                        count=len(values), header=len(fields))
+                        count=len(values), header=width)
             continue
-        row = {}
-        for index, field in enumerate(fields):
-            value = values[index].strip() if index < len(values) else ""
-            if field is not None:
-                row[field] = value
-            elif value:
+        if len(values) < width:
+            values = [*values, *[""] * (width - len(values))]
+        for index in unnamed:
+            if values[index].strip():
                 checker.add(place(number, _column_letter(index) if kind == "xlsx" else str(index + 1)),
                             gettext_noop("a value in a column without a name: name the column or empty it"))
-        yield (lambda field, n=number: place(n, label(field))), row
+        yield RowPlace(place, number, label), {field: values[index].strip() for index, field in named}
+
+
+class RowPlace:
+    """Where a row's fields are: called with a field, the Place of its cell; `number` is the row's line (or row
+    of a sheet), known without building a Place (a million rows are read)."""
+
+    __slots__ = ("label", "number", "place")
+
+    def __init__(self, place: Callable[..., Place], number: int, label: Callable[[str], str]):
+        self.place, self.number, self.label = place, number, label
+
+    def __call__(self, field: str) -> Place:
+        return self.place(self.number, self.label(field))
 
 
 def _row_place(kind: str) -> Callable[..., Place]:

@@ -183,12 +183,15 @@ def process(*, pro_forma_id: int, user=None, on: date | None = None) -> PreInvoi
     return pre
 
 
-def locked_time_entries(external_ids: list[str]) -> dict[str, str]:
-    """Time entries whose cost line waits on a pro forma or on its pre-invoice: why each is locked."""
+def locked_time_entries(external_ids: list[str] | None = None) -> dict[str, str]:
+    """Time entries whose cost line waits on a pro forma or on its pre-invoice (of these ids, or all): why each
+    is locked, by external id."""
     from prebill.activity.models import TimeEntry  # activity is a source, read here only
 
     locked = {}
-    rows = TimeEntry.objects.filter(external_id__in=external_ids, billable_item__status=BillableItem.Status.PENDING)
+    rows = TimeEntry.objects.filter(billable_item__status=BillableItem.Status.PENDING)
+    if external_ids is not None:
+        rows = rows.filter(external_id__in=external_ids)
     for external_id, pro_forma_id in rows.filter(billable_item__pro_forma_item__isnull=False).values_list(
             "external_id", "billable_item__pro_forma_item__line__pro_forma_id"):
         locked[external_id] = gettext("it is on pro forma %(pk)s") % {"pk": pro_forma_id}
