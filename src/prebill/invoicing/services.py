@@ -24,6 +24,7 @@ from prebill.billing.drafts import (
 )
 from prebill.billing.models import BillableItem, PreInvoice, RemovedDraft
 from prebill.billing.selectors import removed_draft
+from prebill.bulk import update_rows
 from prebill.catalogue.models import Article
 from prebill.core.grouping import PaymentTerms, draft_digest, is_disbursement
 from prebill.core.ledger import (
@@ -210,14 +211,14 @@ def _validate(*, pre_invoice_id: int, user, issue_date: date, expected_version: 
         total_including_vat=total.including_vat, validated_at=timezone.now(),
         validated_by=acting_user(user),
     )
+    saved_lines = InvoiceLine.objects.bulk_create([InvoiceLine(
+        invoice=invoice, position=position, kind=line.kind, article_code=line.article_code,
+        revenue_account=line.revenue_account, designation=line.designation, quantity=line.quantity,
+        unit=line.unit, unit_price=line.unit_price, amount=line.amount, vat_rate=line.vat_rate,
+        service_start=line.service_start, service_end=line.service_end,
+    ) for position, line in enumerate(lines, start=1)])  # their ids come back (RETURNING) for the shares
     shares = []
-    for position, line in enumerate(lines, start=1):
-        saved = InvoiceLine.objects.create(
-            invoice=invoice, position=position, kind=line.kind, article_code=line.article_code,
-            revenue_account=line.revenue_account, designation=line.designation, quantity=line.quantity,
-            unit=line.unit, unit_price=line.unit_price, amount=line.amount, vat_rate=line.vat_rate,
-            service_start=line.service_start, service_end=line.service_end,
-        )
+    for position, (line, saved) in enumerate(zip(lines, saved_lines, strict=True), start=1):
         # The invariant the ledger rests on: a line bills exactly the sum of its items' shares.
         if line.shares and sum(amount for _, _, amount in line.shares) != line.amount:
             raise AssertionError(f"line {position} of {number}: {line.amount} is not the sum of its item shares")
@@ -230,7 +231,8 @@ def _validate(*, pre_invoice_id: int, user, issue_date: date, expected_version: 
     InvoiceLineItem.objects.bulk_create(shares)
     InvoiceVat.objects.bulk_create(InvoiceVat(invoice=invoice, rate=v.rate, base=v.base, vat=v.vat,
                                               category=v.category) for v in breakdown)
-    BillableItem.objects.bulk_update(items.values(), ["billed_quantity", "status", "pre_invoice_line"])
+    update_rows(BillableItem, ("billed_quantity", "status", "pre_invoice_line_id"),
+                [(item.billed_quantity, item.status, item.pre_invoice_line_id, item.pk) for item in items.values()])
     record(user=user, action="validate", obj=invoice, before={"pre_invoice": pre.pk, "version": pre.version},
            after={"number": number, "total_including_vat": str(invoice.total_including_vat)})
     signals.draft_invoiced.send(sender=Invoice, invoice=invoice, pre_invoice_id=pre.pk, user=user)
