@@ -12,7 +12,7 @@ from pathlib import Path
 from django.db import connection, transaction
 
 from prebill.activity.models import TimeEntry, UnitMetric
-from prebill.bulk import copy_rows
+from prebill.bulk import insert_rows
 from prebill.core.refusals import gettext_noop
 
 from .problems import Checker, Place
@@ -180,8 +180,8 @@ def write_time_entries(rows: list[dict], refs: References) -> dict[str, int]:
                 new.append((row["external_id"], *values))
             elif tuple(entry[1:]) != values:
                 changed.append(TimeEntry(entry[0], row["external_id"], *values))
-        # Timesheets bring hundreds of thousands of rows: COPY or plain executemany, not model instances.
-        copy_rows(TimeEntry, ("external_id", *TIME_FIELDS), new)
+        # Timesheets bring hundreds of thousands of rows: COPY or plain executemany (prebill.bulk), not models.
+        insert_rows(TimeEntry, ("external_id", *TIME_FIELDS), new)
         TimeEntry.objects.bulk_update(changed, list(TIME_FIELDS), batch_size=1000)
         counts["created"] += len(new)
         counts["updated"] += len(changed)
